@@ -1,0 +1,69 @@
+# Family-portal account platform. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORTAL_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/portal
+SYSTEM_PYTHON ?= python3
+LOCK_HASH := $(shell sha256sum requirements-dev.txt | cut -c1-16)
+VENV := $(PORTAL_CACHE)/venv-$(LOCK_HASH)
+PYTHON := $(VENV)/bin/python
+GEN := build/gen/python
+SERVICES := identity billing_statement document_store notification
+
+# One interpreter for everything; service sources and generated protos come from this checkout.
+export PORTAL_CACHE PYTHON
+export PYTHONPATH := $(CURDIR)/$(GEN):$(CURDIR)/services/common$(foreach s,$(SERVICES),:$(CURDIR)/services/$(s))
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv protos protos-check lock lint test test-only bench up down infra-up infra-down infra-status install-tools clean
+
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.complete ## create the development virtual environment (cached outside the tree)
+$(VENV)/.complete: requirements-dev.txt
+	@echo "[make] creating $(VENV)"
+	@$(SYSTEM_PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	@touch $@
+
+protos: venv ## generate Python code from protos/ into build/gen (not committed)
+	@rm -rf $(GEN) && mkdir -p $(GEN)
+	@$(PYTHON) -m grpc_tools.protoc -Iprotos --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) \
+	  $$(find protos -name '*.proto' | sort)
+
+lock: venv ## re-lock every requirements file with hashes after editing a requirements.in
+	@for s in $(SERVICES); do (cd services/$$s && $(VENV)/bin/uv pip compile -q --generate-hashes --python-version 3.11 requirements.in -o requirements.txt); done
+	@$(VENV)/bin/uv pip compile -q --generate-hashes --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+
+lint: venv ## ruff
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+install-tools: venv ## install Kafka, FerretDB, wkhtmltopdf, nginx (cached, first run only)
+	@deploy/local/stack.sh install
+
+infra-up: protos install-tools ## start Kafka, FerretDB and the SMTP sink on the default ports
+	@deploy/local/stack.sh up
+
+infra-down: ## stop Kafka, FerretDB and the SMTP sink
+	@deploy/local/stack.sh down
+
+infra-status: ## show what runs
+	@deploy/local/stack.sh status
+
+up: infra-up ## run the platform locally (infrastructure + every service) and print the URLs
+	@deploy/local/platform.sh up
+
+down: ## stop the local platform
+	@deploy/local/platform.sh down
+	@deploy/local/stack.sh down
+
+test: protos install-tools ## install what is missing, start a private test stack, run every test, stop it
+	@deploy/local/run-tests.sh $(ARGS)
+
+bench: protos install-tools ## run the benchmarks; results in bench/results/
+	@deploy/local/run-bench.sh $(ARGS)
+
+clean: ## remove generated code (caches outside the tree are kept)
+	@rm -rf build .pytest_cache

@@ -1,0 +1,117 @@
+"""Typed settings read from the environment: the only place in the project that reads os.environ.
+
+Each service describes its settings with an `Env` reader; every problem (missing or malformed
+variable) is collected and reported at once, naming the variables, before anything starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+class ConfigError(Exception):
+    """Raised at start-up when settings are missing or malformed."""
+
+
+class Env:
+    """Reads typed values from an environment mapping and collects every problem."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+        self._problems: list[str] = []
+
+    def _read(self, name: str, parse: Callable[[str], T], default: object, kind: str) -> T:
+        raw = self._environ.get(name)
+        if raw is None or raw == "":
+            if default is _MISSING:
+                self._problems.append(f"{name} is required ({kind}) but not set")
+                return None  # type: ignore[return-value]
+            return default  # type: ignore[return-value]
+        try:
+            return parse(raw)
+        except ValueError as exc:
+            self._problems.append(f"{name}={raw!r} is not a valid {kind}: {exc}")
+            return None  # type: ignore[return-value]
+
+    def str(self, name: str, default: object = _MISSING) -> str:
+        return self._read(name, str, default, "string")
+
+    def int(self, name: str, default: object = _MISSING, *, min_value: int | None = None) -> int:
+        def parse(raw: str) -> int:
+            value = int(raw)
+            if min_value is not None and value < min_value:
+                raise ValueError(f"must be >= {min_value}")
+            return value
+
+        return self._read(name, parse, default, "integer")
+
+    def float(self, name: str, default: object = _MISSING) -> float:
+        return self._read(name, float, default, "number")
+
+    def bool(self, name: str, default: object = _MISSING) -> bool:
+        def parse(raw: str) -> bool:
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError("expected true/false")
+
+        return self._read(name, parse, default, "boolean")
+
+    def list(self, name: str, default: object = _MISSING) -> list[str]:
+        return self._read(name, lambda raw: [p.strip() for p in raw.split(",") if p.strip()], default, "list")
+
+    def check(self) -> None:
+        """Raise one ConfigError naming every missing or malformed variable."""
+        if self._problems:
+            raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(self._problems))
+
+
+@dataclass(frozen=True)
+class CommonConfig:
+    """Settings every service has. Services embed it in their own config dataclass."""
+
+    service_name: str
+    http_host: str
+    http_port: int
+    grpc_port: int
+    http_threads: int
+    mongo_uri: str
+    mongo_db: str
+    kafka_bootstrap: str
+    events_topic: str
+    dlq_topic: str
+    jwks_url: str
+    token_issuer: str
+    token_audience: str
+    access_token_ttl_seconds: int
+    max_request_bytes: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: Env, service_name: str, *, http_port: int, grpc_port: int) -> CommonConfig:
+        return cls(
+            service_name=service_name,
+            http_host=env.str("HTTP_HOST", "127.0.0.1"),
+            http_port=env.int("HTTP_PORT", http_port, min_value=0),
+            grpc_port=env.int("GRPC_PORT", grpc_port, min_value=0),
+            http_threads=env.int("HTTP_THREADS", 8, min_value=1),
+            mongo_uri=env.str("MONGO_URI"),
+            mongo_db=env.str("MONGO_DB", service_name.replace("-", "_")),
+            kafka_bootstrap=env.str("KAFKA_BOOTSTRAP_SERVERS"),
+            events_topic=env.str("EVENTS_TOPIC", "account-events"),
+            dlq_topic=env.str("EVENTS_DLQ_TOPIC", "account-events.dlq"),
+            jwks_url=env.str("JWKS_URL"),
+            token_issuer=env.str("TOKEN_ISSUER"),
+            token_audience=env.str("TOKEN_AUDIENCE", "portal"),
+            access_token_ttl_seconds=env.int("ACCESS_TOKEN_TTL_SECONDS", 600, min_value=30),
+            max_request_bytes=env.int("MAX_REQUEST_BYTES", 1024 * 1024, min_value=1024),
+            log_level=env.str("LOG_LEVEL", "INFO"),
+        )

@@ -1,0 +1,214 @@
+"""At-least-once consumption of `account-events`, made effectively-once by event id.
+
+- offsets are committed only after every record of a batch was handled (or dead-lettered);
+- an event id already handled by this consumer group is skipped (ids kept in the group's own
+  MongoDB collection), so a redelivery after a crash changes nothing;
+- a failing handler is retried with exponential backoff, then the record goes to the DLQ;
+- a record that is not a valid AccountEvent goes straight to the DLQ with the reason in headers.
+Handlers should still make their own writes idempotent by event id (a crash can fall between the
+handler's write and the processed-id write).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.structs import OffsetAndMetadata
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from portal_common import events
+from portal_common.metrics import KAFKA_CONSUMER_LAG, KAFKA_MESSAGES
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[events.AccountEvent], None]
+
+
+class ProcessedEvents:
+    """Event ids a consumer group has finished, in that group's own database."""
+
+    def __init__(self, db: Database, group_id: str) -> None:
+        self.collection = db["processed_events"]
+        self.group_id = group_id
+
+    def _id(self, event_id: str) -> str:
+        return f"{self.group_id}:{event_id}"
+
+    def seen(self, event_id: str) -> bool:
+        return self.collection.find_one({"_id": self._id(event_id)}, {"_id": 1}) is not None
+
+    def mark(self, event_id: str) -> None:
+        with contextlib.suppress(DuplicateKeyError):
+            self.collection.insert_one({"_id": self._id(event_id), "at": datetime.now(UTC)})
+
+
+class EventConsumer:
+    """One consumer-group member running `handler` for every event of the topic."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        group_id: str,
+        handler: Handler,
+        db: Database,
+        dlq_producer_factory: Callable[[], KafkaProducer],
+        topic: str = events.TOPIC,
+        dlq_topic: str = events.DLQ_TOPIC,
+        max_attempts: int = 5,
+        initial_backoff_s: float = 0.2,
+        max_backoff_s: float = 5.0,
+        max_poll_records: int = 200,
+        consumer_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        self.group_id = group_id
+        self.handler = handler
+        self.processed = ProcessedEvents(db, group_id)
+        self.topic = topic
+        self.dlq_topic = dlq_topic
+        self.max_attempts = max_attempts
+        self.initial_backoff_s = initial_backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._dlq_producer_factory = dlq_producer_factory
+        self._dlq_producer: KafkaProducer | None = None
+        settings: dict[str, Any] = {
+            "bootstrap_servers": bootstrap,
+            "group_id": group_id,
+            "client_id": group_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "max_poll_records": max_poll_records,
+            "session_timeout_ms": 10_000,
+            "heartbeat_interval_ms": 2_000,
+        }
+        settings.update(consumer_overrides or {})
+        self._settings = settings
+        self._consumer: KafkaConsumer | None = None
+
+    # ------------------------------------------------------------------ one record
+
+    def _dead_letter(self, record: Any, reason: str) -> None:
+        if self._dlq_producer is None:
+            self._dlq_producer = self._dlq_producer_factory()
+        headers = [
+            *list(record.headers or []),
+            ("dlq_reason", reason.encode()[:1000]),
+            ("dlq_group", self.group_id.encode()),
+            ("dlq_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+        ]
+        # Blocking on purpose: the offset must not be committed before the DLQ has the record.
+        self._dlq_producer.send(self.dlq_topic, key=record.key, value=record.value, headers=headers).get(timeout=30)
+        KAFKA_MESSAGES.labels(self.group_id, "dead_lettered").inc()
+        log.warning(
+            "record %s/%s/%s sent to %s: %s", record.topic, record.partition, record.offset, self.dlq_topic, reason
+        )
+
+    def handle_record(self, record: Any, stop: threading.Event | None = None) -> None:
+        try:
+            event = events.decode(record.value)
+        except events.MalformedEvent as exc:
+            self._dead_letter(record, f"malformed: {exc}")
+            return
+        if self.processed.seen(event.event_id):
+            KAFKA_MESSAGES.labels(self.group_id, "duplicate").inc()
+            return
+        backoff = self.initial_backoff_s
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                self.handler(event)
+                break
+            except Exception as exc:
+                if attempt == self.max_attempts:
+                    self._dead_letter(record, f"handler failed after {attempt} attempts: {exc!r}")
+                    break
+                KAFKA_MESSAGES.labels(self.group_id, "retried").inc()
+                log.info("handler failed for %s (attempt %d), retrying: %r", event.event_id, attempt, exc)
+                delay = min(backoff, self.max_backoff_s) * (0.5 + random.random())
+                if stop is not None and stop.wait(delay):
+                    raise InterruptedError("stopping during retry") from exc
+                if stop is None:
+                    time.sleep(delay)
+                backoff *= 2
+        else:  # pragma: no cover - the loop always breaks
+            return
+        self.processed.mark(event.event_id)
+        KAFKA_MESSAGES.labels(self.group_id, "processed").inc()
+
+    # ------------------------------------------------------------------ loop
+
+    def _consumer_instance(self) -> KafkaConsumer:
+        if self._consumer is None:
+            self._consumer = KafkaConsumer(**self._settings)
+            self._consumer.subscribe([self.topic])
+        return self._consumer
+
+    def poll_once(self, timeout_ms: int = 500, stop: threading.Event | None = None) -> int:
+        """Handle one batch and commit it; return the number of records handled.
+
+        If handling stops half-way (outage, shutdown), the unhandled records' partitions are
+        rewound so that the next poll delivers them again: nothing is skipped.
+        """
+        consumer = self._consumer_instance()
+        batches = consumer.poll(timeout_ms=timeout_ms)
+        handled = 0
+        next_offsets = {tp: records[0].offset for tp, records in batches.items()}
+        try:
+            for tp, records in batches.items():
+                for record in records:
+                    self.handle_record(record, stop)
+                    next_offsets[tp] = record.offset + 1
+                    handled += 1
+        finally:
+            done = {
+                tp: OffsetAndMetadata(offset, "", -1)
+                for tp, offset in next_offsets.items()
+                if offset > batches[tp][0].offset
+            }
+            for tp, offset in next_offsets.items():
+                if offset <= batches[tp][-1].offset:
+                    consumer.seek(tp, offset)
+            if done:
+                consumer.commit(done)
+        self._report_lag(consumer)
+        return handled
+
+    def _report_lag(self, consumer: KafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            try:
+                position = consumer.position(tp)
+            except Exception as exc:  # noqa: BLE001 - position unknown during a rebalance
+                log.debug("no position for %s yet: %r", tp, exc)
+                continue
+            KAFKA_CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(max(end - position, 0))
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until `stop` is set, then leave the group cleanly."""
+        while not stop.is_set():
+            try:
+                self.poll_once(stop=stop)
+            except InterruptedError:
+                break
+            except Exception as exc:  # noqa: BLE001 - broker or database outage: back off and go on
+                log.warning("consumer %s round failed: %r", self.group_id, exc)
+                stop.wait(1.0)
+        self.close()
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close(autocommit=False)
+            self._consumer = None
+        if self._dlq_producer is not None:
+            self._dlq_producer.close(timeout=5)
+            self._dlq_producer = None

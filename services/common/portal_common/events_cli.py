@@ -1,0 +1,148 @@
+"""Command line for the `account-events` topic.
+
+  portal-events types                          every event type and its payload fields
+  portal-events publish TYPE --account ID --structure ID [--set field=value ...] [--payload JSON]
+  portal-events tail [--from-beginning] [--max N] [--idle-timeout S] [--dlq]
+  portal-events ensure-topics
+
+Dossier and reservation events come from services outside this project; `publish` is how they are
+produced for real in tests, demos and operations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from google.protobuf import json_format
+from kafka import KafkaConsumer
+
+from portal_common import events
+from portal_common.kafka_client import create_producer, ensure_topics
+
+
+def _payload_from_args(event_type: str, payload_json: str | None, assignments: list[str]) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(payload_json) if payload_json else {}
+    fields = {f.name: f for f in events.payload_class(event_type).DESCRIPTOR.fields}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep or name not in fields:
+            raise SystemExit(f"--set {assignment!r}: {event_type} has fields {sorted(fields) or 'none'}")
+        field = fields[name]
+        if field.is_repeated:
+            payload.setdefault(name, []).append(value)
+        elif field.type in (field.TYPE_INT64, field.TYPE_INT32):
+            payload[name] = int(value)
+        elif field.type == field.TYPE_BOOL:
+            payload[name] = value.lower() in ("1", "true", "yes")
+        else:
+            payload[name] = value
+    return payload
+
+
+def cmd_types(_: argparse.Namespace) -> int:
+    for event_type in events.event_types():
+        fields = [f.name for f in events.payload_class(event_type).DESCRIPTOR.fields]
+        print(f"{event_type:40} {', '.join(fields)}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    try:
+        payload = _payload_from_args(args.type, args.payload, args.set or [])
+        event = events.new_event(
+            args.type, account_id=args.account, structure_id=args.structure, source=args.source, payload=payload
+        )
+    except (events.MalformedEvent, json_format.ParseError, json.JSONDecodeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    record = events.encode(event)
+    producer = create_producer(args.bootstrap, "portal-events-cli")
+    try:
+        metadata = producer.send(args.topic, key=record.key, value=record.value, headers=record.headers).get(timeout=30)
+    finally:
+        producer.close(timeout=10)
+    print(json.dumps({"event_id": event.event_id, "partition": metadata.partition, "offset": metadata.offset}))
+    return 0
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    topic = events.DLQ_TOPIC if args.dlq else args.topic
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=args.bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if args.from_beginning else "latest",
+        consumer_timeout_ms=int(args.idle_timeout * 1000) if args.idle_timeout else float("inf"),
+    )
+    shown = 0
+    try:
+        for record in consumer:
+            headers = {k: v.decode(errors="replace") for k, v in record.headers or []}
+            try:
+                line: dict[str, Any] = events.to_readable(events.decode(record.value))
+            except events.MalformedEvent as exc:
+                line = {"malformed": str(exc)}
+            line["_kafka"] = {"partition": record.partition, "offset": record.offset}
+            if "dlq_reason" in headers:
+                line["_kafka"]["dlq_reason"] = headers["dlq_reason"]
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+            shown += 1
+            if args.max and shown >= args.max:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.close()
+    return 0
+
+
+def cmd_ensure_topics(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    created = ensure_topics(args.bootstrap, {args.topic: args.partitions, events.DLQ_TOPIC: 1})
+    print(
+        f"topics ready ({', '.join(created) or 'already present'}) in {time.monotonic() - started:.1f}s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="portal-events", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers")
+    parser.add_argument("--topic", default=events.TOPIC)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("types", help="list event types").set_defaults(func=cmd_types)
+    publish = sub.add_parser("publish", help="publish one event")
+    publish.add_argument("type", choices=events.event_types(), metavar="TYPE")
+    publish.add_argument("--account", required=True)
+    publish.add_argument("--structure", required=True)
+    publish.add_argument("--source", default="cli")
+    publish.add_argument("--payload", help="payload as a JSON object")
+    publish.add_argument("--set", action="append", metavar="FIELD=VALUE", help="payload field (repeatable)")
+    publish.set_defaults(func=cmd_publish)
+    tail = sub.add_parser("tail", help="print events as JSON lines")
+    tail.add_argument("--from-beginning", action="store_true")
+    tail.add_argument("--max", type=int, default=0)
+    tail.add_argument("--idle-timeout", type=float, default=0, help="stop after this many idle seconds")
+    tail.add_argument("--dlq", action="store_true", help="tail the dead-letter topic")
+    tail.set_defaults(func=cmd_tail)
+    topics = sub.add_parser("ensure-topics", help="create the events topic and its DLQ")
+    topics.add_argument("--partitions", type=int, default=3)
+    topics.set_defaults(func=cmd_ensure_topics)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

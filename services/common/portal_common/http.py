@@ -1,0 +1,223 @@
+"""Flask pieces every service uses: request ids, access logs, metrics, problem+json for every
+error path, request-size limit, JSON body parsing, bearer-token auth, /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from portal_common import metrics
+from portal_common.auth import InvalidToken, Principal, TokenVerifier
+from portal_common.logs import request_id_var
+from portal_common.problems import PROBLEM_CONTENT_TYPE, Problem
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("portal.access")
+
+ReadinessChecks = dict[str, Callable[[], bool]]
+F = TypeVar("F", bound=Callable[..., Any])
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def problem_response(problem: Problem) -> Response:
+    body = json.dumps(problem.to_dict(instance=request.path if request else None), ensure_ascii=False)
+    response = Response(body, status=problem.status, content_type=PROBLEM_CONTENT_TYPE)
+    for name, value in problem.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def create_base_app(
+    service: str,
+    *,
+    max_request_bytes: int,
+    readiness: ReadinessChecks,
+    verifier: TokenVerifier | None = None,
+) -> Flask:
+    app = Flask(service)
+    app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["portal.verifier"] = verifier
+    app.extensions["portal.readiness"] = readiness
+    app.extensions["portal.service"] = service
+
+    @app.before_request
+    def start_request() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id_token = request_id_var.set(g.request_id)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish_request(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Cache-Control", "no-store")
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        metrics.HTTP_LATENCY.labels(service, request.method, route, str(response.status_code)).observe(elapsed)
+        if route not in ("/metrics", "/healthz", "/readyz"):
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                route,
+                response.status_code,
+                extra={"duration_ms": round(elapsed * 1000, 2), "status": response.status_code},
+            )
+        return response
+
+    @app.teardown_request
+    def reset_request_id(_: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+    @app.errorhandler(Problem)
+    def on_problem(problem: Problem) -> Response:
+        return problem_response(problem)
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        detail = {
+            404: "Aucune ressource ne correspond à cette adresse.",
+            405: f"La méthode {request.method} n'est pas acceptée sur cette adresse.",
+            413: f"La requête dépasse la taille maximale de {app.config['MAX_CONTENT_LENGTH']} octets.",
+        }.get(status, error.description or "")
+        headers = {}
+        if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+            headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        return problem_response(Problem(status, detail, headers=headers))
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(Problem(500, "Une erreur inattendue est survenue ; réessayez plus tard."))
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        results = run_checks(readiness)
+        ok = all(results.values())
+        return {"status": "ready" if ok else "not ready", "checks": results}, 200 if ok else 503
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
+
+    return app
+
+
+def run_checks(checks: ReadinessChecks) -> dict[str, bool]:
+    results = {}
+    for name, check in checks.items():
+        try:
+            results[name] = bool(check())
+        except Exception:  # noqa: BLE001 - a check that raises means "not ready"
+            results[name] = False
+    return results
+
+
+# ---------------------------------------------------------------------------------------------- request bodies
+
+
+def json_body(*, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, Any]:
+    """The request's JSON object, with unknown and missing fields refused (422)."""
+    if request.mimetype != "application/json":
+        raise Problem(415, "Le corps de la requête doit être du JSON (Content-Type: application/json).")
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Problem(400, "Le corps de la requête n'est pas encodé en UTF-8.", slug="invalid-encoding") from None
+    except ValueError as exc:
+        raise Problem(400, f"JSON mal formé : {exc}", slug="malformed-json") from None
+    if not isinstance(data, dict):
+        raise Problem(422, "Le corps de la requête doit être un objet JSON.")
+    required, allowed = set(required), set(required) | set(optional)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise Problem(422, f"Champs inconnus : {', '.join(unknown)}.", slug="unknown-fields", fields=unknown)
+    missing = sorted(required - set(data))
+    if missing:
+        raise Problem(
+            422, f"Champs obligatoires manquants : {', '.join(missing)}.", slug="missing-fields", fields=missing
+        )
+    return data
+
+
+def string_field(data: dict[str, Any], name: str, *, max_length: int, min_length: int = 0) -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise Problem(422, f"Le champ {name} doit être une chaîne de caractères.", fields=[name])
+    if not min_length <= len(value) <= max_length:
+        raise Problem(
+            422, f"Le champ {name} doit contenir entre {min_length} et {max_length} caractères.", fields=[name]
+        )
+    return value
+
+
+# ---------------------------------------------------------------------------------------------- authentication
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(
+            401,
+            "Un jeton d'accès (Authorization: Bearer) est requis.",
+            headers={"WWW-Authenticate": 'Bearer realm="portal"'},
+        )
+    return token.strip()
+
+
+def authenticate() -> Principal:
+    verifier: TokenVerifier | None = current_app.extensions.get("portal.verifier")
+    if verifier is None:  # pragma: no cover - a wiring error, caught by the app factory tests
+        raise RuntimeError("no token verifier configured")
+    try:
+        principal = verifier.verify(bearer_token())
+    except InvalidToken as exc:
+        raise Problem(
+            401,
+            "Le jeton d'accès est invalide, expiré ou révoqué.",
+            slug="invalid-token",
+            headers={"WWW-Authenticate": 'Bearer realm="portal", error="invalid_token"'},
+        ) from exc
+    g.principal = principal
+    return principal
+
+
+def require_auth(*roles: str) -> Callable[[F], F]:
+    """Decorator: a valid access token whose role is one of `roles` (any role when empty)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = authenticate()
+            if roles and principal.role not in roles:
+                raise Problem(403, "Votre profil ne permet pas cette action.")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def principal() -> Principal:
+    return g.principal

@@ -1,0 +1,169 @@
+"""Transactional outbox that needs no multi-document transaction (MongoDB and FerretDB alike).
+
+An event is written in the *same single-document write* as the state change it describes: the
+update that changes an account also pushes the encoded event onto that account document's `_outbox`
+array (`with_events`), and a new document is inserted with its events inside (`new_document`).
+Single-document writes are atomic, so the event exists exactly when the change does. Events that
+are not tied to a state document (a failed login) get a document of their own in `outbox` (`emit`).
+
+`OutboxRelay` publishes pending entries in the order they were written and pulls them off once
+Kafka acknowledged them. While Kafka is down entries wait in MongoDB; nothing is lost. A crash
+between the acknowledgement and the pull republishes an entry, which consumers drop by event id.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bson import Binary
+from kafka import KafkaProducer
+from pymongo.database import Database
+
+from portal_common import events
+from portal_common.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+FIELD = "_outbox"
+STANDALONE = "outbox"
+_sequence = itertools.count()
+
+
+def _entry(event: events.AccountEvent) -> dict[str, Any]:
+    record = events.encode(event)  # validates: a malformed event never reaches the outbox
+    return {
+        "id": event.event_id,
+        # microseconds, with a per-process counter breaking ties; fits in a BSON int64
+        "seq": time.time_ns() // 1000 * 1000 + next(_sequence) % 1000,
+        "key": record.key.decode(),
+        "value": Binary(record.value),
+    }
+
+
+def with_events(update: dict[str, Any], *evts: events.AccountEvent) -> dict[str, Any]:
+    """Return `update` (a MongoDB update document) extended to append `evts` to the outbox."""
+    merged = dict(update)
+    push = dict(merged.get("$push", {}))
+    push[FIELD] = {"$each": [_entry(e) for e in evts]}
+    merged["$push"] = push
+    return merged
+
+
+def new_document(document: dict[str, Any], *evts: events.AccountEvent) -> dict[str, Any]:
+    """Return `document` carrying `evts` in its outbox, ready for insert_one."""
+    return {**document, FIELD: [_entry(e) for e in evts]}
+
+
+def emit(db: Database, *evts: events.AccountEvent) -> None:
+    """Store events that belong to no state document."""
+    for event in evts:
+        db[STANDALONE].insert_one({"_id": event.event_id, FIELD: [_entry(event)]})
+
+
+class OutboxRelay:
+    """Publishes outbox entries of the given collections to Kafka."""
+
+    def __init__(
+        self,
+        db: Database,
+        collections: Iterable[str],
+        producer_factory: Callable[[], KafkaProducer],
+        *,
+        topic: str = events.TOPIC,
+        service: str = "portal",
+        batch_size: int = 500,
+        send_timeout_s: float = 15.0,
+    ) -> None:
+        self.db = db
+        self.collections = [STANDALONE, *[c for c in collections if c != STANDALONE]]
+        self.producer_factory = producer_factory
+        self.topic = topic
+        self.service = service
+        self.batch_size = batch_size
+        self.send_timeout_s = send_timeout_s
+        self._producer: KafkaProducer | None = None
+        self._wake = threading.Event()
+
+    def _pending(self) -> list[tuple[int, str, Any, dict[str, Any]]]:
+        pending = []
+        for name in self.collections:
+            cursor = self.db[name].find({FIELD: {"$exists": True, "$ne": []}}, {FIELD: 1}).limit(self.batch_size)
+            for doc in cursor:
+                for entry in doc[FIELD]:
+                    pending.append((entry["seq"], name, doc["_id"], entry))
+        pending.sort(key=lambda item: item[0])
+        return pending[: self.batch_size]
+
+    def publish_pending(self) -> int:
+        """Publish one batch; return how many entries were published and removed."""
+        pending = self._pending()
+        if not pending:
+            return 0
+        if self._producer is None:
+            self._producer = self.producer_factory()
+        producer = self._producer
+        futures = [
+            producer.send(
+                self.topic,
+                key=entry["key"].encode(),
+                value=bytes(entry["value"]),
+                headers=events.cloudevents_headers(events.decode(bytes(entry["value"]))),
+            )
+            for _, _, _, entry in pending
+        ]
+        producer.flush(timeout=self.send_timeout_s)
+        done: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+        for future, (_, name, doc_id, entry) in zip(futures, pending, strict=True):
+            try:
+                future.get(timeout=0)
+            except Exception:  # noqa: BLE001 - any failure leaves the entry for the next round
+                # Stop at the first failure so a later event of the same account never overtakes it.
+                break
+            done.setdefault((name, doc_id), []).append(entry)
+        for (name, doc_id), entries in done.items():
+            if name == STANDALONE:
+                self.db[name].delete_one({"_id": doc_id})
+            else:
+                # $pullAll with the exact entries: FerretDB 1.24 ignores $pull with a condition.
+                self.db[name].update_one({"_id": doc_id}, {"$pullAll": {FIELD: entries}})
+        published = sum(len(entries) for entries in done.values())
+        OUTBOX_PUBLISHED.labels(self.service).inc(published)
+        if published < len(pending):
+            raise RuntimeError(f"published {published} of {len(pending)} outbox entries; will retry")
+        return published
+
+    def wake(self) -> None:
+        """Ask the relay to publish now instead of at its next poll."""
+        self._wake.set()
+
+    def run(self, stop: threading.Event, poll_interval_s: float = 1.0, max_backoff_s: float = 10.0) -> None:
+        backoff = poll_interval_s
+        while not stop.is_set():
+            try:
+                published = self.publish_pending()
+                backoff = poll_interval_s
+                if published:
+                    continue  # more may be waiting
+            except Exception as exc:  # noqa: BLE001 - Kafka or MongoDB outage: wait and retry
+                OUTBOX_FAILURES.labels(self.service).inc()
+                log.warning("outbox relay round failed, retrying in %.1fs: %s", backoff, exc)
+                self._reset_producer()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, max_backoff_s)
+                continue
+            self._wake.wait(poll_interval_s)
+            self._wake.clear()
+        self._reset_producer()
+
+    def _reset_producer(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=2)
+            except Exception as exc:  # noqa: BLE001 - closing a broken producer may fail; it is discarded anyway
+                log.debug("closing the outbox producer failed: %r", exc)
+            self._producer = None

@@ -1,0 +1,85 @@
+"""One process per service: HTTP (waitress), gRPC and background workers, drained on SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from waitress import create_server, wasyncore
+
+from portal_common.grpc_server import GrpcServer
+
+log = logging.getLogger(__name__)
+Worker = Callable[[threading.Event], None]
+
+
+@dataclass
+class ServiceRuntime:
+    """Starts and stops everything a service runs. Tests use start()/stop(); main uses serve_forever()."""
+
+    name: str
+    wsgi_app: Any
+    grpc: GrpcServer | None
+    http_host: str
+    http_port: int
+    http_threads: int = 8
+    workers: dict[str, Worker] = field(default_factory=dict)
+    grace_s: float = 10.0
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        self._threads = []
+        for worker_name, worker in self.workers.items():
+            thread = threading.Thread(target=worker, args=(self.stop_event,), name=worker_name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if self.grpc is not None:
+            self.grpc.start()
+        self._http = create_server(
+            self.wsgi_app,
+            host=self.http_host,
+            port=self.http_port,
+            threads=self.http_threads,
+            ident=self.name,
+            clear_untrusted_proxy_headers=True,
+        )
+        self.http_port = self._http.effective_port  # type: ignore[union-attr]
+        self._http_thread = threading.Thread(target=self._http.run, name=f"{self.name}-http", daemon=True)
+        self._http_thread.start()
+        log.info(
+            "%s listening: http://%s:%s grpc :%s",
+            self.name,
+            self.http_host,
+            self.http_port,
+            self.grpc.port if self.grpc else "-",
+        )
+
+    def stop(self) -> None:
+        """Drain: stop taking work, let running requests finish, then stop the workers."""
+        log.info("%s draining", self.name)
+        if self.grpc is not None:
+            self.grpc.stop(self.grace_s)
+        self._http.task_dispatcher.shutdown(cancel_pending=False, timeout=self.grace_s)
+        wasyncore.close_all(self._http._map)  # ends the HTTP loop
+        self._http_thread.join(timeout=self.grace_s)
+        self.stop_event.set()
+        for thread in self._threads:
+            thread.join(timeout=self.grace_s)
+        log.info("%s stopped", self.name)
+
+    def serve_forever(self) -> None:
+        done = threading.Event()
+
+        def on_signal(signum: int, _frame: object) -> None:
+            log.info("received signal %s", signal.Signals(signum).name)
+            done.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        self.start()
+        done.wait()
+        self.stop()

@@ -1,0 +1,51 @@
+import pytest
+
+from portal_common.config import CommonConfig, ConfigError, Env
+
+COMPLETE = {
+    "MONGO_URI": "mongodb://db/",
+    "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+    "JWKS_URL": "http://identity/.well-known/jwks.json",
+    "TOKEN_ISSUER": "http://identity",
+}
+
+
+def load(environ: dict[str, str]) -> CommonConfig:
+    env = Env(environ)
+    config = CommonConfig.from_env(env, "identity", http_port=8081, grpc_port=50051)
+    env.check()
+    return config
+
+
+def test_complete_environment_gives_typed_settings_with_defaults():
+    config = load({**COMPLETE, "HTTP_PORT": "9000"})
+    assert config.http_port == 9000
+    assert config.grpc_port == 50051
+    assert config.mongo_db == "identity"
+    assert config.events_topic == "account-events"
+
+
+@pytest.mark.parametrize("missing", sorted(COMPLETE))
+def test_missing_required_variable_is_named(missing):
+    environ = {k: v for k, v in COMPLETE.items() if k != missing}
+    with pytest.raises(ConfigError) as error:
+        load(environ)
+    assert f"{missing} is required" in str(error.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as error:
+        load({"HTTP_PORT": "eighty", "GRPC_PORT": "-1"})
+    message = str(error.value)
+    for name in ("HTTP_PORT='eighty'", "GRPC_PORT='-1'", "MONGO_URI", "KAFKA_BOOTSTRAP_SERVERS", "JWKS_URL"):
+        assert name in message
+
+
+def test_booleans_and_lists():
+    env = Env({"A": "yes", "B": "off", "C": "a, b,,c", "D": "maybe"})
+    assert env.bool("A") is True
+    assert env.bool("B") is False
+    assert env.list("C") == ["a", "b", "c"]
+    env.bool("D")
+    with pytest.raises(ConfigError, match="D='maybe' is not a valid boolean"):
+        env.check()

@@ -1,0 +1,152 @@
+"""The Flask base app through real HTTP (waitress): every error path is problem+json in French."""
+
+import pytest
+import requests
+from flask import request
+
+from portal_common.auth import JwksCache, TokenVerifier
+from portal_common.http import create_base_app, json_body, principal, require_auth
+from portal_common.problems import PROBLEM_CONTENT_TYPE, Problem
+from tests.support.servers import base_url, running
+from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+
+KEY = SigningKey("http-k1")
+READY = {"database": True}
+
+
+@pytest.fixture(scope="module")
+def url():
+    jwks = JwksServer(KEY)
+    verifier = TokenVerifier(JwksCache(jwks.url), issuer=ISSUER, audience=AUDIENCE)
+    app = create_base_app(
+        "sample", max_request_bytes=2048, readiness={"database": lambda: READY["database"]}, verifier=verifier
+    )
+
+    @app.post("/v1/things")
+    def create_thing():
+        data = json_body(required={"name"}, optional={"note"})
+        return {"name": data["name"]}, 201
+
+    @app.get("/v1/boom")
+    def boom():
+        raise RuntimeError("password=hunter2 exploded")
+
+    @app.get("/v1/conflict")
+    def conflict():
+        raise Problem(409, "Déjà fait.", slug="already-done")
+
+    @app.get("/v1/mine")
+    @require_auth("family")
+    def mine():
+        return {"account": principal().account_id, "echo": request.args.get("x")}
+
+    with running(app) as runtime:
+        yield base_url(runtime)
+    jwks.close()
+
+
+def assert_problem(response, status, slug=None):
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == PROBLEM_CONTENT_TYPE
+    body = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"] is not None
+    assert body["type"].startswith("https://")
+    if slug:
+        assert body["type"].endswith("/" + slug)
+    return body
+
+
+def test_success_path(url):
+    response = requests.post(f"{url}/v1/things", json={"name": "a"}, timeout=5)
+    assert response.status_code == 201
+    assert response.json() == {"name": "a"}
+    assert response.headers["X-Request-ID"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_404_405_problem(url):
+    assert assert_problem(requests.get(f"{url}/v1/nope", timeout=5), 404)["title"] == "Ressource introuvable"
+    response = requests.delete(f"{url}/v1/things", timeout=5)
+    assert assert_problem(response, 405)["title"] == "Méthode non autorisée"
+    assert "POST" in response.headers["Allow"]
+
+
+def test_413_when_body_exceeds_the_limit(url):
+    response = requests.post(
+        f"{url}/v1/things",
+        data=b'{"name": "' + b"a" * 5000 + b'"}',
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert assert_problem(response, 413)["title"] == "Contenu trop volumineux"
+
+
+def test_415_when_not_json(url):
+    response = requests.post(f"{url}/v1/things", data="name=a", headers={"Content-Type": "text/plain"}, timeout=5)
+    assert_problem(response, 415)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "slug"),
+    [
+        (b"{not json", 400, "malformed-json"),
+        (b"\xff\xfe\x00garbage", 400, "invalid-encoding"),
+        (b"[1, 2]", 422, "validation-error"),
+        (b'{"name": "a", "admin": true}', 422, "unknown-fields"),
+        (b'{"note": "x"}', 422, "missing-fields"),
+    ],
+    ids=["malformed", "not-utf8", "not-an-object", "unknown-field", "missing-field"],
+)
+def test_bad_json_bodies(url, body, status, slug):
+    response = requests.post(f"{url}/v1/things", data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    assert_problem(response, status, slug)
+
+
+def test_500_is_a_problem_without_internals(url):
+    body = assert_problem(requests.get(f"{url}/v1/boom", timeout=5), 500)
+    assert "hunter2" not in str(body)
+    assert "RuntimeError" not in str(body)
+
+
+def test_domain_problem_keeps_its_type(url):
+    assert_problem(requests.get(f"{url}/v1/conflict", timeout=5), 409, "already-done")
+
+
+def test_auth_required_and_role_checked(url):
+    assert_problem(requests.get(f"{url}/v1/mine", timeout=5), 401)
+    bad = requests.get(f"{url}/v1/mine", headers={"Authorization": "Bearer abc.def.ghi"}, timeout=5)
+    assert_problem(bad, 401, "invalid-token")
+    assert "invalid_token" in bad.headers["WWW-Authenticate"]
+    agent = requests.get(f"{url}/v1/mine", headers={"Authorization": f"Bearer {KEY.mint(role='agent')}"}, timeout=5)
+    assert_problem(agent, 403)
+    ok = requests.get(f"{url}/v1/mine", headers={"Authorization": f"Bearer {KEY.mint()}"}, timeout=5)
+    assert ok.json()["account"] == "acc-1"
+
+
+def test_health_readiness_and_metrics(url):
+    assert requests.get(f"{url}/healthz", timeout=5).json() == {"status": "ok"}
+    assert requests.get(f"{url}/readyz", timeout=5).status_code == 200
+    READY["database"] = False
+    try:
+        not_ready = requests.get(f"{url}/readyz", timeout=5)
+        assert not_ready.status_code == 503
+        assert not_ready.json()["checks"] == {"database": False}
+    finally:
+        READY["database"] = True
+    requests.post(f"{url}/v1/things", json={"name": "a"}, timeout=5)
+    text = requests.get(f"{url}/metrics", timeout=5).text
+    assert (
+        'portal_http_request_duration_seconds_count{method="POST",route="/v1/things",service="sample",status="201"}'
+        in text
+    )
+
+
+def test_incoming_request_id_is_echoed_and_unsafe_ones_replaced(url):
+    assert (
+        requests.get(f"{url}/healthz", headers={"X-Request-ID": "abc-123"}, timeout=5).headers["X-Request-ID"]
+        == "abc-123"
+    )
+    replaced = requests.get(f"{url}/healthz", headers={"X-Request-ID": "bad id\twith spaces"}, timeout=5)
+    assert replaced.headers["X-Request-ID"] != "bad id\twith spaces"

@@ -1,0 +1,40 @@
+"""A consumer process for the crash test: python -m tests.support.consumer_process BOOTSTRAP TOPIC GROUP MONGO_URI DB.
+
+Its handler counts invocations and writes one effect per event id (idempotently, as real handlers do).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from pymongo import MongoClient
+
+from portal_common.consumer import EventConsumer
+from portal_common.kafka_client import create_producer
+
+
+def main() -> None:
+    bootstrap, topic, group, mongo_uri, db_name = sys.argv[1:6]
+    db = MongoClient(mongo_uri)[db_name]
+
+    def handler(event) -> None:
+        db.invocations.update_one({"_id": event.event_id}, {"$inc": {"n": 1}}, upsert=True)
+        time.sleep(0.01)  # some work, so that a kill lands in the middle of a batch
+        db.effects.update_one({"_id": event.event_id}, {"$setOnInsert": {"at": time.time()}}, upsert=True)
+
+    consumer = EventConsumer(
+        bootstrap=bootstrap,
+        group_id=group,
+        handler=handler,
+        db=db,
+        topic=topic,
+        dlq_producer_factory=lambda: create_producer(bootstrap, "crash-dlq"),
+        max_poll_records=50,
+    )
+    consumer.run(threading.Event())
+
+
+if __name__ == "__main__":
+    main()

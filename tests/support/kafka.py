@@ -1,0 +1,43 @@
+"""Real Kafka helpers: unique topics, reading what landed on a topic."""
+
+from __future__ import annotations
+
+import uuid
+
+from kafka import KafkaAdminClient, KafkaConsumer
+from kafka.admin import NewTopic
+
+from tests.support.env import KAFKA_BOOTSTRAP
+
+
+def create_topics(*names: str, partitions: int = 1, bootstrap: str = KAFKA_BOOTSTRAP) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tests")
+    try:
+        admin.create_topics([NewTopic(name, partitions, 1) for name in names])
+    finally:
+        admin.close()
+
+
+def unique_topic(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def read_all(topic: str, *, expected: int, timeout_s: float = 20.0, bootstrap: str = KAFKA_BOOTSTRAP) -> list:
+    """Every record of `topic` from the beginning, stopping once `expected` arrived or after a quiet period."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=int(timeout_s * 1000),
+    )
+    records = []
+    try:
+        for record in consumer:
+            records.append(record)
+            if len(records) >= expected:
+                break
+    finally:
+        consumer.close()
+    return records
