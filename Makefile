@@ -12,7 +12,9 @@ SERVICES := identity billing_statement document_store notification
 
 # One interpreter for everything; service sources and generated protos come from this checkout.
 export PORTAL_CACHE PYTHON
-export PYTHONPATH := $(CURDIR)/$(GEN):$(CURDIR)/services/common$(foreach s,$(SERVICES),:$(CURDIR)/services/$(s))
+empty :=
+space := $(empty) $(empty)
+export PYTHONPATH := $(subst $(space),:,$(CURDIR)/$(GEN) $(CURDIR)/services/common $(foreach s,$(SERVICES),$(CURDIR)/services/$(s)))
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv protos protos-check lock lint test test-only bench up down infra-up infra-down infra-status install-tools clean

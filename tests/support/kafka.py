@@ -41,3 +41,29 @@ def read_all(topic: str, *, expected: int, timeout_s: float = 20.0, bootstrap: s
     finally:
         consumer.close()
     return records
+
+
+def find_events(topic: str, predicate, *, count: int = 1, timeout_s: float = 20.0, bootstrap: str = KAFKA_BOOTSTRAP):
+    """Decoded AccountEvents of `topic` matching `predicate`, once `count` of them arrived."""
+    from portal_common import events
+
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=int(timeout_s * 1000),
+    )
+    found = []
+    try:
+        for record in consumer:
+            event = events.decode(record.value)
+            if predicate(event):
+                found.append(event)
+                if len(found) >= count:
+                    break
+    finally:
+        consumer.close()
+    assert len(found) >= count, f"expected {count} matching events on {topic}, got {len(found)}"
+    return found

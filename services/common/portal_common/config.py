@@ -96,7 +96,10 @@ class CommonConfig:
     log_level: str
 
     @classmethod
-    def from_env(cls, env: Env, service_name: str, *, http_port: int, grpc_port: int) -> CommonConfig:
+    def from_env(
+        cls, env: Env, service_name: str, *, http_port: int, grpc_port: int, needs_jwks: bool = True
+    ) -> CommonConfig:
+        """`needs_jwks=False` for identity, which verifies with its own keys."""
         return cls(
             service_name=service_name,
             http_host=env.str("HTTP_HOST", "127.0.0.1"),
@@ -108,7 +111,7 @@ class CommonConfig:
             kafka_bootstrap=env.str("KAFKA_BOOTSTRAP_SERVERS"),
             events_topic=env.str("EVENTS_TOPIC", "account-events"),
             dlq_topic=env.str("EVENTS_DLQ_TOPIC", "account-events.dlq"),
-            jwks_url=env.str("JWKS_URL"),
+            jwks_url=env.str("JWKS_URL") if needs_jwks else env.str("JWKS_URL", ""),
             token_issuer=env.str("TOKEN_ISSUER"),
             token_audience=env.str("TOKEN_AUDIENCE", "portal"),
             access_token_ttl_seconds=env.int("ACCESS_TOKEN_TTL_SECONDS", 600, min_value=30),

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -14,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 
 from portal_common.http import ReadinessChecks, run_checks
 from portal_common.metrics import MetricsInterceptor
+from portal_common.problems import Problem
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -77,3 +80,37 @@ def create_grpc_server(
     if bound == 0:
         raise RuntimeError(f"could not bind gRPC port {host}:{port}")
     return GrpcServer(server=server, health=health_servicer, port=bound, service_names=names, readiness=readiness)
+
+
+# ---------------------------------------------------------------------------------------------- errors
+
+_CODES = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    401: grpc.StatusCode.UNAUTHENTICATED,
+    403: grpc.StatusCode.PERMISSION_DENIED,
+    404: grpc.StatusCode.NOT_FOUND,
+    409: grpc.StatusCode.FAILED_PRECONDITION,
+    410: grpc.StatusCode.FAILED_PRECONDITION,
+    413: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    415: grpc.StatusCode.INVALID_ARGUMENT,
+    422: grpc.StatusCode.INVALID_ARGUMENT,
+    429: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    503: grpc.StatusCode.UNAVAILABLE,
+}
+
+
+def problem_status(problem: Problem) -> grpc.StatusCode:
+    return _CODES.get(problem.status, grpc.StatusCode.INTERNAL)
+
+
+def translate_problems(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Servicer-method decorator: a domain Problem becomes the matching gRPC status, same French text."""
+
+    @wraps(method)
+    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return method(self, request, context)
+        except Problem as problem:
+            context.abort(problem_status(problem), f"{problem.title} : {problem.detail}")
+
+    return wrapper

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import MongoClient
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 IndexSpec = tuple[str, list[tuple[str, int]], Mapping[str, Any]]  # (collection, keys, options)
 
@@ -35,3 +40,48 @@ def ensure_indexes(db: Database, specs: Iterable[IndexSpec]) -> None:
     """Idempotent index migration, run at start-up (or by the chart's migration job)."""
     for collection, keys, options in specs:
         db[collection].create_index(keys, **options)
+
+
+class LockTimeout(Exception):
+    """A document lock could not be taken in time (another writer holds it)."""
+
+
+class DocumentLocks:
+    """Per-document mutual exclusion, for documents that several writers update.
+
+    FerretDB 1.24 applies an update as "query, change in memory, write the whole document back"
+    without isolation: two concurrent updates of one document can lose one, and a filter used as a
+    compare-and-swap is not atomic. An insert into a unique `_id` index is atomic on FerretDB and
+    MongoDB alike, so a lock is a document in `locks`; a crashed holder's lock expires after `lease_s`.
+    """
+
+    def __init__(self, db: Database, *, collection: str = "locks", lease_s: float = 15.0) -> None:
+        self.collection = db[collection]
+        self.lease_s = lease_s
+
+    @contextmanager
+    def hold(self, key: str, timeout_s: float = 10.0) -> Iterator[None]:
+        owner = uuid.uuid4().hex
+        deadline = time.monotonic() + timeout_s
+        pause = 0.001
+        while True:
+            now = datetime.now(UTC)
+            try:
+                self.collection.insert_one(
+                    {"_id": key, "owner": owner, "expires_at": now + timedelta(seconds=self.lease_s)}
+                )
+                break
+            except DuplicateKeyError:
+                self.collection.delete_one({"_id": key, "expires_at": {"$lt": now}})  # a crashed holder's lease
+                if time.monotonic() > deadline:
+                    raise LockTimeout(f"could not lock {key} within {timeout_s}s") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+        try:
+            yield
+        finally:
+            self.collection.delete_one({"_id": key, "owner": owner})
+
+
+def lock_key(collection: str, document_id: object) -> str:
+    return f"{collection}:{document_id}"

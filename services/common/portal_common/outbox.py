@@ -9,6 +9,9 @@ are not tied to a state document (a failed login) get a document of their own in
 `OutboxRelay` publishes pending entries in the order they were written and pulls them off once
 Kafka acknowledged them. While Kafka is down entries wait in MongoDB; nothing is lost. A crash
 between the acknowledgement and the pull republishes an entry, which consumers drop by event id.
+The relay pulls entries under the document's lock (`DocumentLocks`), and so must every other
+writer of those documents: on FerretDB an unlocked concurrent update could undo the pull or the
+state change.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pymongo.database import Database
 
 from portal_common import events
 from portal_common.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
+from portal_common.mongo import DocumentLocks, lock_key
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,7 @@ class OutboxRelay:
         self.send_timeout_s = send_timeout_s
         self._producer: KafkaProducer | None = None
         self._wake = threading.Event()
+        self.locks = DocumentLocks(db)
 
     def _pending(self) -> list[tuple[int, str, Any, dict[str, Any]]]:
         pending = []
@@ -130,7 +135,8 @@ class OutboxRelay:
                 self.db[name].delete_one({"_id": doc_id})
             else:
                 # $pullAll with the exact entries: FerretDB 1.24 ignores $pull with a condition.
-                self.db[name].update_one({"_id": doc_id}, {"$pullAll": {FIELD: entries}})
+                with self.locks.hold(lock_key(name, doc_id)):
+                    self.db[name].update_one({"_id": doc_id}, {"$pullAll": {FIELD: entries}})
         published = sum(len(entries) for entries in done.values())
         OUTBOX_PUBLISHED.labels(self.service).inc(published)
         if published < len(pending):

@@ -1,0 +1,1 @@
+"""Identity service: accounts, credentials, sessions, signing keys and the activity history."""

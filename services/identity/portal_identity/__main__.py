@@ -1,0 +1,61 @@
+"""`python -m portal_identity [serve|migrate|purge|create-agent]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from portal_common.config import ConfigError
+from portal_common.logs import configure_logging
+from portal_identity import accounts
+from portal_identity.app import Identity, create_runtime, run_purge
+from portal_identity.config import IdentityConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="portal-identity")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run HTTP, gRPC and the workers (default)")
+    sub.add_parser("migrate", help="create indexes and exit")
+    sub.add_parser("purge", help="purge accounts past their grace period, old history and sessions, then exit")
+    agent = sub.add_parser("create-agent", help="create a structure's first agent and print its activation token")
+    agent.add_argument("--structure", required=True)
+    agent.add_argument("--login", required=True)
+    agent.add_argument("--display-name", required=True)
+    args = parser.parse_args(argv)
+
+    try:
+        config = IdentityConfig.from_env()
+    except ConfigError as exc:
+        print(f"identity: {exc}", file=sys.stderr)
+        return 2
+    configure_logging("identity", config.common.log_level)
+
+    identity = Identity.build(config)
+    command = args.command or "serve"
+    if command == "serve":
+        create_runtime(identity).serve_forever()
+        return 0
+    if command == "migrate":
+        print("indexes ready")
+    elif command == "purge":
+        print(json.dumps(run_purge(identity)))
+        identity.relay.publish_pending()
+    elif command == "create-agent":
+        account, secret = accounts.create_account(
+            identity.ctx,
+            structure_id=args.structure,
+            login=args.login,
+            contact_email=None,
+            display_name=args.display_name,
+            role="agent",
+            created_by="ops",
+        )
+        identity.relay.publish_pending()  # the activation email goes out through the event too
+        print(json.dumps({"account_id": account["_id"], "activation_token": secret}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""Account life cycle: creation by an agent, activation, password change and reset, deletion by the
+family, restore by the structure during the grace period, and the purge after it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from portal_common import outbox
+from portal_common.problems import Problem
+from portal_identity import passwords, store, throttle
+from portal_identity.context import Context
+from portal_identity.sessions import live_sessions
+from portal_identity.tokens import digest, new_secret
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
+ROLES = ("family", "agent")
+NOT_FOUND = Problem(404, "Ce compte n'existe pas.", slug="account-not-found", title="Compte introuvable")
+
+
+def _valid_email(value: str, field: str) -> str:
+    value = store.normalize_login(value)
+    if len(value) > 254 or not EMAIL.match(value):
+        raise Problem(422, f"{field} doit être une adresse e-mail valide.", fields=[field])
+    return value
+
+
+def create_account(
+    ctx: Context,
+    *,
+    structure_id: str,
+    login: str,
+    contact_email: str | None,
+    display_name: str,
+    role: str,
+    created_by: str,
+) -> tuple[dict[str, Any], str]:
+    """Create a pending account; the activation secret travels in `account.created` for the email."""
+    if role not in ROLES:
+        raise Problem(422, "role doit valoir family ou agent.", fields=["role"])
+    normalized = _valid_email(login, "login")
+    contact = _valid_email(contact_email, "contact_email") if contact_email else normalized
+    if not structure_id or not 1 <= len(display_name.strip()) <= 200:
+        raise Problem(422, "Le nom affiché doit contenir entre 1 et 200 caractères.", fields=["display_name"])
+    now = ctx.now()
+    secret = new_secret()
+    expires = now + timedelta(seconds=ctx.config.activation_token_ttl_seconds)
+    account = {
+        "_id": uuid.uuid4().hex,
+        "login": normalized,
+        "contact_email": contact,
+        "display_name": display_name.strip(),
+        "role": role,
+        "structure_id": structure_id,
+        "status": "pending_activation",
+        "password_hash": None,
+        "created_at": now,
+        "created_by": created_by,
+        "last_login_at": None,
+        "activation_digest": digest(secret),
+        "activation_expires_at": expires,
+    }
+    event = ctx.event(
+        "account.created",
+        account,
+        {
+            "login": normalized,
+            "contact_email": contact,
+            "role": role,
+            "display_name": account["display_name"],
+            "created_by": created_by,
+            "activation_token": secret,
+            "activation_expires_at": expires.isoformat(),
+        },
+    )
+    try:
+        ctx.db[store.ACCOUNTS].insert_one(outbox.new_document(account, event))
+    except DuplicateKeyError:
+        raise Problem(409, "Un compte existe déjà avec cet identifiant.", slug="login-taken") from None
+    ctx.wake_relay()
+    return account, secret
+
+
+def activate(ctx: Context, secret: str, new_password: str) -> dict[str, Any]:
+    now = ctx.now()
+    account = ctx.db[store.ACCOUNTS].find_one({"activation_digest": digest(secret), "status": "pending_activation"})
+    if account is None or account["activation_expires_at"] <= now:
+        raise Problem(400, "Ce lien d'activation est invalide ou a expiré.", slug="invalid-activation-token")
+    passwords.check_policy(new_password, login=account["login"])
+    event = ctx.event("account.activated", account)
+    updated = ctx.update(
+        store.ACCOUNTS,
+        account["_id"],
+        outbox.with_events(
+            {
+                "$set": {
+                    "status": "active",
+                    "password_hash": passwords.hash_password(new_password),
+                    "password_changed_at": now,
+                },
+                "$unset": {"activation_digest": "", "activation_expires_at": ""},
+            },
+            event,
+        ),
+        status="pending_activation",
+        activation_digest=account["activation_digest"],
+    )
+    if updated is None:
+        raise Problem(400, "Ce lien d'activation est invalide ou a expiré.", slug="invalid-activation-token")
+    ctx.wake_relay()
+    return updated
+
+
+def require_current_password(ctx: Context, account: dict[str, Any], password: str) -> None:
+    """Re-authentication for sensitive changes; failures count against the login's throttle."""
+    key = throttle.login_key(account["login"])
+    ctx.throttle.check(key)
+    if not passwords.verify_password(account.get("password_hash"), password):
+        ctx.throttle.failure(key, ctx.throttle.login_policy)
+        raise Problem(
+            403, "Le mot de passe actuel est incorrect.", slug="wrong-password", title="Mot de passe incorrect"
+        )
+
+
+def change_password(
+    ctx: Context, account: dict[str, Any], session_id: str, current: str, new: str, *, sign_out_others: bool
+) -> list[str]:
+    """Return the ids of the sessions this change ended."""
+    require_current_password(ctx, account, current)
+    passwords.check_policy(new, login=account["login"])
+    now = ctx.now()
+    ended = [s["_id"] for s in live_sessions(ctx, account) if sign_out_others and s["_id"] != session_id]
+    changes: dict[str, Any] = {"password_hash": passwords.hash_password(new), "password_changed_at": now}
+    if sign_out_others:
+        changes |= {"sessions_revoked_before": now, "kept_session_id": session_id}
+    event = ctx.event(
+        "account.password_changed",
+        account,
+        {"revoked_session_ids": ended, "via_reset": False, "contact_email": account.get("contact_email", "")},
+    )
+    # Compare-and-swap on the old hash: of two concurrent changes, the second is refused.
+    updated = ctx.update(
+        store.ACCOUNTS,
+        account["_id"],
+        outbox.with_events({"$set": changes}, event),
+        password_hash=account["password_hash"],
+        status="active",
+    )
+    if updated is None:
+        raise Problem(409, "Le mot de passe vient d'être modifié par ailleurs ; réessayez.", slug="concurrent-change")
+    ctx.wake_relay()
+    return ended
+
+
+def request_reset(ctx: Context, login: str) -> None:
+    """Always the same answer; a reset secret is mailed (via an event) only to active accounts."""
+    account = store.find_by_login(ctx.db, login)
+    if account is None or account["status"] != "active":
+        return
+    secret = new_secret()
+    expires = ctx.now() + timedelta(seconds=ctx.config.reset_token_ttl_seconds)
+    event = ctx.event(
+        "account.password_reset_requested",
+        account,
+        {"reset_token": secret, "expires_at": expires.isoformat(), "contact_email": account.get("contact_email", "")},
+    )
+    ctx.update(
+        store.ACCOUNTS,
+        account["_id"],
+        outbox.with_events({"$set": {"reset_digest": digest(secret), "reset_expires_at": expires}}, event),
+    )
+    ctx.wake_relay()
+
+
+def confirm_reset(ctx: Context, secret: str, new_password: str) -> None:
+    now = ctx.now()
+    account = ctx.db[store.ACCOUNTS].find_one({"reset_digest": digest(secret), "status": "active"})
+    if account is None or account["reset_expires_at"] <= now:
+        raise Problem(400, "Ce lien de réinitialisation est invalide ou a expiré.", slug="invalid-reset-token")
+    passwords.check_policy(new_password, login=account["login"])
+    event = ctx.event(
+        "account.password_changed",
+        account,
+        {"revoked_session_ids": [], "via_reset": True, "contact_email": account.get("contact_email", "")},
+    )
+    updated = ctx.update(
+        store.ACCOUNTS,
+        account["_id"],
+        outbox.with_events(
+            {
+                "$set": {
+                    "password_hash": passwords.hash_password(new_password),
+                    "password_changed_at": now,
+                    "sessions_revoked_before": now,
+                    "kept_session_id": None,
+                },
+                "$unset": {"reset_digest": "", "reset_expires_at": ""},
+            },
+            event,
+        ),
+        reset_digest=account["reset_digest"],  # single use
+    )
+    if updated is None:
+        raise Problem(400, "Ce lien de réinitialisation est invalide ou a expiré.", slug="invalid-reset-token")
+    ctx.throttle.success(throttle.login_key(account["login"]))
+    ctx.wake_relay()
+
+
+def delete_account(ctx: Context, account: dict[str, Any], password: str) -> dict[str, Any]:
+    """The family deletes its account: disabled at once, every session dies, restorable by the structure."""
+    require_current_password(ctx, account, password)
+    now = ctx.now()
+    restorable_until = now + timedelta(days=ctx.config.deletion_grace_days)
+    event = ctx.event(
+        "account.deleted",
+        account,
+        {"restorable_until": restorable_until.isoformat(), "contact_email": account.get("contact_email", "")},
+    )
+    updated = ctx.update(
+        store.ACCOUNTS,
+        account["_id"],
+        outbox.with_events(
+            {
+                "$set": {
+                    "status": "deleted",
+                    "deleted_at": now,
+                    "restorable_until": restorable_until,
+                    "sessions_revoked_before": now,
+                    "kept_session_id": None,
+                }
+            },
+            event,
+        ),
+        status="active",
+    )
+    if updated is None:
+        raise Problem(409, "Ce compte n'est plus actif.", slug="account-not-active")
+    ctx.wake_relay()
+    return updated
+
+
+def get_for_structure(ctx: Context, account_id: str, structure_id: str) -> dict[str, Any]:
+    """An account as seen by a structure: another structure's accounts do not exist (404)."""
+    account = store.find_account(ctx.db, account_id)
+    if account is None or account["structure_id"] != structure_id or account["status"] == "purged":
+        raise NOT_FOUND
+    return account
+
+
+def restore_account(ctx: Context, account_id: str, *, structure_id: str, restored_by: str) -> dict[str, Any]:
+    account = get_for_structure(ctx, account_id, structure_id)
+    now = ctx.now()
+    if account["status"] != "deleted":
+        raise Problem(409, "Ce compte n'est pas supprimé.", slug="account-not-deleted")
+    if account["restorable_until"] <= now:
+        raise Problem(
+            410,
+            "Le délai de restauration de ce compte est dépassé.",
+            slug="restore-period-over",
+            title="Restauration impossible",
+        )
+    event = ctx.event("account.restored", account, {"restored_by": restored_by})
+    updated = ctx.update(
+        store.ACCOUNTS,
+        account_id,
+        outbox.with_events(
+            {"$set": {"status": "active", "restored_at": now}, "$unset": {"restorable_until": ""}}, event
+        ),
+        status="deleted",
+        restorable_until={"$gt": now},
+    )
+    if updated is None:
+        raise Problem(409, "Ce compte vient de changer d'état ; réessayez.", slug="concurrent-change")
+    ctx.wake_relay()
+    return updated
+
+
+def purge_expired(ctx: Context, now: datetime | None = None) -> int:
+    """Pseudonymise accounts whose grace period is over (billing records elsewhere are kept)."""
+    now = now or ctx.now()
+    purged = 0
+    for account in ctx.db[store.ACCOUNTS].find({"status": "deleted", "restorable_until": {"$lte": now}}):
+        event = ctx.event("account.purged", account)
+        result = ctx.update(
+            store.ACCOUNTS,
+            account["_id"],
+            outbox.with_events(
+                {
+                    "$set": {
+                        "status": "purged",
+                        "purged_at": now,
+                        "login": f"purged-{account['_id']}@invalid",
+                        "contact_email": None,
+                        "display_name": None,
+                        "password_hash": None,
+                    },
+                    "$unset": {"reset_digest": "", "activation_digest": ""},
+                },
+                event,
+            ),
+            status="deleted",
+        )
+        purged += result is not None
+        ctx.db[store.SESSIONS].delete_many({"account_id": account["_id"]})
+    if purged:
+        ctx.wake_relay()
+    return purged

@@ -1,0 +1,136 @@
+"""The account's activity history: every event on `account-events`, with a French label.
+
+Identity's own actions reach the history the same way as other services' events: through the topic
+(consumer group `identity-activity`), so there is one path and one order for everything.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from portal_common import events
+from portal_common.pagination import decode_cursor, encode_cursor
+from portal_common.problems import Problem
+from portal_identity.store import ACTIVITY
+
+LABELS = {
+    "account.created": "Création du compte",
+    "account.activated": "Activation du compte",
+    "account.login_succeeded": "Connexion",
+    "account.login_failed": "Tentative de connexion échouée",
+    "account.logged_out": "Déconnexion",
+    "account.session_revoked": "Session fermée",
+    "account.password_changed": "Mot de passe modifié",
+    "account.password_reset_requested": "Demande de réinitialisation du mot de passe",
+    "account.deleted": "Suppression du compte",
+    "account.restored": "Restauration du compte par la structure",
+    "dossier.review_completed": "Vérification du dossier terminée",
+    "dossier.document_requested": "Nouvelle pièce justificative demandée",
+    "dossier.quotient_updated": "Quotient familial mis à jour",
+    "dossier.child_school_updated": "Scolarité d'un enfant mise à jour",
+    "reservation.created": "Réservation effectuée",
+    "reservation.cancelled": "Réservation annulée",
+    "invoice.issued": "Nouvelle facture disponible",
+    "invoice.payment_status_changed": "Statut de paiement d'une facture modifié",
+    "invoice.direct_debit_refused": "Prélèvement refusé",
+    "invoice.unpaid_reminder": "Relance pour une facture impayée",
+    "invoice.online_payment_blocked": "Paiement en ligne bloqué sur une facture",
+    "statement.generated": "Relevé de facturation généré",
+    "document.shared": "Document reçu de la structure",
+    "document.uploaded": "Document envoyé à la structure",
+    "notification.preferences_changed": "Préférences de notification modifiées",
+}
+# Payload fields worth showing next to the label (never tokens or secrets).
+DETAIL_FIELDS = {
+    "account.login_succeeded": ("ip", "user_agent"),
+    "account.login_failed": ("ip", "user_agent"),
+    "account.session_revoked": ("reason",),
+    "reservation.created": ("child_name", "activity", "dates"),
+    "reservation.cancelled": ("child_name", "activity", "dates"),
+    "invoice.issued": ("number", "amount_cents"),
+    "invoice.payment_status_changed": ("number", "status"),
+    "invoice.direct_debit_refused": ("number",),
+    "invoice.unpaid_reminder": ("number",),
+    "invoice.online_payment_blocked": ("number",),
+    "statement.generated": ("number", "period_start", "period_end"),
+    "document.shared": ("title",),
+    "document.uploaded": ("title",),
+    "dossier.document_requested": ("document_label",),
+    "notification.preferences_changed": ("changed_paths",),
+}
+
+
+class ActivityRecorder:
+    """Consumer handler: one history entry per event, keyed by event id (idempotent)."""
+
+    def __init__(self, db: Database) -> None:
+        self.collection = db[ACTIVITY]
+
+    def __call__(self, event: events.AccountEvent) -> None:
+        if event.type == "account.purged":
+            self.collection.delete_many({"account_id": event.account_id})
+            return
+        label = LABELS.get(event.type)
+        if label is None:
+            return
+        payload = events.payload_dict(event)
+        details = {k: payload[k] for k in DETAIL_FIELDS.get(event.type, ()) if k in payload}
+        try:
+            self.collection.insert_one(
+                {
+                    "_id": event.event_id,
+                    "account_id": event.account_id,
+                    "structure_id": event.structure_id,
+                    "type": event.type,
+                    "label": label,
+                    "source": event.source,
+                    "occurred_at": events.occurred_at(event),
+                    "details": details,
+                }
+            )
+        except DuplicateKeyError:
+            pass  # redelivered: already in the history
+
+
+def entry_view(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": entry["_id"],
+        "type": entry["type"],
+        "label": entry["label"],
+        "source": entry["source"],
+        "occurred_at": entry["occurred_at"].isoformat(),
+        "details": entry.get("details", {}),
+    }
+
+
+def list_activity(
+    db: Database, account_id: str, *, limit: int, cursor: str | None, types: list[str]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first, keyset-paginated on (occurred_at, event id)."""
+    unknown = sorted(set(types) - set(LABELS))
+    if unknown:
+        raise Problem(400, f"Types d'activité inconnus : {', '.join(unknown)}.", slug="unknown-activity-type")
+    query: dict[str, Any] = {"account_id": account_id}
+    if types:
+        query["type"] = {"$in": types}
+    position = decode_cursor(cursor)
+    if position is not None:
+        try:
+            at = datetime.fromisoformat(position["t"])
+            last_id = str(position["id"])
+        except (KeyError, TypeError, ValueError):
+            raise Problem(400, "Le curseur de pagination est invalide.", slug="invalid-cursor") from None
+        query["$or"] = [{"occurred_at": {"$lt": at}}, {"occurred_at": at, "_id": {"$lt": last_id}}]
+    found = list(db[ACTIVITY].find(query).sort([("occurred_at", -1), ("_id", -1)]).limit(limit + 1))
+    page, more = found[:limit], len(found) > limit
+    next_cursor = encode_cursor({"t": page[-1]["occurred_at"].isoformat(), "id": page[-1]["_id"]}) if more else None
+    return [entry_view(e) for e in page], next_cursor
+
+
+def purge_old(db: Database, retention_days: int, now: datetime | None = None) -> int:
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    return db[ACTIVITY].delete_many({"occurred_at": {"$lt": cutoff}}).deleted_count

@@ -1,0 +1,197 @@
+"""Login, refresh-token rotation, logout and the session list ("where am I signed in")."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from portal_common import outbox
+from portal_common.auth import InvalidToken, Principal, TokenVerifier
+from portal_common.problems import Problem
+from portal_identity import passwords, store, throttle
+from portal_identity.context import Context
+from portal_identity.tokens import digest, new_secret, split_refresh_token
+
+BAD_CREDENTIALS = Problem(
+    401,
+    "Identifiant ou mot de passe incorrect.",
+    slug="invalid-credentials",
+    title="Connexion impossible",
+)
+MAX_KEPT_REFRESH_DIGESTS = 10
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    session_id: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "refresh_token": self.refresh_token,
+            "session_id": self.session_id,
+        }
+
+
+def _issue(ctx: Context, account: dict[str, Any], session_id: str, refresh_secret: str) -> Tokens:
+    access = ctx.tokens.access_token(
+        account_id=account["_id"], session_id=session_id, role=account["role"], structure_id=account["structure_id"]
+    )
+    return Tokens(access.token, access.expires_in, f"{session_id}.{refresh_secret}", session_id)
+
+
+def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: str) -> Tokens:
+    normalized = store.normalize_login(login_id)
+    keys = (throttle.login_key(normalized), throttle.ip_key(ip))
+    ctx.throttle.check(*keys)
+    account = store.find_by_login(ctx.db, normalized)
+    usable = account is not None and account["status"] == "active"
+    # Always verify (a dummy hash when there is no usable account): same answer, same time.
+    valid = passwords.verify_password(account.get("password_hash") if usable else None, password)
+    if not valid:
+        ctx.throttle.failure(keys[0], ctx.throttle.login_policy)
+        ctx.throttle.failure(keys[1], ctx.throttle.ip_policy)
+        if account is not None:
+            reason = "bad_password" if usable else f"account_{account['status']}"
+            outbox.emit(
+                ctx.db,
+                ctx.event("account.login_failed", account, {"ip": ip, "user_agent": user_agent, "reason": reason}),
+            )
+            ctx.wake_relay()
+        raise BAD_CREDENTIALS
+    ctx.throttle.success(keys[0])
+    if passwords.needs_rehash(account["password_hash"]):  # parameters changed since it was hashed
+        ctx.update(
+            store.ACCOUNTS,
+            account["_id"],
+            {"$set": {"password_hash": passwords.hash_password(password)}},
+            password_hash=account["password_hash"],
+        )
+    return open_session(ctx, account, ip=ip, user_agent=user_agent)
+
+
+def open_session(ctx: Context, account: dict[str, Any], *, ip: str, user_agent: str) -> Tokens:
+    now = ctx.now()
+    session_id = uuid.uuid4().hex
+    secret = new_secret()
+    session = {
+        "_id": session_id,
+        "account_id": account["_id"],
+        "structure_id": account["structure_id"],
+        "created_at": now,
+        "last_used_at": now,
+        "ip": ip,
+        "user_agent": user_agent[:300],
+        "refresh_digest": digest(secret),
+        "previous_refresh_digests": [],
+        "refresh_expires_at": now + timedelta(seconds=ctx.config.refresh_token_ttl_seconds),
+        "revoked_at": None,
+    }
+    event = ctx.event(
+        "account.login_succeeded", account, {"session_id": session_id, "ip": ip, "user_agent": user_agent[:300]}
+    )
+    ctx.db[store.SESSIONS].insert_one(outbox.new_document(session, event))
+    ctx.update(store.ACCOUNTS, account["_id"], {"$set": {"last_login_at": now}})
+    ctx.wake_relay()
+    return _issue(ctx, account, session_id, secret)
+
+
+def refresh(ctx: Context, refresh_token: str, *, ip: str) -> Tokens:
+    parts = split_refresh_token(refresh_token)
+    invalid = Problem(401, "Le jeton de renouvellement est invalide ou expiré.", slug="invalid-refresh-token")
+    if parts is None:
+        raise invalid
+    session_id, secret = parts
+    presented = digest(secret)
+    now = ctx.now()
+    new = new_secret()
+    # Compare-and-swap on the current digest: of two concurrent uses, exactly one wins.
+    session = ctx.update(
+        store.SESSIONS,
+        session_id,
+        {
+            "$set": {"refresh_digest": digest(new), "last_used_at": now, "ip": ip},
+            "$push": {"previous_refresh_digests": presented},
+        },
+        refresh_digest=presented,
+        revoked_at=None,
+    )
+    if session is None:
+        stale = store.find_session(ctx.db, session_id)
+        if stale is not None and presented in stale.get("previous_refresh_digests", []):
+            # A rotated-out token came back: it was stolen or replayed. Kill the whole session.
+            account = store.find_account(ctx.db, stale["account_id"])
+            if account is not None:
+                revoke_session(ctx, account, session_id, reason="refresh_token_reuse")
+        raise invalid
+    account = store.find_account(ctx.db, session["account_id"])
+    if not store.session_is_live(account, session, now):
+        raise invalid
+    if len(session["previous_refresh_digests"]) > MAX_KEPT_REFRESH_DIGESTS:
+        ctx.update(
+            store.SESSIONS,
+            session_id,
+            {"$set": {"previous_refresh_digests": session["previous_refresh_digests"][-MAX_KEPT_REFRESH_DIGESTS:]}},
+        )
+    return _issue(ctx, account, session_id, new)
+
+
+def revoke_session(ctx: Context, account: dict[str, Any], session_id: str, *, reason: str) -> bool:
+    """End one session; its revocation and the event are one write. False if already ended."""
+    if reason == "logout":
+        event = ctx.event("account.logged_out", account, {"session_ids": [session_id]})
+    else:
+        event = ctx.event("account.session_revoked", account, {"session_ids": [session_id], "reason": reason})
+    revoked = ctx.update(
+        store.SESSIONS,
+        session_id,
+        outbox.with_events({"$set": {"revoked_at": ctx.now(), "revoked_reason": reason}}, event),
+        account_id=account["_id"],
+        revoked_at=None,
+    )
+    ctx.wake_relay()
+    return revoked is not None
+
+
+def live_sessions(ctx: Context, account: dict[str, Any]) -> list[dict[str, Any]]:
+    now = ctx.now()
+    found = ctx.db[store.SESSIONS].find({"account_id": account["_id"], "revoked_at": None}).sort("created_at", -1)
+    return [s for s in found if store.session_is_live(account, s, now)]
+
+
+def session_view(session: dict[str, Any], current_session_id: str) -> dict[str, Any]:
+    return {
+        "session_id": session["_id"],
+        "current": session["_id"] == current_session_id,
+        "user_agent": session.get("user_agent"),
+        "ip": session.get("ip"),
+        "created_at": session["created_at"].isoformat(),
+        "last_used_at": session["last_used_at"].isoformat(),
+    }
+
+
+def end_other_sessions(ctx: Context, account: dict[str, Any], current_session_id: str) -> int:
+    ended = 0
+    for session in live_sessions(ctx, account):
+        if session["_id"] != current_session_id:
+            ended += revoke_session(ctx, account, session["_id"], reason="ended_by_user")
+    return ended
+
+
+def authenticate(ctx: Context, verifier: TokenVerifier, token: str) -> tuple[Principal, dict[str, Any]]:
+    """Identity owns the sessions, so beyond the signature it checks the session is still live."""
+    principal = verifier.verify(token)
+    account = store.find_account(ctx.db, principal.account_id)
+    session = store.find_session(ctx.db, principal.session_id)
+    if session is None or session["account_id"] != principal.account_id:
+        raise InvalidToken("unknown session")
+    if not store.session_is_live(account, session, ctx.now()):
+        raise InvalidToken("session ended")
+    return principal, account  # type: ignore[return-value]

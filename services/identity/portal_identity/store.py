@@ -1,0 +1,83 @@
+"""The identity database: collections, indexes, and the small queries every flow shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.database import Database
+
+from portal_common.mongo import DocumentLocks, IndexSpec, ensure_indexes, lock_key
+
+ACCOUNTS = "accounts"
+SESSIONS = "sessions"
+ACTIVITY = "activity"
+THROTTLE = "throttle"
+OUTBOX_COLLECTIONS = [ACCOUNTS, SESSIONS]
+
+INDEXES: list[IndexSpec] = [
+    (ACCOUNTS, [("login", 1)], {"unique": True, "name": "login_unique"}),
+    (ACCOUNTS, [("activation_digest", 1)], {"name": "activation"}),
+    (ACCOUNTS, [("reset_digest", 1)], {"name": "reset"}),
+    (ACCOUNTS, [("status", 1), ("restorable_until", 1)], {"name": "purge_due"}),
+    (SESSIONS, [("account_id", 1), ("created_at", -1)], {"name": "by_account"}),
+    (ACTIVITY, [("account_id", 1), ("occurred_at", -1), ("_id", -1)], {"name": "history"}),
+    (ACTIVITY, [("occurred_at", 1)], {"name": "retention"}),
+]
+
+
+def migrate(db: Database) -> None:
+    ensure_indexes(db, INDEXES)
+
+
+def normalize_login(login: str) -> str:
+    """Logins are e-mail addresses, compared without surrounding spaces and case."""
+    return login.strip().lower()
+
+
+def find_account(db: Database, account_id: str) -> dict[str, Any] | None:
+    return db[ACCOUNTS].find_one({"_id": account_id})
+
+
+def find_by_login(db: Database, login: str) -> dict[str, Any] | None:
+    return db[ACCOUNTS].find_one({"login": normalize_login(login)})
+
+
+def find_session(db: Database, session_id: str) -> dict[str, Any] | None:
+    return db[SESSIONS].find_one({"_id": session_id})
+
+
+def session_is_live(account: dict[str, Any] | None, session: dict[str, Any] | None, now: datetime) -> bool:
+    """One rule for "this session may act", used by token checks, refresh and listings.
+
+    A session dies when revoked on its own (logout, ended by the user), when its refresh token
+    expires, when the account stops being active, or when a mass revocation (password change,
+    reset, deletion) recorded `sessions_revoked_before` on the account after the session began
+    (except the one session a password change chose to keep).
+    """
+    if account is None or session is None or account.get("status") != "active":
+        return False
+    if session.get("revoked_at") is not None or session["refresh_expires_at"] <= now:
+        return False
+    cutoff = account.get("sessions_revoked_before")
+    return cutoff is None or session["created_at"] > cutoff or session["_id"] == account.get("kept_session_id")
+
+
+def update(
+    db: Database,
+    locks: DocumentLocks,
+    collection: str,
+    document_id: str,
+    update: dict[str, Any],
+    conditions: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Update one document under its lock; `conditions` then act as an atomic compare-and-swap.
+
+    Every update of accounts and sessions goes through here (see DocumentLocks for why).
+    Returns the updated document, or None when it is missing or a condition no longer holds.
+    """
+    with locks.hold(lock_key(collection, document_id)):
+        return db[collection].find_one_and_update(
+            {"_id": document_id, **(conditions or {})}, update, return_document=ReturnDocument.AFTER
+        )

@@ -1,0 +1,91 @@
+"""Brute-force throttling with growing delays, shared by every replica through MongoDB.
+
+Keys are per login identifier (normalised, whether or not an account exists, so throttling does not
+reveal which logins exist) and per client IP. After a few free failures each new failure doubles the
+wait (answered 429 with Retry-After); at most `hourly_cap` failures per key per hour. Nothing locks
+an owner out for longer than the hour window: the counter restarts with the window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pymongo import ReturnDocument
+from pymongo.database import Database
+
+from portal_common.mongo import DocumentLocks, lock_key
+from portal_common.problems import Problem
+from portal_identity.store import THROTTLE
+
+WINDOW = timedelta(hours=1)
+MAX_DELAY_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class Policy:
+    free_failures: int
+    hourly_cap: int
+
+
+class Throttle:
+    def __init__(self, db: Database, *, login_policy: Policy, ip_policy: Policy) -> None:
+        self.collection = db[THROTTLE]
+        self.login_policy = login_policy
+        self.ip_policy = ip_policy
+        self.locks = DocumentLocks(db)
+
+    def check(self, *keys: str, now: datetime | None = None) -> None:
+        """Raise 429 if any key must still wait."""
+        now = now or datetime.now(UTC)
+        waits = []
+        for doc in self.collection.find({"_id": {"$in": list(keys)}}):
+            blocked_until = doc.get("blocked_until")
+            if blocked_until is not None and blocked_until > now:
+                waits.append((blocked_until - now).total_seconds())
+        if waits:
+            retry_after = max(1, math.ceil(max(waits)))
+            raise Problem(
+                429,
+                f"Trop de tentatives de connexion. Réessayez dans {retry_after} secondes.",
+                headers={"Retry-After": str(retry_after)},
+                retry_after=retry_after,
+            )
+
+    def failure(self, key: str, policy: Policy, now: datetime | None = None) -> None:
+        with self.locks.hold(lock_key(THROTTLE, key)):  # concurrent failures must all count
+            self._count_failure(key, policy, now or datetime.now(UTC))
+
+    def _count_failure(self, key: str, policy: Policy, now: datetime) -> None:
+        doc = self.collection.find_one_and_update(
+            {"_id": key},
+            {"$inc": {"failures": 1}, "$setOnInsert": {"window_start": now}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc["window_start"] + WINDOW <= now:  # a new hour: start counting again
+            doc = self.collection.find_one_and_update(
+                {"_id": key, "window_start": doc["window_start"]},
+                {"$set": {"failures": 1, "window_start": now, "blocked_until": None}},
+                return_document=ReturnDocument.AFTER,
+            ) or self.collection.find_one({"_id": key})
+        failures = doc["failures"]
+        if failures >= policy.hourly_cap:
+            blocked_until = doc["window_start"] + WINDOW
+        elif failures > policy.free_failures:
+            blocked_until = now + timedelta(seconds=min(2 ** (failures - policy.free_failures), MAX_DELAY_SECONDS))
+        else:
+            return
+        self.collection.update_one({"_id": key}, {"$set": {"blocked_until": blocked_until}})
+
+    def success(self, key: str) -> None:
+        self.collection.delete_one({"_id": key})
+
+
+def login_key(normalized_login: str) -> str:
+    return f"login:{normalized_login}"
+
+
+def ip_key(ip: str) -> str:
+    return f"ip:{ip}"

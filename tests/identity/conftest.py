@@ -1,0 +1,102 @@
+"""A real identity service (HTTP through waitress, gRPC, outbox relay, activity consumer) per module."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from portal_common.config import Env
+from portal_common.runtime import ServiceRuntime
+from portal_identity import accounts
+from portal_identity.app import Identity, create_runtime
+from portal_identity.config import IdentityConfig
+from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
+from tests.support.kafka import create_topics, unique_topic
+
+PASSWORD = "correct horse battery staple"
+ISSUER = "http://identity.test"
+
+
+@dataclass
+class IdentityUnderTest:
+    identity: Identity
+    runtime: ServiceRuntime
+    topic: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.runtime.http_port}"
+
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.runtime.grpc.port}"
+
+    @property
+    def db(self):
+        return self.identity.db
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, self.url + path, headers=headers, timeout=15, **kwargs)
+
+    def new_account(
+        self, *, structure: str = "struct-1", role: str = "family", password: str = PASSWORD, login: str | None = None
+    ) -> dict[str, Any]:
+        """Create through the domain (as an agent would), activate through HTTP."""
+        login = login or f"user-{uuid.uuid4().hex[:8]}@example.fr"
+        account, secret = accounts.create_account(
+            self.identity.ctx,
+            structure_id=structure,
+            login=login,
+            contact_email=None,
+            display_name="Famille Test",
+            role=role,
+            created_by="test",
+        )
+        response = self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password})
+        assert response.status_code == 204, response.text
+        return {"account_id": account["_id"], "login": login, "password": password, "structure": structure}
+
+    def login(self, account: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        response = self.call(
+            "POST", "/v1/auth/login", json={"login": account["login"], "password": account["password"]}, **kwargs
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def identity_environ(tmp_path, topic: str, **overrides: str) -> dict[str, str]:
+    return {
+        "MONGO_URI": MONGO_URI,
+        "MONGO_DB": f"identity_{uuid.uuid4().hex[:10]}",
+        "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
+        "EVENTS_TOPIC": topic,
+        "TOKEN_ISSUER": ISSUER,
+        "IDENTITY_KEYS_DIR": str(tmp_path / "keys"),
+        "IDENTITY_KEY_RELOAD_SECONDS": "1",
+        "HTTP_PORT": "0",
+        "GRPC_PORT": "0",
+        # Every test calls from 127.0.0.1: keep the per-IP throttle out of the way except where tested.
+        "THROTTLE_IP_FREE_FAILURES": "100000",
+        "THROTTLE_IP_HOURLY_CAP": "1000000",
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory):
+    topic = unique_topic("identity-events")
+    create_topics(topic, partitions=3)
+    config = IdentityConfig.from_env(Env(identity_environ(tmp_path_factory.mktemp("identity"), topic)))
+    identity = Identity.build(config)
+    runtime = create_runtime(identity)
+    runtime.start()
+    yield IdentityUnderTest(identity, runtime, topic)
+    runtime.stop()
+    identity.db.client.drop_database(identity.db.name)

@@ -1,0 +1,114 @@
+"""The activity history: identity's own actions and other services' events, newest first, paginated."""
+
+import uuid
+
+from portal_common import events
+from portal_common.kafka_client import create_producer
+from tests.identity.conftest import PASSWORD
+from tests.support.env import KAFKA_BOOTSTRAP
+from tests.support.wait import wait_for
+
+
+def history(svc, token, path="/v1/account/activity", **params):
+    response = svc.call("GET", path, token, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_history_has_every_action_with_a_french_label(svc):
+    account = svc.new_account()
+    svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": "wrong wrong wrong"})
+    token = svc.login(account)["access_token"]
+    svc.call(
+        "PUT",
+        "/v1/account/password",
+        token,
+        json={"current_password": PASSWORD, "new_password": "another good passphrase"},
+    )
+    # A reservation made in the (external) reservation service, published on the topic.
+    reservation = events.new_event(
+        "reservation.created",
+        account_id=account["account_id"],
+        structure_id="struct-1",
+        source="reservation",
+        payload={"child_name": "Léa", "activity": "Cantine", "dates": ["2026-12-01"]},
+    )
+    record = events.encode(reservation)
+    producer = create_producer(KAFKA_BOOTSTRAP, "test")
+    producer.send(svc.topic, key=record.key, value=record.value, headers=record.headers).get(10)
+    producer.close()
+
+    expected = {
+        "account.created",
+        "account.activated",
+        "account.login_failed",
+        "account.login_succeeded",
+        "account.password_changed",
+        "reservation.created",
+    }
+    items = wait_for(
+        lambda: (lambda page: page if {i["type"] for i in page} >= expected else None)(history(svc, token)["items"]),
+        timeout=30,
+        what="every action in the history",
+    )
+    labels = {i["type"]: i["label"] for i in items}
+    assert labels["account.login_failed"] == "Tentative de connexion échouée"
+    assert labels["reservation.created"] == "Réservation effectuée"
+    by_type = {i["type"]: i for i in items}
+    assert by_type["reservation.created"]["source"] == "reservation"
+    assert by_type["reservation.created"]["details"]["child_name"] == "Léa"
+    assert by_type["account.login_succeeded"]["details"]["ip"] == "127.0.0.1"
+    times = [i["occurred_at"] for i in items]
+    assert times == sorted(times, reverse=True)
+    assert "activation_token" not in str(items)
+    assert "$argon2" not in str(items)
+
+
+def test_history_is_paginated_and_filterable(svc):
+    account = svc.new_account()
+    tokens = [svc.login(account)["access_token"] for _ in range(5)]
+    token = tokens[-1]
+    wait_for(
+        lambda: len(history(svc, token, type="account.login_succeeded")["items"]) == 5,
+        timeout=30,
+        what="five logins in the history",
+    )
+    seen, cursor = [], None
+    while True:
+        page = history(svc, token, limit=2, type="account.login_succeeded", **({"cursor": cursor} if cursor else {}))
+        assert len(page["items"]) <= 2
+        seen += [i["event_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 5
+    assert svc.call("GET", "/v1/account/activity", token, params={"type": "account.exploded"}).status_code == 400
+    assert svc.call("GET", "/v1/account/activity", token, params={"cursor": "%%%"}).status_code == 400
+    assert svc.call("GET", "/v1/account/activity", token, params={"limit": "1000"}).status_code == 400
+
+
+def test_agents_read_their_families_history_only(svc):
+    structure = f"struct-{uuid.uuid4().hex[:4]}"
+    family = svc.new_account(structure=structure)
+    svc.login(family)
+    agent = svc.login(svc.new_account(role="agent", structure=structure))["access_token"]
+    outsider = svc.login(svc.new_account(role="agent", structure="elsewhere"))["access_token"]
+    path = f"/v1/admin/accounts/{family['account_id']}/activity"
+    wait_for(lambda: history(svc, agent, path)["items"], timeout=30, what="family history for the agent")
+    assert svc.call("GET", path, outsider).status_code == 404
+    family_token = svc.login(family)["access_token"]
+    assert svc.call("GET", path, family_token).status_code == 403
+
+
+def test_a_family_sees_only_its_own_history(svc):
+    mine, theirs = svc.new_account(), svc.new_account()
+    my_token = svc.login(mine)["access_token"]
+    svc.login(theirs)
+    wait_for(lambda: history(svc, my_token)["items"], timeout=30, what="my history")
+    assert {i["type"] for i in history(svc, my_token)["items"]} <= {
+        "account.created",
+        "account.activated",
+        "account.login_succeeded",
+    }
+    ids = {e["_id"] for e in svc.db.activity.find({"account_id": theirs["account_id"]})}
+    assert not ids & {i["event_id"] for i in history(svc, my_token, limit=100)["items"]}

@@ -1,0 +1,162 @@
+"""Change password (current password required) and forgotten password."""
+
+import threading
+
+import pytest
+
+from portal_identity import passwords
+from tests.identity.conftest import PASSWORD
+from tests.support.kafka import find_events
+
+NEW = "a brand new long passphrase"
+
+
+def change(svc, token, current, new, **extra):
+    return svc.call(
+        "PUT", "/v1/account/password", token, json={"current_password": current, "new_password": new, **extra}
+    )
+
+
+def test_change_requires_the_current_password(svc):
+    account = svc.new_account()
+    token = svc.login(account)["access_token"]
+    response = change(svc, token, "wrong current password", NEW)
+    assert response.status_code == 403
+    assert response.json()["title"] == "Mot de passe incorrect"
+    assert svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("new", "slug"),
+    [
+        ("short pass", "password-length"),
+        ("x" * 129, "validation-error"),  # refused by the field's bound, before any hashing
+        ("qwerty123456", "password-too-common"),
+        ("1qaz2wsx3edc", "password-too-common"),
+    ],
+)
+def test_weak_new_passwords_are_refused(svc, new, slug):
+    account = svc.new_account()
+    token = svc.login(account)["access_token"]
+    response = change(svc, token, PASSWORD, new)
+    assert response.status_code == 422
+    assert response.json()["type"].endswith(slug)
+
+
+def test_the_login_is_not_a_password(svc):
+    account = svc.new_account(login="famille.martin.2026@example.fr")
+    token = svc.login(account)["access_token"]
+    assert change(svc, token, PASSWORD, "famille.martin.2026@example.fr").json()["type"].endswith("password-is-login")
+
+
+def test_no_composition_rules(svc):
+    account = svc.new_account()
+    token = svc.login(account)["access_token"]
+    assert change(svc, token, PASSWORD, "toutes les lettres en minuscules").status_code == 200
+
+
+def test_change_signs_out_other_sessions_by_default_and_tells_the_family(svc):
+    account = svc.new_account()
+    here, elsewhere = svc.login(account), svc.login(account)
+    response = change(svc, here["access_token"], PASSWORD, NEW)
+    assert response.json() == {"ended_sessions": 1}
+    assert svc.call("GET", "/v1/account", elsewhere["access_token"]).status_code == 401
+    assert svc.call("POST", "/v1/auth/refresh", json={"refresh_token": elsewhere["refresh_token"]}).status_code == 401
+    assert svc.call("GET", "/v1/account", here["access_token"]).status_code == 200
+    assert svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": PASSWORD}).status_code == 401
+    assert svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": NEW}).status_code == 200
+    [event] = find_events(
+        svc.topic, lambda e: e.type == "account.password_changed" and e.account_id == account["account_id"]
+    )
+    assert list(event.account_password_changed.revoked_session_ids) == [elsewhere["session_id"]]
+    assert event.account_password_changed.contact_email == account["login"]
+
+
+def test_other_sessions_can_be_kept(svc):
+    account = svc.new_account()
+    here, elsewhere = svc.login(account), svc.login(account)
+    assert change(svc, here["access_token"], PASSWORD, NEW, sign_out_other_sessions=False).json() == {
+        "ended_sessions": 0
+    }
+    assert svc.call("GET", "/v1/account", elsewhere["access_token"]).status_code == 200
+
+
+def test_concurrent_changes_leave_exactly_one_new_password(svc):
+    account = svc.new_account()
+    token = svc.login(account)["access_token"]
+    candidates = ["first concurrent passphrase", "second concurrent passphrase"]
+    results = {}
+
+    def run(new):
+        results[new] = change(svc, token, PASSWORD, new, sign_out_other_sessions=False).status_code
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in candidates]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values())[0] == 200
+    assert sorted(results.values())[1] in (
+        403,
+        409,
+    )  # refused: it raced or its "current" password was no longer current
+    winner = next(c for c, status in results.items() if status == 200)
+    stored = svc.db.accounts.find_one({"_id": account["account_id"]})["password_hash"]
+    assert passwords.verify_password(stored, winner)
+    assert not passwords.verify_password(stored, next(c for c in candidates if c != winner))
+
+
+def test_forgotten_password_flow(svc):
+    account = svc.new_account()
+    tokens = svc.login(account)
+    unknown = svc.call("POST", "/v1/auth/password-reset", json={"login": "nobody@example.fr"})
+    known = svc.call("POST", "/v1/auth/password-reset", json={"login": account["login"]})
+    assert unknown.status_code == known.status_code == 202
+    assert unknown.json() == known.json()
+    [event] = find_events(
+        svc.topic, lambda e: e.type == "account.password_reset_requested" and e.account_id == account["account_id"]
+    )
+    secret = event.account_password_reset_requested.reset_token
+    assert event.account_password_reset_requested.contact_email == account["login"]
+
+    assert (
+        svc.call("POST", "/v1/auth/password-reset/confirm", json={"token": secret, "new_password": "short"}).status_code
+        == 422
+    )
+    assert (
+        svc.call("POST", "/v1/auth/password-reset/confirm", json={"token": secret, "new_password": NEW}).status_code
+        == 204
+    )
+    assert svc.call("GET", "/v1/account", tokens["access_token"]).status_code == 401  # every session ended
+    again = svc.call(
+        "POST", "/v1/auth/password-reset/confirm", json={"token": secret, "new_password": "yet another passphrase"}
+    )
+    assert again.status_code == 400  # single use
+    assert svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": NEW}).status_code == 200
+    [changed] = find_events(
+        svc.topic, lambda e: e.type == "account.password_changed" and e.account_id == account["account_id"]
+    )
+    assert changed.account_password_changed.via_reset
+
+
+def test_an_invented_reset_token_is_refused(svc):
+    response = svc.call("POST", "/v1/auth/password-reset/confirm", json={"token": "made-up", "new_password": NEW})
+    assert response.status_code == 400
+
+
+def test_hashes_use_owasp_argon2id_parameters(svc):
+    account = svc.new_account()
+    stored = svc.db.accounts.find_one({"_id": account["account_id"]})["password_hash"]
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_old_parameters_are_rehashed_at_login(svc):
+    from argon2 import PasswordHasher
+
+    account = svc.new_account()
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    svc.db.accounts.update_one({"_id": account["account_id"]}, {"$set": {"password_hash": weak}})
+    svc.login(account)
+    assert svc.db.accounts.find_one({"_id": account["account_id"]})["password_hash"].startswith(
+        "$argon2id$v=19$m=19456,t=2"
+    )

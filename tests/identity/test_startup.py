@@ -1,0 +1,44 @@
+"""The service process: refuses to start on bad configuration; the ops command creates a first agent."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+from tests.identity.conftest import identity_environ
+from tests.support.kafka import create_topics, find_events, unique_topic
+
+
+def run(args, environ, timeout=60):
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
+    return subprocess.run(
+        [sys.executable, "-m", "portal_identity", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_missing_settings_stop_start_up_with_their_names(tmp_path):
+    environ = identity_environ(tmp_path, "t")
+    del environ["MONGO_URI"]
+    environ["HTTP_PORT"] = "not-a-port"
+    result = run(["serve"], environ)
+    assert result.returncode == 2
+    assert "MONGO_URI is required" in result.stderr
+    assert "HTTP_PORT='not-a-port' is not a valid integer" in result.stderr
+
+
+def test_create_agent_ops_command(tmp_path):
+    topic = unique_topic("identity-ops")
+    create_topics(topic)
+    environ = identity_environ(tmp_path, topic)
+    login = f"agent-{uuid.uuid4().hex[:6]}@mairie.fr"
+    result = run(["create-agent", "--structure", "mairie-1", "--login", login, "--display-name", "Agent Un"], environ)
+    assert result.returncode == 0, result.stderr
+    created = json.loads(result.stdout.strip().splitlines()[-1])
+    assert created["activation_token"]
+    [event] = find_events(topic, lambda e: e.type == "account.created" and e.account_id == created["account_id"])
+    assert event.account_created.role == "agent"
+    assert event.structure_id == "mairie-1"
+    purge = run(["purge"], environ)
+    assert purge.returncode == 0, purge.stderr
+    assert json.loads(purge.stdout.strip().splitlines()[-1])["accounts_purged"] == 0

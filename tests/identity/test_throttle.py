@@ -1,0 +1,68 @@
+"""Brute force: growing delays, 429 with Retry-After, never locked for good."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from portal_common.problems import Problem
+from portal_identity.throttle import Policy, Throttle
+from tests.identity.conftest import PASSWORD
+
+
+def test_repeated_failures_get_429_with_retry_after_even_with_the_right_password(svc):
+    account = svc.new_account()
+    for _ in range(5):
+        assert (
+            svc.call(
+                "POST", "/v1/auth/login", json={"login": account["login"], "password": "nope nope nope"}
+            ).status_code
+            == 401
+        )
+    sixth = svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": "nope nope nope"})
+    assert sixth.status_code == 401  # the 6th failure is answered, then the delay starts
+    blocked = svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) >= 1
+    assert blocked.json()["title"] == "Trop de tentatives"
+
+
+def test_throttling_does_not_reveal_whether_a_login_exists(svc):
+    ghost = f"ghost-{uuid.uuid4().hex[:6]}@example.fr"
+    statuses = [
+        svc.call("POST", "/v1/auth/login", json={"login": ghost, "password": "nope nope nope"}).status_code
+        for _ in range(7)
+    ]
+    assert statuses[-1] == 429
+
+
+def test_delays_grow_cap_at_the_hourly_limit_and_end_with_the_window(mongo_db):
+    throttle = Throttle(mongo_db, login_policy=Policy(free_failures=5, hourly_cap=100), ip_policy=Policy(30, 1000))
+    start = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    key = "login:victim@example.fr"
+    waits = []
+    for i in range(100):
+        now = start + timedelta(seconds=i)
+        throttle.failure(key, throttle.login_policy, now=now)
+        doc = mongo_db.throttle.find_one({"_id": key})
+        if doc.get("blocked_until"):
+            waits.append((doc["blocked_until"] - now).total_seconds())
+    assert waits[:4] == [2, 4, 8, 16]  # doubling after five free failures
+    assert max(waits[:-1]) <= 15 * 60
+    with pytest.raises(Problem) as blocked:
+        throttle.check(key, now=start + timedelta(minutes=30))
+    assert blocked.value.status == 429
+    # 100 failures in the hour: blocked until the window ends, and not a second longer.
+    throttle.check(key, now=start + timedelta(hours=1, seconds=1))
+    throttle.failure(key, throttle.login_policy, now=start + timedelta(hours=1, seconds=2))
+    assert mongo_db.throttle.find_one({"_id": key})["failures"] == 1
+
+
+def test_per_ip_limit(mongo_db):
+    throttle = Throttle(mongo_db, login_policy=Policy(5, 100), ip_policy=Policy(free_failures=3, hourly_cap=1000))
+    now = datetime.now(UTC)
+    for _ in range(4):
+        throttle.failure("ip:198.51.100.7", throttle.ip_policy, now=now)
+    with pytest.raises(Problem):
+        throttle.check("login:someone@example.fr", "ip:198.51.100.7", now=now)
+    throttle.check("login:someone@example.fr", "ip:198.51.100.8", now=now)
