@@ -6,6 +6,7 @@ Identity's own actions reach the history the same way as other services' events:
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -79,7 +80,8 @@ class ActivityRecorder:
             return
         payload = events.payload_dict(event)
         details = {k: payload[k] for k in DETAIL_FIELDS.get(event.type, ()) if k in payload}
-        try:
+        # A redelivered event is already in the history.
+        with contextlib.suppress(DuplicateKeyError):
             self.collection.insert_one(
                 {
                     "_id": event.event_id,
@@ -92,8 +94,6 @@ class ActivityRecorder:
                     "details": details,
                 }
             )
-        except DuplicateKeyError:
-            pass  # redelivered: already in the history
 
 
 def entry_view(entry: dict[str, Any]) -> dict[str, Any]:
