@@ -49,6 +49,7 @@ up() {
     IFS=: read -r name package http grpc <<<"$entry"
     exists "$name" "$package" || continue
     if running "$name"; then say "$name already running"; continue; fi
+    service_env "$name" "$http" "$grpc" | tr ' ' '\n' > "$PORTAL_RUN_DIR/services/$name.env"
     # shellcheck disable=SC2046 # word splitting of KEY=VALUE pairs is intended
     env $(service_env "$name" "$http" "$grpc") setsid "$PYTHON" -m "$package" \
       >>"$PORTAL_RUN_DIR/services/$name.log" 2>&1 < /dev/null &
@@ -68,6 +69,8 @@ up() {
 [platform] up. Kafka 127.0.0.1:$KAFKA_PORT, FerretDB mongodb://127.0.0.1:$FERRETDB_PORT/, SMTP sink 127.0.0.1:$SMTP_PORT
 [platform] mail received locally: $PORTAL_RUN_DIR/smtp/maildir; logs: $PORTAL_RUN_DIR/services/
 [platform] events: $PYTHON -m portal_common.events_cli tail --from-beginning
+[platform] first agent of a structure (prints a one-time activation token for POST /v1/auth/activate):
+[platform]   env \$(cat $PORTAL_RUN_DIR/services/identity.env) $PYTHON -m portal_identity create-agent --structure demo --login agent@example.fr --display-name "Agent démo"
 EOF
 }
 

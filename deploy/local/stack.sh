@@ -120,7 +120,8 @@ up_ferretdb() {
   running ferretdb && { say "ferretdb already running on $FERRETDB_PORT"; return 0; }
   local data=$PORTAL_RUN_DIR/ferretdb log=$PORTAL_RUN_DIR/ferretdb/ferretdb.log
   mkdir -p "$data/sqlite" "$data/state"
-  launch ferretdb "$log" "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$data/sqlite/" \
+  # WAL with synchronous=NORMAL: durable across process crashes, fewer fsyncs (local and test data only).
+  launch ferretdb "$log" "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$data/sqlite/?_pragma=synchronous(normal)" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" --state-dir="$data/state" --debug-addr=- \
     --telemetry=disable --log-level=warn
   wait_until ferretdb 60 "$log" port_open "$FERRETDB_PORT"

@@ -42,3 +42,39 @@ def test_create_agent_ops_command(tmp_path):
     purge = run(["purge"], environ)
     assert purge.returncode == 0, purge.stderr
     assert json.loads(purge.stdout.strip().splitlines()[-1])["accounts_purged"] == 0
+
+
+def test_sigterm_drains_and_exits_cleanly(tmp_path):
+    import signal
+    import time
+
+    import requests
+
+    topic = unique_topic("identity-drain")
+    create_topics(topic)
+    environ = identity_environ(tmp_path, topic, HTTP_PORT="28081", GRPC_PORT="25051")
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal_identity"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get("http://127.0.0.1:28081/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "identity never became ready"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    messages = [json.loads(line)["message"] for line in output.splitlines() if line.startswith("{")]
+    assert "received signal SIGTERM" in messages
+    assert messages[-1] == "identity stopped"
+    assert "correct horse" not in output

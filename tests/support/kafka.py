@@ -22,9 +22,9 @@ def unique_topic(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def read_all(topic: str, *, expected: int, timeout_s: float = 20.0, bootstrap: str = KAFKA_BOOTSTRAP) -> list:
-    """Every record of `topic` from the beginning, stopping once `expected` arrived or after a quiet period."""
-    consumer = KafkaConsumer(
+def from_beginning(topic: str, timeout_s: float, bootstrap: str) -> KafkaConsumer:
+    """A group-less consumer reading `topic` from its start, giving up after `timeout_s` idle."""
+    return KafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
         group_id=None,
@@ -32,6 +32,11 @@ def read_all(topic: str, *, expected: int, timeout_s: float = 20.0, bootstrap: s
         enable_auto_commit=False,
         consumer_timeout_ms=int(timeout_s * 1000),
     )
+
+
+def read_all(topic: str, *, expected: int, timeout_s: float = 20.0, bootstrap: str = KAFKA_BOOTSTRAP) -> list:
+    """Every record of `topic` from the beginning, stopping once `expected` arrived or after a quiet period."""
+    consumer = from_beginning(topic, timeout_s, bootstrap)
     records = []
     try:
         for record in consumer:

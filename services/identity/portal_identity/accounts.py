@@ -60,7 +60,6 @@ def create_account(
         "password_hash": None,
         "created_at": now,
         "created_by": created_by,
-        "last_login_at": None,
         "activation_digest": digest(secret),
         "activation_expires_at": expires,
     }

@@ -135,7 +135,7 @@ def password_reset_confirm() -> Response:
 @account_api.get("")
 @signed_in()
 def my_account() -> Any:
-    return account_view(g.account)
+    return account_view(g.account, sessions.last_login_at(ctx(), g.account["_id"]))
 
 
 @account_api.put("/password")
@@ -228,7 +228,8 @@ def create_family_account() -> Any:
 @admin_api.get("/accounts/<account_id>")
 @signed_in("agent")
 def get_family_account(account_id: str) -> Any:
-    return account_view(accounts.get_for_structure(ctx(), account_id, g.principal.structure_id))
+    account = accounts.get_for_structure(ctx(), account_id, g.principal.structure_id)
+    return account_view(account, sessions.last_login_at(ctx(), account_id))
 
 
 @admin_api.post("/accounts/<account_id>/restore")

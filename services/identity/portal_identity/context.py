@@ -53,7 +53,7 @@ class Context:
         )
 
 
-def account_view(account: dict[str, Any]) -> dict[str, Any]:
+def account_view(account: dict[str, Any], last_login_at: datetime | None = None) -> dict[str, Any]:
     """What a family (or its structure's agent) sees of an account. No secrets, ever."""
 
     def iso(value: datetime | None) -> str | None:
@@ -69,6 +69,6 @@ def account_view(account: dict[str, Any]) -> dict[str, Any]:
         "structure_id": account["structure_id"],
         "status": account["status"],
         "created_at": iso(account["created_at"]),
-        "last_login_at": iso(account.get("last_login_at")),
+        "last_login_at": iso(last_login_at),
         "restorable_until": iso(account.get("restorable_until")) if account["status"] == "deleted" else None,
     }

@@ -29,7 +29,7 @@ def _set_time(message: Any, field: str, value: datetime | None) -> None:
         getattr(message, field).FromDatetime(value)
 
 
-def to_message(account: dict[str, Any]) -> identity_pb2.Account:
+def to_message(account: dict[str, Any], last_login_at: datetime | None = None) -> identity_pb2.Account:
     message = identity_pb2.Account(
         account_id=account["_id"],
         login=account["login"],
@@ -40,7 +40,7 @@ def to_message(account: dict[str, Any]) -> identity_pb2.Account:
         status=STATUSES[account["status"]],
     )
     _set_time(message, "created_at", account.get("created_at"))
-    _set_time(message, "last_login_at", account.get("last_login_at"))
+    _set_time(message, "last_login_at", last_login_at)
     if account["status"] == "deleted":
         _set_time(message, "restorable_until", account.get("restorable_until"))
     return message
@@ -53,7 +53,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     @translate_problems
     def GetAccount(self, request: Any, context: grpc.ServicerContext) -> Any:
-        return to_message(accounts.get_for_structure(self.ctx, request.account_id, request.structure_id))
+        account = accounts.get_for_structure(self.ctx, request.account_id, request.structure_id)
+        return to_message(account, sessions.last_login_at(self.ctx, account["_id"]))
 
     @translate_problems
     def CreateAccount(self, request: Any, context: grpc.ServicerContext) -> Any:

@@ -9,10 +9,11 @@ from typing import Any
 
 from portal_common import outbox
 from portal_common.auth import InvalidToken, Principal, TokenVerifier
+from portal_common.mongo import lock_key
 from portal_common.problems import Problem
 from portal_identity import passwords, store, throttle
 from portal_identity.context import Context
-from portal_identity.tokens import digest, new_secret, split_refresh_token
+from portal_identity.tokens import digest, new_secret, same_digest, split_refresh_token
 
 BAD_CREDENTIALS = Problem(
     401,
@@ -98,7 +99,6 @@ def open_session(ctx: Context, account: dict[str, Any], *, ip: str, user_agent: 
         "account.login_succeeded", account, {"session_id": session_id, "ip": ip, "user_agent": user_agent[:300]}
     )
     ctx.db[store.SESSIONS].insert_one(outbox.new_document(session, event))
-    ctx.update(store.ACCOUNTS, account["_id"], {"$set": {"last_login_at": now}})
     ctx.wake_relay()
     return _issue(ctx, account, session_id, secret)
 
@@ -112,34 +112,35 @@ def refresh(ctx: Context, refresh_token: str, *, ip: str) -> Tokens:
     presented = digest(secret)
     now = ctx.now()
     new = new_secret()
-    # Compare-and-swap on the current digest: of two concurrent uses, exactly one wins.
-    session = ctx.update(
-        store.SESSIONS,
-        session_id,
-        {
-            "$set": {"refresh_digest": digest(new), "last_used_at": now, "ip": ip},
-            "$push": {"previous_refresh_digests": presented},
-        },
-        refresh_digest=presented,
-        revoked_at=None,
-    )
-    if session is None:
-        stale = store.find_session(ctx.db, session_id)
-        if stale is not None and presented in stale.get("previous_refresh_digests", []):
+    reused = False
+    # Under the session's lock, of two concurrent uses of one refresh token exactly one wins.
+    with ctx.locks.hold(lock_key(store.SESSIONS, session_id)):
+        session = store.find_session(ctx.db, session_id)
+        current = (
+            session is not None and session.get("revoked_at") is None and same_digest(secret, session["refresh_digest"])
+        )
+        if current:
+            previous = [*session["previous_refresh_digests"], presented][-MAX_KEPT_REFRESH_DIGESTS:]
+            changes = {
+                "refresh_digest": digest(new),
+                "previous_refresh_digests": previous,
+                "last_used_at": now,
+                "ip": ip,
+            }
+            ctx.db[store.SESSIONS].update_one({"_id": session_id}, {"$set": changes})
+            session |= changes
+        else:
+            reused = session is not None and presented in session.get("previous_refresh_digests", [])
+    if not current:
+        if reused:
             # A rotated-out token came back: it was stolen or replayed. Kill the whole session.
-            account = store.find_account(ctx.db, stale["account_id"])
+            account = store.find_account(ctx.db, session["account_id"])
             if account is not None:
                 revoke_session(ctx, account, session_id, reason="refresh_token_reuse")
         raise invalid
     account = store.find_account(ctx.db, session["account_id"])
     if not store.session_is_live(account, session, now):
         raise invalid
-    if len(session["previous_refresh_digests"]) > MAX_KEPT_REFRESH_DIGESTS:
-        ctx.update(
-            store.SESSIONS,
-            session_id,
-            {"$set": {"previous_refresh_digests": session["previous_refresh_digests"][-MAX_KEPT_REFRESH_DIGESTS:]}},
-        )
     return _issue(ctx, account, session_id, new)
 
 
@@ -195,3 +196,9 @@ def authenticate(ctx: Context, verifier: TokenVerifier, token: str) -> tuple[Pri
     if not store.session_is_live(account, session, ctx.now()):
         raise InvalidToken("session ended")
     return principal, account  # type: ignore[return-value]
+
+
+def last_login_at(ctx: Context, account_id: str) -> Any:
+    """When the account last signed in: the newest session (no account write on every login)."""
+    newest = ctx.db[store.SESSIONS].find_one({"account_id": account_id}, sort=[("created_at", -1)])
+    return newest["created_at"] if newest else None

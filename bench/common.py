@@ -1,0 +1,99 @@
+"""Helpers for benchmarks: timed loops, percentiles, results file, a service subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def run_for(seconds: float, threads: int, work: Callable[[int], None], max_ops: int = 1_000_000) -> dict[str, Any]:
+    """Run `work(thread_index)` in `threads` threads for `seconds` (bounded by `max_ops`)."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def loop(index: int) -> None:
+        local, failed = [], 0
+        while time.perf_counter() < deadline and len(local) < max_ops // threads:
+            started = time.perf_counter()
+            try:
+                work(index)
+            except Exception:  # noqa: BLE001 - counted, reported as errors
+                failed += 1
+                continue
+            local.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(local)
+            errors[0] += failed
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "operations": len(latencies),
+        "errors": errors[0],
+        "seconds": round(elapsed, 2),
+        "per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2) if latencies else None,
+    }
+
+
+def write_results(name: str, results: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    results = {
+        "benchmark": name,
+        "cores": os.cpu_count(),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **results,
+    }
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    return path
+
+
+class ServiceProcess:
+    """`python -m <module>` with the given environment, waited for on /readyz, stopped with SIGTERM."""
+
+    def __init__(self, module: str, environ: dict[str, str], http_port: int) -> None:
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
+        env["LOG_LEVEL"] = "WARNING"
+        self.url = f"http://127.0.0.1:{http_port}"
+        self.process = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{module} did not become ready")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make bench`: a private, fresh stack, the benchmarks, then the stack is stopped.
+# Extra arguments: benchmark names (default: every bench/*_bench.py).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export PORTAL_RUN_DIR=${PORTAL_CACHE:?}/run/bench
+# shellcheck source=private-stack.sh
+source "$ROOT/deploy/local/private-stack.sh"
+cd "$ROOT"
+names=("$@")
+[ ${#names[@]} -gt 0 ] || mapfile -t names < <(cd bench && ls ./*_bench.py | sed 's|./||; s/_bench.py//')
+for name in "${names[@]}"; do
+  echo "== bench: $name" >&2
+  "$PYTHON" -m "bench.${name}_bench"
+done
