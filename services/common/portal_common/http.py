@@ -186,6 +186,16 @@ def bearer_token() -> str:
     return token.strip()
 
 
+def invalid_token() -> Problem:
+    """The one answer to any unusable access token (which check failed is not disclosed)."""
+    return Problem(
+        401,
+        "Le jeton d'accès est invalide, expiré ou révoqué.",
+        slug="invalid-token",
+        headers={"WWW-Authenticate": 'Bearer realm="portal", error="invalid_token"'},
+    )
+
+
 def authenticate() -> Principal:
     verifier: TokenVerifier | None = current_app.extensions.get("portal.verifier")
     if verifier is None:  # pragma: no cover - a wiring error, caught by the app factory tests
@@ -193,12 +203,7 @@ def authenticate() -> Principal:
     try:
         principal = verifier.verify(bearer_token())
     except InvalidToken as exc:
-        raise Problem(
-            401,
-            "Le jeton d'accès est invalide, expiré ou révoqué.",
-            slug="invalid-token",
-            headers={"WWW-Authenticate": 'Bearer realm="portal", error="invalid_token"'},
-        ) from exc
+        raise invalid_token() from exc
     g.principal = principal
     return principal
 

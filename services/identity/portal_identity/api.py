@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, g, request
 
 from portal_common.auth import InvalidToken, TokenVerifier
-from portal_common.http import bearer_token, json_body, string_field
+from portal_common.http import bearer_token, invalid_token, json_body, string_field
 from portal_common.pagination import parse_limit
 from portal_common.problems import Problem
 from portal_identity import accounts, activity, sessions
@@ -42,12 +42,7 @@ def signed_in(*roles: str) -> Callable[[F], F]:
             try:
                 g.principal, g.account = sessions.authenticate(ctx(), verifier, bearer_token())
             except InvalidToken:
-                raise Problem(
-                    401,
-                    "Le jeton d'accès est invalide, expiré ou révoqué.",
-                    slug="invalid-token",
-                    headers={"WWW-Authenticate": 'Bearer realm="portal", error="invalid_token"'},
-                ) from None
+                raise invalid_token() from None
             if roles and g.principal.role not in roles:
                 raise Problem(403, "Votre profil ne permet pas cette action.")
             return view(*args, **kwargs)
