@@ -52,14 +52,7 @@ def find_events(topic: str, predicate, *, count: int = 1, timeout_s: float = 20.
     """Decoded AccountEvents of `topic` matching `predicate`, once `count` of them arrived."""
     from portal_common import events
 
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=int(timeout_s * 1000),
-    )
+    consumer = from_beginning(topic, timeout_s, bootstrap)
     found = []
     try:
         for record in consumer:

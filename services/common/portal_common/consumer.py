@@ -15,7 +15,6 @@ import contextlib
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -121,27 +120,30 @@ class EventConsumer:
         if self.processed.seen(event.event_id):
             KAFKA_MESSAGES.labels(self.group_id, "duplicate").inc()
             return
+        error = self._run_handler(event, stop or threading.Event())
+        if error is None:
+            KAFKA_MESSAGES.labels(self.group_id, "processed").inc()
+        else:
+            self._dead_letter(record, f"handler failed after {self.max_attempts} attempts: {error!r}")
+        # Dead-lettered events count as done too: a redelivery must not dead-letter them twice.
+        self.processed.mark(event.event_id)
+
+    def _run_handler(self, event: events.AccountEvent, stop: threading.Event) -> Exception | None:
+        """Run the handler with exponential backoff and jitter; the last error once every attempt failed."""
         backoff = self.initial_backoff_s
         for attempt in range(1, self.max_attempts + 1):
             try:
                 self.handler(event)
-                break
-            except Exception as exc:
+                return None
+            except Exception as exc:  # any handler failure is retried, then dead-lettered
+                log.info("handler failed for %s (attempt %d): %r", event.event_id, attempt, exc)
                 if attempt == self.max_attempts:
-                    self._dead_letter(record, f"handler failed after {attempt} attempts: {exc!r}")
-                    break
+                    return exc
                 KAFKA_MESSAGES.labels(self.group_id, "retried").inc()
-                log.info("handler failed for %s (attempt %d), retrying: %r", event.event_id, attempt, exc)
-                delay = min(backoff, self.max_backoff_s) * (0.5 + random.random())
-                if stop is not None and stop.wait(delay):
+                if stop.wait(min(backoff, self.max_backoff_s) * (0.5 + random.random())):
                     raise InterruptedError("stopping during retry") from exc
-                if stop is None:
-                    time.sleep(delay)
                 backoff *= 2
-        else:  # pragma: no cover - the loop always breaks
-            return
-        self.processed.mark(event.event_id)
-        KAFKA_MESSAGES.labels(self.group_id, "processed").inc()
+        raise AssertionError("unreachable: the last attempt returns")
 
     # ------------------------------------------------------------------ loop
 

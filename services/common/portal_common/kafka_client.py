@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 
 from kafka import KafkaAdminClient, KafkaProducer
@@ -65,3 +66,15 @@ def ensure_topics(
     finally:
         admin.close()
     return created
+
+
+def kafka_reachable(bootstrap: str) -> bool:
+    """Readiness check: one bootstrap server accepts a TCP connection (cheap; no client built)."""
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=1):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False

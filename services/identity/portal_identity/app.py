@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +16,7 @@ from portal_common.auth import TokenVerifier
 from portal_common.consumer import EventConsumer
 from portal_common.grpc_server import GrpcServer, create_grpc_server
 from portal_common.http import ReadinessChecks, create_base_app
-from portal_common.kafka_client import create_producer
+from portal_common.kafka_client import create_producer, kafka_reachable
 from portal_common.mongo import DocumentLocks
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
@@ -31,17 +30,6 @@ from portal_identity.tokens import TokenIssuer
 
 log = logging.getLogger(__name__)
 ACTIVITY_GROUP = "identity-activity"
-
-
-def kafka_reachable(bootstrap: str) -> bool:
-    for server in bootstrap.split(","):
-        host, _, port = server.strip().rpartition(":")
-        try:
-            with socket.create_connection((host, int(port)), timeout=1):
-                return True
-        except OSError:
-            continue
-    return False
 
 
 @dataclass

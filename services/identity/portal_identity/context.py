@@ -11,6 +11,7 @@ from pymongo.database import Database
 
 from portal_common import events
 from portal_common.mongo import DocumentLocks
+from portal_identity import store
 from portal_identity.config import IdentityConfig
 from portal_identity.throttle import Throttle
 from portal_identity.tokens import TokenIssuer
@@ -36,9 +37,7 @@ class Context:
     def update(
         self, collection: str, document_id: str, update: dict[str, Any], **conditions: Any
     ) -> dict[str, Any] | None:
-        from portal_identity.store import update as locked_update
-
-        return locked_update(self.db, self.locks, collection, document_id, update, conditions)
+        return store.update(self.db, self.locks, collection, document_id, update, conditions)
 
     def event(
         self, event_type: str, account: dict[str, Any], payload: dict[str, Any] | None = None
