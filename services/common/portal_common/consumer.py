@@ -6,7 +6,8 @@
 - a failing handler is retried with exponential backoff, then the record goes to the DLQ;
 - a record that is not a valid AccountEvent goes straight to the DLQ with the reason in headers.
 Handlers should still make their own writes idempotent by event id (a crash can fall between the
-handler's write and the processed-id write).
+handler's write and the processed-id write). A handler whose only effect is already idempotent (an
+insert keyed by event id) can pass `dedupe=False` and save two database calls per event.
 """
 
 from __future__ import annotations
@@ -67,11 +68,13 @@ class EventConsumer:
         initial_backoff_s: float = 0.2,
         max_backoff_s: float = 5.0,
         max_poll_records: int = 200,
+        dedupe: bool = True,
         consumer_overrides: dict[str, Any] | None = None,
     ) -> None:
         self.group_id = group_id
         self.handler = handler
         self.processed = ProcessedEvents(db, group_id)
+        self.dedupe = dedupe
         self.topic = topic
         self.dlq_topic = dlq_topic
         self.max_attempts = max_attempts
@@ -117,7 +120,7 @@ class EventConsumer:
         except events.MalformedEvent as exc:
             self._dead_letter(record, f"malformed: {exc}")
             return
-        if self.processed.seen(event.event_id):
+        if self.dedupe and self.processed.seen(event.event_id):
             KAFKA_MESSAGES.labels(self.group_id, "duplicate").inc()
             return
         error = self._run_handler(event, stop or threading.Event())
@@ -125,8 +128,9 @@ class EventConsumer:
             KAFKA_MESSAGES.labels(self.group_id, "processed").inc()
         else:
             self._dead_letter(record, f"handler failed after {self.max_attempts} attempts: {error!r}")
-        # Dead-lettered events count as done too: a redelivery must not dead-letter them twice.
-        self.processed.mark(event.event_id)
+        if self.dedupe:
+            # Dead-lettered events count as done too: a redelivery must not dead-letter them twice.
+            self.processed.mark(event.event_id)
 
     def _run_handler(self, event: events.AccountEvent, stop: threading.Event) -> Exception | None:
         """Run the handler with exponential backoff and jitter; the last error once every attempt failed."""

@@ -29,11 +29,14 @@ from pymongo.database import Database
 
 from portal_common import events
 from portal_common.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
-from portal_common.mongo import DocumentLocks, lock_key
+from portal_common.mongo import DocumentLocks, ensure_indexes, lock_key
 
 log = logging.getLogger(__name__)
 
 FIELD = "_outbox"
+# Set in the same write as the entries, cleared with the last one: an indexed equality filter, where
+# "array not empty" would make FerretDB scan every document of the collection on each relay round.
+PENDING = "_outbox_pending"
 STANDALONE = "outbox"
 _sequence = itertools.count()
 
@@ -55,18 +58,19 @@ def with_events(update: dict[str, Any], *evts: events.AccountEvent) -> dict[str,
     push = dict(merged.get("$push", {}))
     push[FIELD] = {"$each": [_entry(e) for e in evts]}
     merged["$push"] = push
+    merged["$set"] = {**merged.get("$set", {}), PENDING: True}
     return merged
 
 
 def new_document(document: dict[str, Any], *evts: events.AccountEvent) -> dict[str, Any]:
     """Return `document` carrying `evts` in its outbox, ready for insert_one."""
-    return {**document, FIELD: [_entry(e) for e in evts]}
+    return {**document, FIELD: [_entry(e) for e in evts], PENDING: True}
 
 
 def emit(db: Database, *evts: events.AccountEvent) -> None:
     """Store events that belong to no state document."""
     for event in evts:
-        db[STANDALONE].insert_one({"_id": event.event_id, FIELD: [_entry(event)]})
+        db[STANDALONE].insert_one({"_id": event.event_id, FIELD: [_entry(event)], PENDING: True})
 
 
 class OutboxRelay:
@@ -93,11 +97,12 @@ class OutboxRelay:
         self._producer: KafkaProducer | None = None
         self._wake = threading.Event()
         self.locks = DocumentLocks(db)
+        ensure_indexes(db, [(name, [(PENDING, 1)], {"name": "outbox_pending"}) for name in self.collections])
 
     def _pending(self) -> list[tuple[int, str, Any, dict[str, Any]]]:
         pending = []
         for name in self.collections:
-            cursor = self.db[name].find({FIELD: {"$exists": True, "$ne": []}}, {FIELD: 1}).limit(self.batch_size)
+            cursor = self.db[name].find({PENDING: True}, {FIELD: 1}).limit(self.batch_size)
             for doc in cursor:
                 for entry in doc[FIELD]:
                     pending.append((entry["seq"], name, doc["_id"], entry))
@@ -134,27 +139,42 @@ class OutboxRelay:
             if name == STANDALONE:
                 self.db[name].delete_one({"_id": doc_id})
             else:
-                # $pullAll with the exact entries: FerretDB 1.24 ignores $pull with a condition.
-                with self.locks.hold(lock_key(name, doc_id)):
-                    self.db[name].update_one({"_id": doc_id}, {"$pullAll": {FIELD: entries}})
+                self._remove_published(name, doc_id, {entry["id"] for entry in entries})
         published = sum(len(entries) for entries in done.values())
         OUTBOX_PUBLISHED.labels(self.service).inc(published)
         if published < len(pending):
             raise RuntimeError(f"published {published} of {len(pending)} outbox entries; will retry")
         return published
 
+    def _remove_published(self, collection: str, doc_id: Any, published: set[str]) -> None:
+        # Read-then-write is safe under the lock, which every writer of these documents holds.
+        with self.locks.hold(lock_key(collection, doc_id)):
+            doc = self.db[collection].find_one({"_id": doc_id}, {FIELD: 1})
+            if doc is None:
+                return
+            remaining = [entry for entry in doc.get(FIELD, []) if entry["id"] not in published]
+            self.db[collection].update_one({"_id": doc_id}, {"$set": {FIELD: remaining, PENDING: bool(remaining)}})
+
     def wake(self) -> None:
         """Ask the relay to publish now instead of at its next poll."""
         self._wake.set()
 
-    def run(self, stop: threading.Event, poll_interval_s: float = 1.0, max_backoff_s: float = 10.0) -> None:
+    def run(
+        self,
+        stop: threading.Event,
+        poll_interval_s: float = 1.0,
+        max_backoff_s: float = 10.0,
+        min_round_interval_s: float = 0.1,
+    ) -> None:
+        """Publish until `stop`. Rounds are at least `min_round_interval_s` apart: each round scans the
+        outbox collections (a full scan on FerretDB), so events written meanwhile go out together."""
         backoff = poll_interval_s
         while not stop.is_set():
             try:
                 published = self.publish_pending()
                 backoff = poll_interval_s
-                if published:
-                    continue  # more may be waiting
+                if published >= self.batch_size:
+                    continue  # a full batch: more are waiting
             except Exception as exc:  # noqa: BLE001 - Kafka or MongoDB outage: wait and retry
                 OUTBOX_FAILURES.labels(self.service).inc()
                 log.warning("outbox relay round failed, retrying in %.1fs: %s", backoff, exc)
@@ -162,6 +182,8 @@ class OutboxRelay:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, max_backoff_s)
                 continue
+            if stop.wait(min_round_interval_s):
+                break
             self._wake.wait(poll_interval_s)
             self._wake.clear()
         self._reset_producer()

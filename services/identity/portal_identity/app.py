@@ -138,6 +138,7 @@ def create_runtime(identity: Identity) -> ServiceRuntime:
         topic=common.events_topic,
         dlq_topic=common.dlq_topic,
         dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, "identity-dlq"),
+        dedupe=False,  # history entries are inserted under the event id: a redelivery is a no-op
     )
     return ServiceRuntime(
         name="identity",

@@ -80,7 +80,9 @@ class Throttle:
         self.collection.update_one({"_id": key}, {"$set": {"blocked_until": blocked_until}})
 
     def success(self, key: str) -> None:
-        self.collection.delete_one({"_id": key})
+        # Most logins have no failure counter: a read is cheaper than a delete that finds nothing.
+        if self.collection.find_one({"_id": key}, {"_id": 1}) is not None:
+            self.collection.delete_one({"_id": key})
 
 
 def login_key(normalized_login: str) -> str:
