@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import Any
+
+from pymongo.collection import Collection
 
 from portal_common.problems import Problem
 
@@ -39,3 +42,23 @@ def parse_limit(raw: str | None) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise Problem(400, f"limit doit être un entier entre 1 et {MAX_LIMIT}.", slug="invalid-limit")
     return limit
+
+
+def keyset_page(
+    collection: Collection, query: dict[str, Any], *, time_field: str, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first on (`time_field`, _id); the cursor holds the last item's pair."""
+    position = decode_cursor(cursor)
+    if position is not None:
+        try:
+            at = datetime.fromisoformat(position["t"])
+            last_id = str(position["id"])
+        except (KeyError, TypeError, ValueError):
+            raise Problem(400, "Le curseur de pagination est invalide.", slug="invalid-cursor") from None
+        query = {**query, "$or": [{time_field: {"$lt": at}}, {time_field: at, "_id": {"$lt": last_id}}]}
+    found = list(collection.find(query).sort([(time_field, -1), ("_id", -1)]).limit(limit + 1))
+    page = found[:limit]
+    next_cursor = (
+        encode_cursor({"t": page[-1][time_field].isoformat(), "id": page[-1]["_id"]}) if len(found) > limit else None
+    )
+    return page, next_cursor

@@ -14,7 +14,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from portal_common import events
-from portal_common.pagination import decode_cursor, encode_cursor
+from portal_common.pagination import keyset_page
 from portal_common.problems import Problem
 from portal_identity.store import ACTIVITY
 
@@ -117,17 +117,7 @@ def list_activity(
     query: dict[str, Any] = {"account_id": account_id}
     if types:
         query["type"] = {"$in": types}
-    position = decode_cursor(cursor)
-    if position is not None:
-        try:
-            at = datetime.fromisoformat(position["t"])
-            last_id = str(position["id"])
-        except (KeyError, TypeError, ValueError):
-            raise Problem(400, "Le curseur de pagination est invalide.", slug="invalid-cursor") from None
-        query["$or"] = [{"occurred_at": {"$lt": at}}, {"occurred_at": at, "_id": {"$lt": last_id}}]
-    found = list(db[ACTIVITY].find(query).sort([("occurred_at", -1), ("_id", -1)]).limit(limit + 1))
-    page, more = found[:limit], len(found) > limit
-    next_cursor = encode_cursor({"t": page[-1]["occurred_at"].isoformat(), "id": page[-1]["_id"]}) if more else None
+    page, next_cursor = keyset_page(db[ACTIVITY], query, time_field="occurred_at", limit=limit, cursor=cursor)
     return [entry_view(e) for e in page], next_cursor
 
 

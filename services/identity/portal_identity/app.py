@@ -16,10 +16,11 @@ from portal_common.auth import TokenVerifier
 from portal_common.consumer import EventConsumer
 from portal_common.grpc_server import GrpcServer, create_grpc_server
 from portal_common.http import ReadinessChecks, create_base_app
-from portal_common.kafka_client import create_producer, kafka_reachable
+from portal_common.kafka_client import create_producer
 from portal_common.mongo import DocumentLocks
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
+from portal_common.service import readiness as service_readiness
 from portal_identity import accounts, activity, api, store
 from portal_identity.config import IdentityConfig
 from portal_identity.context import Context
@@ -75,7 +76,7 @@ class Identity:
         )
         # Identity checks its own sessions in the database, so no revocation cache is needed here.
         verifier = TokenVerifier(keys, issuer=common.token_issuer, audience=common.token_audience)  # type: ignore[arg-type]
-        readiness = {"mongodb": lambda: mongo.ping(db), "kafka": lambda: kafka_reachable(common.kafka_bootstrap)}
+        readiness = service_readiness(db, common)
         return cls(config, db, keys, ctx, verifier, relay, readiness)
 
 

@@ -1,0 +1,189 @@
+"""Document store: upload/download throughput through HTTP vs raw GridFS, and memory while streaming.
+
+Targets (issue 6): HTTP >= 50 % of raw pymongo GridFS put/get of the same bytes, measured in this run;
+peak RSS growth of the service < 32 MiB while a 200 MiB file streams through (each way).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import requests
+from gridfs import GridFSBucket
+from pymongo import MongoClient
+
+from bench.common import ServiceProcess, write_results
+from portal_common import events
+from portal_common.kafka_client import create_producer, ensure_topics
+from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+
+MIB = 1024 * 1024
+BOUNDARY = "bench-boundary"
+
+
+def multipart(size: int, chunk: bytes) -> Iterator[bytes]:
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="title"\r\n\r\nBench\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="bench.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    sent = 0
+    while sent < size:
+        part = chunk[: size - sent]
+        yield part
+        sent += len(part)
+    yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def body_length(size: int) -> int:
+    return sum(len(p) for p in multipart(0, b"")) + size
+
+
+class RssSampler:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def rss(self) -> int:
+        with open(f"/proc/{self.pid}/status") as status:
+            return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+    def __enter__(self) -> RssSampler:
+        self.baseline = self.rss()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.rss())
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self.thread.join()
+
+    @property
+    def growth_mib(self) -> float:
+        return round((self.peak - self.baseline) / MIB, 1)
+
+
+def main() -> None:
+    mongo_uri, bootstrap = os.environ["TEST_MONGO_URI"], os.environ["TEST_KAFKA_BOOTSTRAP"]
+    key = SigningKey("bench")
+    jwks = JwksServer(key)
+    topic = f"bench-documents-{uuid.uuid4().hex[:6]}"
+    ensure_topics(bootstrap, {topic: 1})
+    db_name = f"documents_bench_{uuid.uuid4().hex[:6]}"
+    environ = {
+        "MONGO_URI": mongo_uri,
+        "MONGO_DB": db_name,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "EVENTS_TOPIC": topic,
+        "JWKS_URL": jwks.url,
+        "TOKEN_ISSUER": ISSUER,
+        "TOKEN_AUDIENCE": AUDIENCE,
+        "HTTP_PORT": "18083",
+        "GRPC_PORT": "15053",
+        "MAX_UPLOAD_BYTES": str(256 * MIB),
+    }
+    service = ServiceProcess("portal_document_store", environ, 18083)
+    raw_db = MongoClient(mongo_uri)[f"{db_name}_raw"]
+    raw = GridFSBucket(raw_db, bucket_name="raw", chunk_size_bytes=255 * 1024)
+    chunk = b"%PDF-" + os.urandom(MIB - 5)
+    results: dict[str, object] = {}
+    try:
+        family = "fam-bench"
+        record = events.encode(events.new_event("account.created", account_id=family, structure_id="s", source="bench"))
+        producer = create_producer(bootstrap, "bench")
+        producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
+        producer.close()
+        agent = {"Authorization": f"Bearer {key.mint(sub='agent', role='agent', structure_id='s')}"}
+        fam = {"Authorization": f"Bearer {key.mint(sub=family, role='family', structure_id='s')}"}
+        deadline = time.monotonic() + 30
+        url = f"{service.url}/v1/admin/families/{family}/documents"
+
+        def http_upload(size: int) -> str:
+            headers = {
+                **agent,
+                "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+                "Content-Length": str(body_length(size)),
+            }
+            response = requests.post(url, data=multipart(size, chunk), headers=headers, timeout=300)
+            if response.status_code != 201:
+                raise RuntimeError(f"{response.status_code} {response.text[:200]}")
+            return response.json()["document_id"]
+
+        def http_download(document_id: str) -> int:
+            received = 0
+            with requests.get(
+                f"{service.url}/v1/documents/{document_id}/content", headers=fam, stream=True, timeout=300
+            ) as response:
+                for part in response.iter_content(256 * 1024):
+                    received += len(part)
+            return received
+
+        while True:  # the family reaches the projection through Kafka
+            try:
+                http_upload(1024)
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+        def raw_upload(size: int):
+            stream = raw.open_upload_stream("raw.pdf")
+            sent = 0
+            while sent < size:
+                stream.write(chunk[: size - sent])
+                sent += min(len(chunk), size - sent)
+            stream.close()
+            return stream._id
+
+        def raw_download(file_id) -> int:
+            out, received = raw.open_download_stream(file_id), 0
+            while part := out.readchunk():
+                received += len(part)
+            return received
+
+        for label, size, repeat in (("1MiB", MIB, 10), ("100MiB", 100 * MIB, 1)):
+            timings = {}
+            for name, fn in (("http_upload", http_upload), ("raw_upload", raw_upload)):
+                started = time.perf_counter()
+                ids = [fn(size) for _ in range(repeat)]
+                timings[name] = (time.perf_counter() - started, ids)
+            for name, fn, source in (
+                ("http_download", http_download, "http_upload"),
+                ("raw_download", raw_download, "raw_upload"),
+            ):
+                started = time.perf_counter()
+                assert all(fn(i) == size for i in timings[source][1])
+                timings[name] = (time.perf_counter() - started, [])
+            rate = {name: round(size * repeat / MIB / t, 1) for name, (t, _) in timings.items()}
+            results[label] = {
+                "MiB_per_s": rate,
+                "upload_vs_raw": round(rate["http_upload"] / rate["raw_upload"], 3),
+                "download_vs_raw": round(rate["http_download"] / rate["raw_download"], 3),
+            }
+
+        with RssSampler(service.process.pid) as upload_rss:
+            big = http_upload(200 * MIB)
+        with RssSampler(service.process.pid) as download_rss:
+            assert http_download(big) == 200 * MIB
+        results["rss_growth_200MiB"] = {"upload_MiB": upload_rss.growth_mib, "download_MiB": download_rss.growth_mib}
+    finally:
+        service.stop()
+        jwks.close()
+        MongoClient(mongo_uri).drop_database(db_name)
+        raw_db.client.drop_database(raw_db.name)
+    results["targets"] = {"http_vs_raw": ">= 0.50", "rss_growth_MiB": "< 32"}
+    write_results("document_store", results)
+
+
+if __name__ == "__main__":
+    main()

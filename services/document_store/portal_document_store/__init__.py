@@ -1,0 +1,1 @@
+"""Document store: "Vos documents" (structure → family) and "Document libre" (family → structure)."""

@@ -1,0 +1,186 @@
+"""HTTP API of the document store (families and agents, behind the gateway)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Request, Response, current_app, g, request
+from pymongo.database import Database
+
+from portal_common.http import principal, require_auth
+from portal_common.pagination import parse_limit
+from portal_common.problems import Problem
+from portal_document_store import documents
+from portal_document_store.content import content_disposition
+from portal_document_store.documents import TO_FAMILY, TO_STRUCTURE, NewDocument
+from portal_document_store.files import UploadStream, read_chunks
+
+family_api = Blueprint("documents", __name__)
+admin_api = Blueprint("admin_documents", __name__, url_prefix="/v1/admin")
+
+
+class StreamingUploadRequest(Request):
+    """File parts of a multipart body go straight into GridFS instead of a temporary file."""
+
+    def _get_file_stream(
+        self, total_content_length: Any, content_type: Any, filename: Any = None, content_length: Any = None
+    ) -> Any:
+        stream: UploadStream = current_app.extensions["documents.new_upload"]()
+        g.setdefault("uploads", []).append(stream)
+        return stream
+
+
+def install(app: Flask, new_upload: Callable[[], UploadStream]) -> None:
+    app.request_class = StreamingUploadRequest
+    app.extensions["documents.new_upload"] = new_upload
+
+    @app.teardown_request
+    def discard_unused_uploads(_: BaseException | None) -> None:
+        for upload in g.pop("uploads", []):
+            upload.abort()  # no-op for a file a document now refers to
+
+    app.register_blueprint(family_api)
+    app.register_blueprint(admin_api)
+
+
+def db() -> Database:
+    return current_app.extensions["documents.db"]
+
+
+def wake_relay() -> None:
+    current_app.extensions["documents.wake_relay"]()
+
+
+def received_upload() -> tuple[UploadStream, str | None, dict[str, str]]:
+    """The one file of a multipart/form-data body (field `file`) and the text fields."""
+    if request.mimetype != "multipart/form-data":
+        raise Problem(415, "Le document s'envoie en multipart/form-data (champ « file »).")
+    try:
+        uploaded = request.files
+        form = request.form
+    except ValueError as exc:  # body cut or malformed
+        raise Problem(
+            400, f"Le corps multipart est incomplet ou mal formé : {exc}", slug="malformed-multipart"
+        ) from None
+    if g.get("uploads") and not uploaded:  # werkzeug drops a file part whose body never ended
+        raise Problem(
+            400, "Le corps multipart est incomplet : le fichier n'a pas été reçu en entier.", slug="malformed-multipart"
+        )
+    if list(uploaded.keys()) != ["file"] or len(uploaded.getlist("file")) != 1:
+        raise Problem(422, "Envoyez exactement un fichier, dans le champ « file ».", fields=["file"])
+    allowed = {"title", "category", "message", "comment"}
+    unknown = sorted(set(form.keys()) - allowed)
+    if unknown:
+        raise Problem(422, f"Champs inconnus : {', '.join(unknown)}.", slug="unknown-fields", fields=unknown)
+    file = uploaded["file"]
+    return file.stream, file.filename, {k: form.get(k, "") for k in allowed}
+
+
+def listing(query: dict[str, Any]) -> Any:
+    items, next_cursor = documents.page(
+        db(), query, limit=parse_limit(request.args.get("limit")), cursor=request.args.get("cursor")
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+# ---------------------------------------------------------------------------------------------- families
+
+
+@family_api.get("/v1/documents")
+@require_auth("family")
+def my_documents() -> Any:
+    return listing({"account_id": principal().account_id, "direction": TO_FAMILY})
+
+
+@family_api.get("/v1/documents/<document_id>")
+@require_auth()
+def document_metadata(document_id: str) -> Any:
+    document = documents.visible(db(), principal(), document_id)
+    documents.mark_read(db(), principal(), document)
+    return documents.view(document, documents.read_at(db(), document_id))
+
+
+@family_api.get("/v1/documents/<document_id>/content")
+@require_auth()
+def document_content(document_id: str) -> Response:
+    document = documents.visible(db(), principal(), document_id)
+    documents.mark_read(db(), principal(), document)
+    response = Response(
+        read_chunks(db(), document["file_id"]), mimetype=document["content_type"], direct_passthrough=True
+    )
+    response.headers["Content-Length"] = str(document["size"])
+    response.headers["Content-Disposition"] = content_disposition(document["filename"])
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["ETag"] = f'"{document["sha256"]}"'
+    return response
+
+
+@family_api.post("/v1/dossier/documents")
+@require_auth("family")
+def send_to_structure() -> Any:
+    me = principal()
+    upload, filename, form = received_upload()
+    document = documents.store_document(
+        db(),
+        NewDocument(
+            account_id=me.account_id,
+            structure_id=me.structure_id,
+            direction=TO_STRUCTURE,
+            title=form["title"],
+            category="",
+            message=form["comment"] or form["message"],
+            filename=filename,
+            sent_by=me.account_id,
+        ),
+        upload,
+        wake_relay,
+    )
+    return documents.view(document), 201
+
+
+@family_api.get("/v1/dossier/documents")
+@require_auth("family")
+def sent_by_me() -> Any:
+    return listing({"account_id": principal().account_id, "direction": TO_STRUCTURE})
+
+
+# ---------------------------------------------------------------------------------------------- agents
+
+
+@admin_api.post("/families/<account_id>/documents")
+@require_auth("agent")
+def send_to_family(account_id: str) -> Any:
+    agent = principal()
+    documents.family_account(db(), account_id, agent.structure_id)
+    upload, filename, form = received_upload()
+    document = documents.store_document(
+        db(),
+        NewDocument(
+            account_id=account_id,
+            structure_id=agent.structure_id,
+            direction=TO_FAMILY,
+            title=form["title"],
+            category=form["category"],
+            message=form["message"],
+            filename=filename,
+            sent_by=agent.account_id,
+        ),
+        upload,
+        wake_relay,
+    )
+    return documents.view(document), 201
+
+
+@admin_api.get("/dossier/documents")
+@require_auth("agent")
+def received_by_structure() -> Any:
+    return listing({"structure_id": principal().structure_id, "direction": TO_STRUCTURE})
+
+
+@admin_api.get("/families/<account_id>/documents")
+@require_auth("agent")
+def sent_to_family(account_id: str) -> Any:
+    documents.family_account(db(), account_id, principal().structure_id)
+    return listing({"account_id": account_id, "structure_id": principal().structure_id, "direction": TO_FAMILY})

@@ -1,0 +1,22 @@
+"""The document-store database: document metadata, read receipts, the accounts projection, GridFS."""
+
+from __future__ import annotations
+
+from pymongo.database import Database
+
+from portal_common.mongo import IndexSpec, ensure_indexes
+from portal_document_store.files import BUCKET
+
+DOCUMENTS = "documents"
+READS = "reads"  # one insert per first read: no update of the document (see DocumentLocks)
+ACCOUNTS = "accounts"  # projection of identity's account events: structure and status per account
+
+INDEXES: list[IndexSpec] = [
+    (DOCUMENTS, [("account_id", 1), ("direction", 1), ("created_at", -1)], {"name": "family_list"}),
+    (DOCUMENTS, [("structure_id", 1), ("direction", 1), ("created_at", -1)], {"name": "structure_list"}),
+    (f"{BUCKET}.chunks", [("files_id", 1), ("n", 1)], {"unique": True, "name": "files_id_1_n_1"}),
+]
+
+
+def migrate(db: Database) -> None:
+    ensure_indexes(db, INDEXES)

@@ -1,0 +1,126 @@
+"""A real document store per module; families and agents get tokens from a test JWKS, and the
+accounts it knows come from account events published on its topic, as identity would."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from portal_common import events
+from portal_common.config import Env
+from portal_common.kafka_client import create_producer
+from portal_common.runtime import ServiceRuntime
+from portal_document_store.app import DocumentStore, create_runtime
+from portal_document_store.config import DocumentsConfig
+from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
+from tests.support.kafka import create_topics, unique_topic
+from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+from tests.support.wait import wait_for
+
+MAX_UPLOAD = 256 * 1024
+PDF = b"%PDF-1.4\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 200 + b"%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+
+
+@dataclass
+class DocumentStoreUnderTest:
+    service: DocumentStore
+    runtime: ServiceRuntime
+    topic: str
+    key: SigningKey
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.runtime.http_port}"
+
+    @property
+    def db(self):
+        return self.service.db
+
+    def publish(self, event_type: str, account_id: str, structure_id: str, **payload: Any) -> None:
+        record = events.encode(
+            events.new_event(
+                event_type, account_id=account_id, structure_id=structure_id, source="identity", payload=payload or None
+            )
+        )
+        producer = create_producer(KAFKA_BOOTSTRAP, "tests")
+        producer.send(self.topic, key=record.key, value=record.value, headers=record.headers).get(10)
+        producer.close()
+
+    def family(self, structure: str = "struct-1") -> dict[str, str]:
+        account_id = f"fam-{uuid.uuid4().hex[:8]}"
+        self.publish("account.created", account_id, structure, role="family")
+        wait_for(lambda: self.db.accounts.find_one({"_id": account_id}), what="account in the projection")
+        return {
+            "account_id": account_id,
+            "structure": structure,
+            "token": self.key.mint(sub=account_id, sid=uuid.uuid4().hex, role="family", structure_id=structure),
+        }
+
+    def agent(self, structure: str = "struct-1") -> dict[str, str]:
+        account_id = f"agent-{uuid.uuid4().hex[:8]}"
+        return {
+            "account_id": account_id,
+            "structure": structure,
+            "token": self.key.mint(sub=account_id, sid=uuid.uuid4().hex, role="agent", structure_id=structure),
+        }
+
+    def call(self, method: str, path: str, who: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if who:
+            headers["Authorization"] = f"Bearer {who['token']}"
+        return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def send_to_family(self, agent, family, content: bytes = PDF, filename: str = "facture.pdf", **fields: str):
+        data = {"title": "Attestation", "category": "Attestations", **fields}
+        return self.call(
+            "POST",
+            f"/v1/admin/families/{family['account_id']}/documents",
+            agent,
+            files={"file": (filename, content, "application/octet-stream")},
+            data=data,
+        )
+
+    def send_to_structure(self, family, content: bytes = PNG, filename: str = "justificatif.png", **fields: str):
+        data = {"title": "Justificatif de domicile", **fields}
+        return self.call(
+            "POST", "/v1/dossier/documents", family, files={"file": (filename, content, "image/png")}, data=data
+        )
+
+    def chunk_count(self) -> int:
+        return self.db["files.chunks"].count_documents({})
+
+
+def environ(topic: str, jwks_url: str, **overrides: str) -> dict[str, str]:
+    return {
+        "MONGO_URI": MONGO_URI,
+        "MONGO_DB": f"documents_{uuid.uuid4().hex[:10]}",
+        "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
+        "EVENTS_TOPIC": topic,
+        "JWKS_URL": jwks_url,
+        "TOKEN_ISSUER": ISSUER,
+        "TOKEN_AUDIENCE": AUDIENCE,
+        "HTTP_PORT": "0",
+        "GRPC_PORT": "0",
+        "MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="module")
+def docs():
+    key = SigningKey("docs-k1")
+    jwks = JwksServer(key)
+    topic = unique_topic("documents-events")
+    create_topics(topic, partitions=3)
+    service = DocumentStore.build(DocumentsConfig.from_env(Env(environ(topic, jwks.url))))
+    runtime = create_runtime(service)
+    runtime.start()
+    yield DocumentStoreUnderTest(service, runtime, topic, key)
+    runtime.stop()
+    service.db.client.drop_database(service.db.name)
+    jwks.close()
