@@ -16,7 +16,7 @@ from portal_common.kafka_client import create_producer
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
 from portal_common.service import Authentication, authentication, readiness
-from portal_document_store import api, files, store
+from portal_document_store import api, store
 from portal_document_store.config import DocumentsConfig
 from portal_document_store.files import UploadStream
 from portal_document_store.grpc_api import DocumentServicer
@@ -48,9 +48,7 @@ class DocumentStore:
         return cls(config, db, authentication(common), relay)
 
     def new_upload(self) -> UploadStream:
-        return UploadStream(
-            files.bucket(self.db), max_bytes=self.config.max_upload_bytes, allowed_types=self.config.allowed_types
-        )
+        return UploadStream(self.db, max_bytes=self.config.max_upload_bytes, allowed_types=self.config.allowed_types)
 
 
 def create_app(service: DocumentStore) -> Flask:

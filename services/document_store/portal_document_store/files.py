@@ -4,14 +4,20 @@
 upload too): it sniffs the type from the first bytes, hashes with sha256, enforces the size limit at
 the byte that crosses it, and writes GridFS chunks as they fill. `abort()` deletes every chunk
 already written, so a failed or interrupted upload leaves nothing behind.
+
+It writes the GridFS collections itself (same data model: any GridFS reader works) one chunk per
+insert: pymongo's GridIn batches about 48 MB of chunks per bulk insert, which is memory that grows
+with the file up to that size.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+from bson import Binary, ObjectId
 from gridfs import GridFSBucket
 from pymongo.database import Database
 
@@ -24,16 +30,18 @@ READ_BATCH = 8  # chunks per round trip when downloading: about 2 MiB in memory 
 
 
 class UploadStream:
-    def __init__(self, bucket: GridFSBucket, *, max_bytes: int, allowed_types: tuple[str, ...]) -> None:
-        self.bucket = bucket
+    def __init__(self, db: Database, *, max_bytes: int, allowed_types: tuple[str, ...]) -> None:
+        self.chunks = db[f"{BUCKET}.chunks"]
+        self.files = db[f"{BUCKET}.files"]
         self.max_bytes = max_bytes
         self.allowed_types = allowed_types
         self.size = 0
         self.content_type: str | None = None
         self._sha256 = hashlib.sha256()
-        self._head = b""
-        self._grid_in: Any = None
-        self.file_id: Any = None
+        self._pending = bytearray()  # bytes of the chunk being filled (at most one chunk)
+        self._chunks_written = 0
+        self.file_id: ObjectId | None = None
+        self.finished = False
         self.kept = False
 
     # -- what werkzeug's multipart parser calls
@@ -44,12 +52,13 @@ class UploadStream:
             )
         self.size += len(data)
         self._sha256.update(data)
-        if self._grid_in is None:
-            self._head += data
-            if len(self._head) >= SNIFF_BYTES:
-                self._open()
-        else:
-            self._grid_in.write(data)
+        self._pending += data
+        if self.content_type is None and len(self._pending) >= SNIFF_BYTES:
+            self._check_type()
+        if self.content_type is not None:
+            while len(self._pending) >= CHUNK_BYTES:
+                self._write_chunk(bytes(self._pending[:CHUNK_BYTES]))
+                del self._pending[:CHUNK_BYTES]
         return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:  # werkzeug rewinds the part when it ends
@@ -59,8 +68,8 @@ class UploadStream:
         return self.size
 
     # -- ours
-    def _open(self) -> None:
-        content_type = sniff(self._head)
+    def _check_type(self) -> None:
+        content_type = sniff(bytes(self._pending[:SNIFF_BYTES]))
         if content_type is None or content_type not in self.allowed_types:
             raise Problem(
                 415,
@@ -70,18 +79,32 @@ class UploadStream:
                 slug="unsupported-file-type",
             )
         self.content_type = content_type
-        self._grid_in = self.bucket.open_upload_stream("upload", chunk_size_bytes=CHUNK_BYTES)
-        self._grid_in.write(self._head)
-        self._head = b""
+        self.file_id = ObjectId()
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.chunks.insert_one({"files_id": self.file_id, "n": self._chunks_written, "data": Binary(data)})
+        self._chunks_written += 1
 
     def finish(self) -> None:
-        """Close the GridFS file; raise a Problem for an empty or unrecognised file."""
+        """Write the last chunk and the files document; a Problem for an empty or unrecognised file."""
         if self.size == 0:
             raise Problem(422, "Le fichier est vide.", slug="empty-file")
-        if self._grid_in is None:
-            self._open()  # a tiny file: sniff what there is (fails with 415)
-        self._grid_in.close()
-        self.file_id = self._grid_in._id
+        if self.content_type is None:
+            self._check_type()  # a tiny file: judge what there is (fails with 415)
+        if self._pending:
+            self._write_chunk(bytes(self._pending))
+            self._pending.clear()
+        self.files.insert_one(
+            {
+                "_id": self.file_id,
+                "length": self.size,
+                "chunkSize": CHUNK_BYTES,
+                "uploadDate": datetime.now(UTC),
+                "filename": "upload",
+                "metadata": {"sha256": self.sha256, "contentType": self.content_type},
+            }
+        )
+        self.finished = True
 
     @property
     def sha256(self) -> str:
@@ -89,12 +112,10 @@ class UploadStream:
 
     def abort(self) -> None:
         """Remove what was written, unless a document now refers to it."""
-        if self.kept:
+        if self.kept or self.file_id is None:
             return
-        if self._grid_in is not None and not self._grid_in.closed:
-            self._grid_in.abort()
-        elif self.file_id is not None:
-            self.bucket.delete(self.file_id)
+        self.files.delete_one({"_id": self.file_id})
+        self.chunks.delete_many({"files_id": self.file_id})
 
 
 def bucket(db: Database) -> GridFSBucket:
