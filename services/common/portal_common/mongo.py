@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import MongoClient
+from pymongo import MongoClient, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -85,3 +85,23 @@ class DocumentLocks:
 
 def lock_key(collection: str, document_id: object) -> str:
     return f"{collection}:{document_id}"
+
+
+def update_locked(
+    db: Database,
+    locks: DocumentLocks,
+    collection: str,
+    document_id: Any,
+    update: dict[str, Any],
+    conditions: dict[str, Any] | None = None,
+    *,
+    upsert: bool = False,
+) -> dict[str, Any] | None:
+    """Update one document under its lock; `conditions` then act as an atomic compare-and-swap.
+
+    Returns the updated document, or None when it is missing or a condition no longer holds.
+    """
+    with locks.hold(lock_key(collection, document_id)):
+        return db[collection].find_one_and_update(
+            {"_id": document_id, **(conditions or {})}, update, upsert=upsert, return_document=ReturnDocument.AFTER
+        )

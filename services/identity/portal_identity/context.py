@@ -10,8 +10,7 @@ from typing import Any
 from pymongo.database import Database
 
 from portal_common import events
-from portal_common.mongo import DocumentLocks
-from portal_identity import store
+from portal_common.mongo import DocumentLocks, update_locked
 from portal_identity.config import IdentityConfig
 from portal_identity.throttle import Throttle
 from portal_identity.tokens import TokenIssuer
@@ -37,7 +36,8 @@ class Context:
     def update(
         self, collection: str, document_id: str, update: dict[str, Any], **conditions: Any
     ) -> dict[str, Any] | None:
-        return store.update(self.db, self.locks, collection, document_id, update, conditions)
+        # Every update of accounts and sessions goes through here (see DocumentLocks for why).
+        return update_locked(self.db, self.locks, collection, document_id, update, conditions)
 
     def event(
         self, event_type: str, account: dict[str, Any], payload: dict[str, Any] | None = None

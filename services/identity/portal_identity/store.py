@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.database import Database
 
-from portal_common.mongo import DocumentLocks, IndexSpec, ensure_indexes, lock_key
+from portal_common.mongo import IndexSpec, ensure_indexes
 
 ACCOUNTS = "accounts"
 SESSIONS = "sessions"
@@ -62,22 +61,3 @@ def session_is_live(account: dict[str, Any] | None, session: dict[str, Any] | No
         return False
     cutoff = account.get("sessions_revoked_before")
     return cutoff is None or session["created_at"] > cutoff or session["_id"] == account.get("kept_session_id")
-
-
-def update(
-    db: Database,
-    locks: DocumentLocks,
-    collection: str,
-    document_id: str,
-    update: dict[str, Any],
-    conditions: dict[str, Any] | None = None,
-) -> dict[str, Any] | None:
-    """Update one document under its lock; `conditions` then act as an atomic compare-and-swap.
-
-    Every update of accounts and sessions goes through here (see DocumentLocks for why).
-    Returns the updated document, or None when it is missing or a condition no longer holds.
-    """
-    with locks.hold(lock_key(collection, document_id)):
-        return db[collection].find_one_and_update(
-            {"_id": document_id, **(conditions or {})}, update, return_document=ReturnDocument.AFTER
-        )

@@ -1,0 +1,156 @@
+"""Notification: events/s from Kafka to the feed (and emails to the SMTP sink), sustained, with
+publish-to-feed latency; next to it, a bare kafka-python consume loop over the same topic (ceiling).
+
+Targets (issue 4): >= 1,000 events/s with p99 < 1 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import uuid
+
+import requests
+from kafka import KafkaConsumer
+from pymongo import MongoClient
+
+from bench.common import ServiceProcess, percentile, write_results
+from portal_common import events
+from portal_common.kafka_client import create_producer, ensure_topics
+from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
+FAMILIES = 50
+PROCESSED = re.compile(
+    r'portal_kafka_consumer_messages_total\{group="notification-delivery",outcome="processed"\} (\S+)'
+)
+SENT = re.compile(r'portal_notification_deliveries_total\{channel="email",result="sent"\} (\S+)')
+
+
+def metric(text: str, pattern: re.Pattern) -> float:
+    found = pattern.search(text)
+    return float(found.group(1)) if found else 0.0
+
+
+def main() -> None:
+    mongo_uri, bootstrap = os.environ["TEST_MONGO_URI"], os.environ["TEST_KAFKA_BOOTSTRAP"]
+    topic = f"bench-notification-{uuid.uuid4().hex[:6]}"
+    ensure_topics(bootstrap, {topic: 3})
+    jwks = JwksServer(SigningKey("bench"))
+    db_name = f"notification_bench_{uuid.uuid4().hex[:6]}"
+    environ = {
+        "MONGO_URI": mongo_uri,
+        "MONGO_DB": db_name,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "EVENTS_TOPIC": topic,
+        "JWKS_URL": jwks.url,
+        "TOKEN_ISSUER": ISSUER,
+        "TOKEN_AUDIENCE": AUDIENCE,
+        "HTTP_PORT": "18084",
+        "GRPC_PORT": "15054",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": os.environ.get("TEST_SMTP_PORT", "11025"),
+        "SMTP_MODE": "insecure",
+        "UNSUBSCRIBE_SECRET": "bench",
+        "DELIVERY_WORKERS": "8",
+    }
+    service = ServiceProcess("portal_notification", environ, 18084)
+    producer = create_producer(bootstrap, "bench", linger_ms=20)
+    families = [f"fam-{i}" for i in range(FAMILIES)]
+    try:
+        for family in families:
+            event = events.new_event(
+                "account.created",
+                account_id=family,
+                structure_id="s",
+                source="bench",
+                payload={"contact_email": f"{family}@example.fr", "role": "family"},
+            )
+            record = events.encode(event)
+            producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+        producer.flush()
+        db = MongoClient(mongo_uri)[db_name]
+        deadline = time.monotonic() + 60
+        while db.preferences.count_documents({}) < FAMILIES:
+            if time.monotonic() > deadline:
+                raise RuntimeError("families never reached the notification service")
+            time.sleep(0.5)
+
+        published = [0]
+        stop = threading.Event()
+
+        def publish() -> None:
+            i = 0
+            while not stop.is_set() and published[0] < 5_000_000:
+                event = events.new_event(
+                    "dossier.review_completed",
+                    account_id=families[i % FAMILIES],
+                    structure_id="s",
+                    source="bench",
+                    payload={"outcome": "ok"},
+                )
+                record = events.encode(event)
+                producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+                published[0] += 1
+                i += 1
+                if i % 200 == 0:
+                    time.sleep(0.05)  # about 1,500-2,000/s offered at most: above the target, below a flood
+
+        metrics_before = requests.get(service.url + "/metrics", timeout=10).text
+        start = time.monotonic()
+        thread = threading.Thread(target=publish, daemon=True)
+        thread.start()
+        time.sleep(SECONDS)
+        stop.set()
+        thread.join()
+        producer.flush()
+        elapsed = time.monotonic() - start
+        metrics_after = requests.get(service.url + "/metrics", timeout=10).text
+        processed = metric(metrics_after, PROCESSED) - metric(metrics_before, PROCESSED)
+        emails = metric(metrics_after, SENT) - metric(metrics_before, SENT)
+        feed = list(db.feed.find({"type": "dossier.review_completed"}, {"created_at": 1, "stored_at": 1}))
+        latencies = [(f["stored_at"] - f["created_at"]).total_seconds() for f in feed]
+
+        consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            consumer_timeout_ms=5000,
+        )
+        bare_start, bare = time.monotonic(), 0
+        for _ in consumer:
+            bare += 1
+        bare_elapsed = time.monotonic() - bare_start - 5
+        consumer.close()
+        db.client.drop_database(db_name)
+    finally:
+        producer.close()
+        service.stop()
+        jwks.close()
+
+    rate = processed / elapsed
+    results = {
+        "seconds": round(elapsed, 1),
+        "published": published[0],
+        "events_processed_per_s": round(rate, 1),
+        "feed_entries_written": len(feed),
+        "emails_sent_per_s": round(emails / elapsed, 1),
+        "publish_to_feed_latency_ms": {
+            "p50": round(percentile(latencies, 50) * 1000, 1),
+            "p99": round(percentile(latencies, 99) * 1000, 1),
+        }
+        if latencies
+        else None,
+        "bare_kafka_python_consume_per_s": round(bare / bare_elapsed, 1),
+        "ratio_to_bare_consumer": round(rate / (bare / bare_elapsed), 3),
+        "targets": {"events_per_s": ">= 1000", "p99_ms": "< 1000"},
+    }
+    write_results("notification", results)
+
+
+if __name__ == "__main__":
+    main()

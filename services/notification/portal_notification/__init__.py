@@ -1,0 +1,1 @@
+"""Notification service: channel and category preferences, push and email delivery, home-page feed."""

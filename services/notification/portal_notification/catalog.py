@@ -1,0 +1,122 @@
+"""Which events notify whom, in which category, with which French text.
+
+Templates are plain text filled with `str.format_map` from payload fields only (no expressions),
+and every value is stripped of line breaks so no field can forge an email header or a new line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DOSSIER, INVOICES, DOCUMENTS, SECURITY = "dossier", "invoices", "documents", "security"
+
+
+@dataclass(frozen=True)
+class Kind:
+    category: str
+    preference: str | None  # the switch inside the category; None: no per-kind switch
+    subject: str
+    body: str
+
+
+CATALOG: dict[str, Kind] = {
+    "dossier.review_completed": Kind(
+        DOSSIER,
+        "review_completed",
+        "Votre dossier a été vérifié",
+        "La vérification de votre dossier est terminée ({outcome}).",
+    ),
+    "dossier.document_requested": Kind(
+        DOSSIER,
+        "document_requested",
+        "Une pièce justificative est demandée",
+        "La structure vous demande : {document_label}. {reason}",
+    ),
+    "dossier.quotient_updated": Kind(
+        DOSSIER,
+        "quotient_updated",
+        "Votre quotient familial a été mis à jour",
+        "Votre quotient familial est désormais de {quotient} € (à partir du {effective_from}).",
+    ),
+    "dossier.child_school_updated": Kind(
+        DOSSIER,
+        "child_school_updated",
+        "Scolarité mise à jour",
+        "La scolarité de {child_name} a été mise à jour : {school_level}, {school}.",
+    ),
+    "invoice.issued": Kind(
+        INVOICES, "issued", "Nouvelle facture disponible", "La facture {number} est disponible, échéance le {due_date}."
+    ),
+    "invoice.payment_status_changed": Kind(
+        INVOICES,
+        "payment_status_changed",
+        "Paiement de facture mis à jour",
+        "Le statut de paiement de la facture {number} est maintenant : {status}.",
+    ),
+    "invoice.direct_debit_refused": Kind(
+        INVOICES,
+        "direct_debit_refused",
+        "Prélèvement refusé",
+        "Le prélèvement de la facture {number} a été refusé. {reason}",
+    ),
+    "invoice.unpaid_reminder": Kind(
+        INVOICES,
+        "unpaid_reminder",
+        "Rappel : facture impayée",
+        "La facture {number} reste à régler (échéance le {due_date}).",
+    ),
+    "invoice.online_payment_blocked": Kind(
+        INVOICES,
+        "online_payment_blocked",
+        "Paiement en ligne bloqué",
+        "Le paiement en ligne de la facture {number} est bloqué. {reason}",
+    ),
+    "document.shared": Kind(
+        DOCUMENTS, None, "Nouveau document de la structure", "La structure vous a envoyé un document : {title}."
+    ),
+    # Security messages: not optional, by email whatever the settings.
+    "account.created": Kind(
+        SECURITY,
+        None,
+        "Activez votre compte du portail famille",
+        "Un compte a été créé pour vous. Choisissez votre mot de passe : {activation_link}",
+    ),
+    "account.password_reset_requested": Kind(
+        SECURITY,
+        None,
+        "Réinitialisation de votre mot de passe",
+        "Pour choisir un nouveau mot de passe : {reset_link}\n"
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.",
+    ),
+    "account.password_changed": Kind(
+        SECURITY,
+        None,
+        "Votre mot de passe a été modifié",
+        "Le mot de passe de votre compte vient d'être modifié. Si ce n'était pas vous, contactez votre structure.",
+    ),
+    "account.deleted": Kind(
+        SECURITY,
+        None,
+        "Votre compte a été supprimé",
+        "Votre compte a été supprimé. Votre structure peut le restaurer jusqu'au {restorable_until}.",
+    ),
+    "account.restored": Kind(
+        SECURITY,
+        None,
+        "Votre compte a été restauré",
+        "Votre structure a restauré votre compte ; vous pouvez de nouveau vous connecter.",
+    ),
+}
+
+
+class _Fields(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(kind: Kind, fields: dict[str, Any]) -> tuple[str, str]:
+    clean = _Fields(
+        {k: " ".join(str(v).split()) if not isinstance(v, list) else ", ".join(map(str, v)) for k, v in fields.items()}
+    )
+    return kind.subject, " ".join(kind.body.format_map(clean).split(" ")).strip()

@@ -1,0 +1,49 @@
+"""Notification settings, read once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal_common.config import CommonConfig, Env
+
+
+@dataclass(frozen=True)
+class NotificationConfig:
+    common: CommonConfig
+    smtp_host: str
+    smtp_port: int
+    smtp_mode: str  # insecure | starttls | ssl (apprise's secure modes)
+    smtp_user: str
+    smtp_password: str
+    mail_from: str
+    ntfy_url: str
+    gotify_url: str
+    unsubscribe_secret: str
+    public_url: str
+    send_timeout_seconds: float
+    delivery_workers: int
+    max_attempts: int
+    retry_base_seconds: float
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> NotificationConfig:
+        env = env or Env()
+        config = cls(
+            common=CommonConfig.from_env(env, "notification", http_port=8084, grpc_port=50054),
+            smtp_host=env.str("SMTP_HOST"),
+            smtp_port=env.int("SMTP_PORT", 25, min_value=1),
+            smtp_mode=env.str("SMTP_MODE", "starttls"),
+            smtp_user=env.str("SMTP_USER", ""),
+            smtp_password=env.str("SMTP_PASSWORD", ""),
+            mail_from=env.str("MAIL_FROM", "Portail Famille <ne-pas-repondre@portail-famille.example>"),
+            ntfy_url=env.str("NTFY_URL", ""),  # e.g. https://ntfy.example.org: where families' ntfy topics live
+            gotify_url=env.str("GOTIFY_URL", ""),
+            unsubscribe_secret=env.str("UNSUBSCRIBE_SECRET"),
+            public_url=env.str("PORTAL_PUBLIC_URL", "http://127.0.0.1:8080"),
+            send_timeout_seconds=env.float("SEND_TIMEOUT_SECONDS", 5.0),
+            delivery_workers=env.int("DELIVERY_WORKERS", 8, min_value=1),
+            max_attempts=env.int("DELIVERY_MAX_ATTEMPTS", 6, min_value=1),
+            retry_base_seconds=env.float("DELIVERY_RETRY_BASE_SECONDS", 5.0),
+        )
+        env.check()
+        return config

@@ -1,0 +1,61 @@
+"""gRPC `portal.notification.v1.NotificationService`: preferences other services read and change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from pymongo.database import Database
+
+from portal.notification.v1 import notification_pb2, notification_pb2_grpc
+from portal_common.grpc_server import translate_problems
+from portal_common.problems import Problem
+from portal_notification.preferences import PATHS, SCHEMA, Preferences
+
+
+def to_message(account_id: str, prefs: dict[str, Any]) -> notification_pb2.Preferences:
+    return json_format.ParseDict({"account_id": account_id, **prefs}, notification_pb2.Preferences())
+
+
+def patch_from_mask(message: notification_pb2.Preferences, paths: list[str]) -> dict[str, bool]:
+    values = json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+    patch: dict[str, bool] = {}
+    for path in paths:
+        if path in SCHEMA and SCHEMA[path] is not bool:  # a whole category
+            patch |= {f"{path}.{key}": bool(values[path][key]) for key in SCHEMA[path]}
+        elif path in PATHS:
+            head, _, tail = path.partition(".")
+            patch[path] = bool(values[head][tail] if tail else values[head])
+        else:
+            raise Problem(400, f"Chemin de masque inconnu : {path}.")
+    return patch
+
+
+class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
+    def __init__(self, db: Database, preferences: Preferences) -> None:
+        self.db = db
+        self.preferences = preferences
+
+    def _structure(self, account_id: str) -> str:
+        contact = self.db["contacts"].find_one({"_id": account_id})
+        if not account_id or contact is None:
+            raise Problem(404, "Compte inconnu du service de notification.")
+        return contact.get("structure_id", "")
+
+    @translate_problems
+    def GetPreferences(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._structure(request.account_id)
+        return to_message(request.account_id, self.preferences.get(request.account_id))
+
+    @translate_problems
+    def UpdatePreferences(self, request: Any, context: grpc.ServicerContext) -> Any:
+        account_id = request.preferences.account_id
+        structure = self._structure(account_id)
+        if not request.update_mask.paths:
+            raise Problem(400, "update_mask est obligatoire : il dit quelles préférences changer.")
+        patch = patch_from_mask(request.preferences, list(request.update_mask.paths))
+        updated = self.preferences.change(account_id, structure, patch, actor=request.actor or "service")
+        return to_message(account_id, updated)

@@ -1,0 +1,158 @@
+"""A real notification service per module, with a real SMTP sink and a real HTTP push endpoint."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from portal_common import events
+from portal_common.config import Env
+from portal_common.kafka_client import create_producer
+from portal_common.runtime import ServiceRuntime
+from portal_notification.app import Notification, create_runtime
+from portal_notification.config import NotificationConfig
+from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
+from tests.support.kafka import create_topics, unique_topic
+from tests.support.sinks import PushSink, SmtpSink
+from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+from tests.support.wait import wait_for
+
+SECRET = "test-unsubscribe-secret"
+
+
+@dataclass
+class NotificationUnderTest:
+    service: Notification
+    runtime: ServiceRuntime
+    topic: str
+    key: SigningKey
+    smtp: SmtpSink
+    push: PushSink
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.runtime.http_port}"
+
+    @property
+    def db(self):
+        return self.service.db
+
+    def publish(
+        self,
+        event_type: str,
+        account_id: str,
+        structure_id: str = "s1",
+        *,
+        raw: bytes | None = None,
+        event_id: str | None = None,
+        **payload: Any,
+    ) -> events.AccountEvent | None:
+        producer = create_producer(KAFKA_BOOTSTRAP, "tests")
+        try:
+            if raw is not None:
+                producer.send(self.topic, key=account_id.encode(), value=raw).get(10)
+                return None
+            event = events.new_event(
+                event_type,
+                account_id=account_id,
+                structure_id=structure_id,
+                source="test",
+                payload=payload or None,
+                event_id=event_id,
+            )
+            record = events.encode(event)
+            producer.send(self.topic, key=record.key, value=record.value, headers=record.headers).get(10)
+            return event
+        finally:
+            producer.close()
+
+    def family(self, structure: str = "s1") -> dict[str, str]:
+        account_id = f"fam-{uuid.uuid4().hex[:8]}"
+        email = f"{account_id}@example.fr"
+        self.publish(
+            "account.created",
+            account_id,
+            structure,
+            contact_email=email,
+            role="family",
+            activation_token="tok-" + account_id,
+        )
+        wait_for(lambda: self.db.preferences.find_one({"_id": account_id}), what="defaults stored for the account")
+        token = self.key.mint(sub=account_id, sid=uuid.uuid4().hex, role="family", structure_id=structure)
+        return {"account_id": account_id, "email": email, "token": token, "structure": structure}
+
+    def call(self, method: str, path: str, who: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if who:
+            headers["Authorization"] = f"Bearer {who['token']}"
+        return requests.request(method, self.url + path, headers=headers, timeout=15, **kwargs)
+
+    def set_preferences(self, who: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        response = self.call("PATCH", "/v1/notification-preferences", who, json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def add_device(self, who: dict[str, str]) -> str:
+        topic = f"topic-{who['account_id']}"
+        response = self.call("POST", "/v1/push-devices", who, json={"kind": "ntfy", "target": topic, "label": "Tél"})
+        assert response.status_code == 201, response.text
+        return topic
+
+    def feed(self, who: dict[str, str], **params: Any) -> dict[str, Any]:
+        return self.call("GET", "/v1/notifications", who, params=params).json()
+
+
+def environ(topic: str, jwks_url: str, smtp_port: int, ntfy_url: str, **overrides: str) -> dict[str, str]:
+    return {
+        "MONGO_URI": MONGO_URI,
+        "MONGO_DB": f"notification_{uuid.uuid4().hex[:10]}",
+        "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
+        "EVENTS_TOPIC": topic,
+        "JWKS_URL": jwks_url,
+        "TOKEN_ISSUER": ISSUER,
+        "TOKEN_AUDIENCE": AUDIENCE,
+        "HTTP_PORT": "0",
+        "GRPC_PORT": "0",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_MODE": "insecure",
+        "NTFY_URL": ntfy_url,
+        "UNSUBSCRIBE_SECRET": SECRET,
+        "SEND_TIMEOUT_SECONDS": "2",
+        "DELIVERY_RETRY_BASE_SECONDS": "0.3",
+        **overrides,
+    }
+
+
+def start_service(tmp_path, **overrides: str):
+    key = SigningKey("notif-k1")
+    jwks = JwksServer(key)
+    smtp = SmtpSink(tmp_path / "maildir")
+    smtp.start()
+    push = PushSink()
+    topic = unique_topic("notification-events")
+    create_topics(topic, partitions=3)
+    settings = environ(topic, jwks.url, smtp.port, push.url, **overrides)
+    service = Notification.build(NotificationConfig.from_env(Env(settings)))
+    runtime = create_runtime(service)
+    runtime.start()
+
+    def stop() -> None:
+        runtime.stop()
+        service.db.client.drop_database(service.db.name)
+        smtp.stop()
+        push.close()
+        jwks.close()
+
+    return NotificationUnderTest(service, runtime, topic, key, smtp, push), stop
+
+
+@pytest.fixture(scope="module")
+def notif(tmp_path_factory):
+    under_test, stop = start_service(tmp_path_factory.mktemp("notification"))
+    yield under_test
+    stop()

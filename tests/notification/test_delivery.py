@@ -1,0 +1,167 @@
+"""Preferences x channels x categories through real Kafka, FerretDB, SMTP and an HTTP push endpoint."""
+
+import time
+
+import pytest
+
+from tests.support.wait import wait_for
+
+
+def body_text(message) -> str:
+    return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+
+
+INVOICE = (
+    "invoice.issued",
+    {"invoice_id": "i1", "number": "F-2026-001", "amount_cents": 4200, "due_date": "2026-12-15"},
+    "Nouvelle facture disponible",
+    "invoices",
+)
+DOSSIER = (
+    "dossier.review_completed",
+    {"dossier_id": "d1", "outcome": "validé"},
+    "Votre dossier a été vérifié",
+    "dossier",
+)
+
+
+def delivered(notif, family, subject, topic):
+    pushes = [p for p in notif.push.for_topic(topic) if p.get("title") == subject]
+    return len(notif.smtp.messages(to=family["email"], subject=subject)), len(pushes)
+
+
+@pytest.mark.parametrize("sample", [INVOICE, DOSSIER], ids=["invoices", "dossier"])
+@pytest.mark.parametrize(
+    ("email", "push"),
+    [(True, True), (True, False), (False, True), (False, False)],
+    ids=["email+push", "email", "push", "none"],
+)
+def test_each_category_and_channel_combination(notif, sample, email, push):
+    event_type, payload, subject, _ = sample
+    family = notif.family()
+    topic = notif.add_device(family)
+    notif.set_preferences(family, {"email_enabled": email, "push_enabled": push})
+    notif.publish(event_type, family["account_id"], **payload)
+    # Every enabled category lands in the feed, whatever the channels.
+    wait_for(lambda: notif.feed(family)["items"], what="feed entry")
+    wait_for(
+        lambda: delivered(notif, family, subject, topic) == (int(email), int(push)),
+        timeout=15,
+        what=f"email={email} push={push}",
+    )
+    time.sleep(0.5)  # nothing more arrives afterwards
+    assert delivered(notif, family, subject, topic) == (int(email), int(push))
+    entry = notif.feed(family)["items"][0]
+    assert entry["title"] == subject
+    if email:
+        [message] = notif.smtp.messages(to=family["email"], subject=subject)
+        assert message["List-Unsubscribe"].startswith("<http")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    if push:
+        assert notif.push.for_topic(topic)[0]["title"] == subject
+
+
+@pytest.mark.parametrize("switch", [{"invoices": {"enabled": False}}, {"invoices": {"issued": False}}])
+def test_a_category_or_kind_switched_off_sends_nothing_and_skips_the_feed(notif, switch):
+    family = notif.family()
+    topic = notif.add_device(family)
+    notif.set_preferences(family, switch)
+    notif.publish(INVOICE[0], family["account_id"], **INVOICE[1])
+    notif.publish(*DOSSIER[:1], family["account_id"], **DOSSIER[1])  # a marker that is delivered
+    wait_for(lambda: notif.feed(family)["items"], what="the dossier entry")
+    time.sleep(0.5)
+    assert [i["type"] for i in notif.feed(family)["items"]] == ["dossier.review_completed"]
+    assert delivered(notif, family, INVOICE[2], topic) == (0, 0)
+
+
+def test_security_messages_go_by_email_even_with_everything_off(notif):
+    family = notif.family()
+    notif.set_preferences(
+        family,
+        {"email_enabled": False, "push_enabled": False, "invoices": {"enabled": False}, "dossier": {"enabled": False}},
+    )
+    notif.publish("account.password_changed", family["account_id"], contact_email=family["email"])
+    wait_for(
+        lambda: notif.smtp.messages(to=family["email"], subject="Votre mot de passe a été modifié"),
+        timeout=15,
+        what="the security email",
+    )
+    activation = notif.smtp.messages(to=family["email"], subject="Activez votre compte du portail famille")
+    assert "tok-" + family["account_id"] in body_text(activation[0])
+
+
+def test_one_click_unsubscribe_turns_that_category_email_off_without_login(notif):
+    family = notif.family()
+    topic = notif.add_device(family)
+    notif.publish(INVOICE[0], family["account_id"], **INVOICE[1])
+    [message] = wait_for(lambda: notif.smtp.messages(to=family["email"], subject=INVOICE[2]), what="first email")
+    link = message["List-Unsubscribe"].strip("<>")
+    path_and_query = link[link.index("/v1/unsubscribe") :]
+    response = notif.call("POST", path_and_query, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200, response.text
+    assert notif.call("GET", "/v1/notification-preferences", family).json()["invoices"]["email"] is False
+    notif.publish(INVOICE[0], family["account_id"], **{**INVOICE[1], "number": "F-2"})
+    wait_for(lambda: len(notif.push.for_topic(topic)) == 2, what="second push still sent")
+    wait_for(lambda: len(notif.feed(family)["items"]) == 2, what="second feed entry")
+    assert len(notif.smtp.messages(to=family["email"], subject=INVOICE[2])) == 1
+    forged = notif.call("POST", path_and_query[:-3] + "AAA", data={"List-Unsubscribe": "One-Click"})
+    assert forged.status_code == 400
+
+
+def test_a_duplicate_event_is_delivered_once(notif):
+    family = notif.family()
+    event = notif.publish(INVOICE[0], family["account_id"], **INVOICE[1])
+    notif.publish(INVOICE[0], family["account_id"], event_id=event.event_id, **INVOICE[1])
+    wait_for(lambda: notif.smtp.messages(to=family["email"], subject=INVOICE[2]), what="the email")
+    notif.publish(*DOSSIER[:1], family["account_id"], **DOSSIER[1])
+    wait_for(lambda: len(notif.feed(family)["items"]) == 2, what="the marker after the duplicate")
+    assert len(notif.smtp.messages(to=family["email"], subject=INVOICE[2])) == 1
+    assert [i["type"] for i in notif.feed(family)["items"]].count("invoice.issued") == 1
+
+
+def test_deleted_account_receives_nothing_until_restored(notif):
+    family = notif.family()
+    notif.publish(
+        "account.deleted", family["account_id"], contact_email=family["email"], restorable_until="2026-12-26T10:00:00Z"
+    )
+    wait_for(
+        lambda: notif.smtp.messages(to=family["email"], subject="Votre compte a été supprimé"),
+        what="deletion confirmation",
+    )
+    notif.publish(INVOICE[0], family["account_id"], **INVOICE[1])
+    notif.publish("account.restored", family["account_id"])
+    wait_for(lambda: notif.smtp.messages(to=family["email"], subject="Votre compte a été restauré"), what="restored")
+    notif.publish(INVOICE[0], family["account_id"], **{**INVOICE[1], "number": "F-after"})
+    wait_for(lambda: notif.smtp.messages(to=family["email"], subject=INVOICE[2]), what="invoice after restore")
+    [message] = notif.smtp.messages(to=family["email"], subject=INVOICE[2])
+    assert "F-after" in body_text(message)
+
+
+def test_purge_erases_preferences_devices_and_feed(notif):
+    family = notif.family()
+    notif.add_device(family)
+    notif.publish(*DOSSIER[:1], family["account_id"], **DOSSIER[1])
+    wait_for(lambda: notif.feed(family)["items"], what="feed entry")
+    notif.publish("account.purged", family["account_id"])
+    wait_for(lambda: notif.db.preferences.find_one({"_id": family["account_id"]}) is None, what="preferences erased")
+    assert notif.db.devices.count_documents({"account_id": family["account_id"]}) == 0
+    assert notif.db.feed.count_documents({"account_id": family["account_id"]}) == 0
+
+
+def test_a_malformed_event_goes_to_the_dlq_and_delivery_goes_on(notif):
+    from tests.support.kafka import (
+        find_events,  # noqa: F401 - DLQ records are not AccountEvents
+        read_all,
+    )
+
+    family = notif.family()
+    notif.publish("", family["account_id"], raw=b"\x00garbage that is not an event")
+    notif.publish(*DOSSIER[:1], family["account_id"], **DOSSIER[1])
+    wait_for(lambda: notif.feed(family)["items"], what="the next event delivered")
+    dead = [
+        r
+        for r in read_all("account-events.dlq", expected=1000, timeout_s=3)
+        if dict(r.headers).get("dlq_group") == b"notification-delivery" and r.key == family["account_id"].encode()
+    ]
+    assert len(dead) == 1
+    assert b"malformed" in dict(dead[0].headers)["dlq_reason"]
