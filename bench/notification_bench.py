@@ -126,6 +126,9 @@ def main() -> None:
             bare += 1
         bare_elapsed = time.monotonic() - bare_start - 5
         consumer.close()
+        outcomes = {r: db.delivery_log.count_documents({"result": r}) for r in ("sent", "retry", "dead")}
+        sample_error = (db.delivery_log.find_one({"result": {"$ne": "sent"}}) or {}).get("error")
+        pending = db.pending_deliveries.count_documents({})
         db.client.drop_database(db_name)
     finally:
         producer.close()
@@ -145,6 +148,9 @@ def main() -> None:
         }
         if latencies
         else None,
+        "delivery_attempts": outcomes,
+        "pending_deliveries_at_end": pending,
+        "sample_delivery_error": sample_error,
         "bare_kafka_python_consume_per_s": round(bare / bare_elapsed, 1),
         "ratio_to_bare_consumer": round(rate / (bare / bare_elapsed), 3),
         "targets": {"events_per_s": ">= 1000", "p99_ms": "< 1000"},

@@ -158,7 +158,8 @@ up_kafka() {
 up_smtp() {
   running smtp && { say "smtp sink already running on $SMTP_PORT"; return 0; }
   local dir=$PORTAL_RUN_DIR/smtp
-  mkdir -p "$dir/maildir"
+  # A complete Maildir: aiosmtpd only creates tmp/new/cur when the folder itself is missing.
+  mkdir -p "$dir/maildir/tmp" "$dir/maildir/new" "$dir/maildir/cur"
   launch smtp "$dir/smtp.log" "$PYTHON" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
     -c aiosmtpd.handlers.Mailbox "$dir/maildir"
   wait_until smtp 30 "$dir/smtp.log" port_open "$SMTP_PORT"

@@ -29,7 +29,8 @@ def add(
                 "type": event_type,
                 "title": title,
                 "body": body,
-                "created_at": at,
+                "created_at": at,  # when the event happened: the feed's order
+                "stored_at": datetime.now(UTC),  # when it reached the feed: publish-to-feed latency
             }
         )
 
