@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from portal_common.mongo import DocumentLocks, update_locked
 from portal_identity.app import run_purge
 from tests.identity.conftest import PASSWORD
 from tests.support.kafka import find_events
@@ -66,8 +67,13 @@ def test_restore_after_the_grace_period_is_refused_and_the_purge_pseudonymises(s
     account = svc.new_account(structure="struct-C")
     delete(svc, svc.login(account)["access_token"])
     # The grace period elapses (30 days by default): move the stored deadline into the past.
-    svc.db.accounts.update_one(
-        {"_id": account["account_id"]}, {"$set": {"restorable_until": datetime.now(UTC) - timedelta(seconds=1)}}
+    # Under the document's lock, like every writer of accounts (FerretDB updates are not isolated).
+    update_locked(
+        svc.db,
+        DocumentLocks(svc.db),
+        "accounts",
+        account["account_id"],
+        {"$set": {"restorable_until": datetime.now(UTC) - timedelta(seconds=1)}},
     )
     agent = agent_token(svc, "struct-C")
     late = svc.call("POST", f"/v1/admin/accounts/{account['account_id']}/restore", agent)

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from portal_common.mongo import DocumentLocks, update_locked
 from portal_identity import passwords
 from tests.identity.conftest import PASSWORD
 from tests.support.kafka import find_events
@@ -155,7 +156,7 @@ def test_old_parameters_are_rehashed_at_login(svc):
 
     account = svc.new_account()
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
-    svc.db.accounts.update_one({"_id": account["account_id"]}, {"$set": {"password_hash": weak}})
+    update_locked(svc.db, DocumentLocks(svc.db), "accounts", account["account_id"], {"$set": {"password_hash": weak}})
     svc.login(account)
     assert svc.db.accounts.find_one({"_id": account["account_id"]})["password_hash"].startswith(
         "$argon2id$v=19$m=19456,t=2"

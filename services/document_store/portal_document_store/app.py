@@ -20,7 +20,7 @@ from portal_document_store import api, store
 from portal_document_store.config import DocumentsConfig
 from portal_document_store.files import UploadStream
 from portal_document_store.grpc_api import DocumentServicer
-from portal_document_store.projection import AccountsProjection
+from portal_document_store.projection import projection
 
 SERVICE = "document-store"
 MULTIPART_OVERHEAD = 64 * 1024
@@ -87,9 +87,7 @@ def create_runtime(service: DocumentStore) -> ServiceRuntime:
     consumer = EventConsumer(
         bootstrap=common.kafka_bootstrap,
         group_id=f"{SERVICE}-accounts",
-        handler=AccountsProjection(
-            service.db, delete_family_uploads_on_purge=service.config.delete_family_uploads_on_purge
-        ),
+        handler=projection(service.db, delete_family_uploads=service.config.delete_family_uploads_on_purge),
         db=service.db,
         topic=common.events_topic,
         dlq_topic=common.dlq_topic,

@@ -12,11 +12,10 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from portal_common import events, outbox
+from portal_common import accounts, events, outbox
 from portal_common.auth import Principal
 from portal_common.pagination import keyset_page
 from portal_common.problems import Problem
-from portal_document_store import projection
 from portal_document_store.content import safe_filename
 from portal_document_store.files import UploadStream
 from portal_document_store.store import DOCUMENTS, READS
@@ -52,7 +51,7 @@ def check_text(value: str, field: str, *, max_length: int, required: bool) -> st
 
 def family_account(db: Database, account_id: str, structure_id: str) -> dict[str, Any]:
     """The family an agent (or a service) of `structure_id` addresses; another structure's is not found."""
-    account = projection.account(db, account_id)
+    account = accounts.find(db, account_id)
     if account is None or account["structure_id"] != structure_id or account["status"] != "active":
         raise Problem(404, "Cette famille est introuvable.", slug="family-not-found", title="Famille introuvable")
     return account
@@ -112,7 +111,7 @@ def visible(db: Database, principal: Principal, document_id: str) -> dict[str, A
         return document
     if document["account_id"] != principal.account_id:
         raise NOT_FOUND
-    account = projection.account(db, principal.account_id)
+    account = accounts.find(db, principal.account_id)
     if account is not None and account["status"] != "active":
         raise NOT_FOUND
     return document

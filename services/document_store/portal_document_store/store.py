@@ -9,7 +9,6 @@ from portal_document_store.files import BUCKET
 
 DOCUMENTS = "documents"
 READS = "reads"  # one insert per first read: no update of the document (see DocumentLocks)
-ACCOUNTS = "accounts"  # projection of identity's account events: structure and status per account
 
 INDEXES: list[IndexSpec] = [
     (DOCUMENTS, [("account_id", 1), ("direction", 1), ("created_at", -1)], {"name": "family_list"}),

@@ -1,0 +1,229 @@
+"""Billing statements: service overhead over a bare wkhtmltopdf call on the same HTML (target <= 20 %),
+cached repeat vs first render (target >= 50x faster), throughput of concurrent generation on 2 cores,
+and peak memory (service + its wkhtmltopdf processes) while 20 statements render at once."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date, timedelta
+
+import grpc
+import requests
+from pymongo import MongoClient
+
+from bench.common import ServiceProcess, write_results
+from portal.billing.v1 import billing_pb2, billing_pb2_grpc
+from portal_common import events
+from portal_common.kafka_client import create_producer, ensure_topics
+from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+
+RUNS = 8
+
+
+def tree_rss(pid: int) -> int:
+    """RSS of a process and its children (the wkhtmltopdf renders), in bytes."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            if int(entry) == pid or int(fields[1]) == pid:
+                with open(f"/proc/{entry}/status") as status:
+                    total += next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+    return total
+
+
+def main() -> None:
+    mongo_uri, bootstrap = os.environ["TEST_MONGO_URI"], os.environ["TEST_KAFKA_BOOTSTRAP"]
+    topic = f"bench-billing-{uuid.uuid4().hex[:6]}"
+    ensure_topics(bootstrap, {topic: 1})
+    key = SigningKey("bench")
+    jwks = JwksServer(key)
+    db_name = f"billing_bench_{uuid.uuid4().hex[:6]}"
+    environ = {
+        "MONGO_URI": mongo_uri,
+        "MONGO_DB": db_name,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "EVENTS_TOPIC": topic,
+        "JWKS_URL": jwks.url,
+        "TOKEN_ISSUER": ISSUER,
+        "TOKEN_AUDIENCE": AUDIENCE,
+        "HTTP_PORT": "18082",
+        "GRPC_PORT": "15052",
+        "RENDER_CONCURRENCY": "2",
+        "HTTP_THREADS": "24",
+    }
+    service = ServiceProcess("portal_billing_statement", environ, 18082)
+    results: dict[str, object] = {}
+    try:
+        family = "fam-bench"
+        record = events.encode(
+            events.new_event(
+                "account.created",
+                account_id=family,
+                structure_id="s",
+                source="bench",
+                payload={"display_name": "Famille Bench"},
+            )
+        )
+        producer = create_producer(bootstrap, "bench")
+        producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
+        producer.close()
+        db = MongoClient(mongo_uri)[db_name]
+        deadline = time.monotonic() + 30
+        while db.accounts.find_one({"_id": family}) is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError("family never reached billing")
+            time.sleep(0.2)
+        with grpc.insecure_channel("127.0.0.1:15052") as channel:
+            stub = billing_pb2_grpc.BillingServiceStub(channel)
+            for month in range(1, 13):
+                issue = date(2025, month, 28).isoformat()
+                lines = [
+                    billing_pb2.InvoiceLine(
+                        child=billing_pb2.Child(name=f"Enfant {c}", birth_date="2021-06-01"),
+                        activity=f"Activité {a}",
+                        billing_mode=billing_pb2.BILLING_MODE_PERIOD,
+                        service_start=issue,
+                        service_end=issue,
+                        quantity=4,
+                        unit_price_cents=1250,
+                        amount_cents=5000,
+                        kind=billing_pb2.LINE_KIND_CHILDCARE,
+                    )
+                    for c in range(2)
+                    for a in range(3)
+                ]
+                stub.RecordInvoice(
+                    billing_pb2.RecordInvoiceRequest(
+                        external_id=f"inv-{month}",
+                        structure_id="s",
+                        account_id=family,
+                        number=f"F-{month:02d}",
+                        issue_date=issue,
+                        due_date=issue,
+                        currency="EUR",
+                        lines=lines,
+                    ),
+                    timeout=10,
+                )
+                stub.RecordPayment(
+                    billing_pb2.RecordPaymentRequest(
+                        external_id=f"pay-{month}",
+                        structure_id="s",
+                        invoice_external_id=f"inv-{month}",
+                        paid_on=issue,
+                        amount_cents=30000,
+                        method=billing_pb2.PAYMENT_METHOD_CARD,
+                    ),
+                    timeout=10,
+                )
+        token = {"Authorization": f"Bearer {key.mint(sub=family, role='family', structure_id='s')}"}
+        session = requests.Session()
+        end_dates = iter(date(2025, 12, 31) - timedelta(days=i) for i in range(300))
+
+        def generate(end: str) -> tuple[float, dict]:
+            started = time.perf_counter()
+            response = session.post(
+                f"{service.url}/v1/statements",
+                headers=token,
+                json={"period_start": "2025-01-01", "period_end": end},
+                timeout=120,
+            )
+            response.raise_for_status()
+            statement = response.json()
+            pdf = session.get(f"{service.url}/v1/statements/{statement['statement_id']}/pdf", headers=token, timeout=60)
+            pdf.raise_for_status()
+            return time.perf_counter() - started, statement
+
+        first_times, html_of_last = [], None
+        for _ in range(RUNS):
+            elapsed, statement = generate(next(end_dates).isoformat())
+            first_times.append(elapsed)
+        html_of_last = session.get(
+            f"{service.url}/v1/statements/{statement['statement_id']}/html", headers=token, timeout=30
+        ).text
+        bare_times = []
+        with tempfile.TemporaryDirectory() as tmp:
+            source, target = os.path.join(tmp, "s.html"), os.path.join(tmp, "s.pdf")
+            with open(source, "w") as handle:
+                handle.write(html_of_last)
+            for _ in range(RUNS):
+                started = time.perf_counter()
+                subprocess.run(
+                    [
+                        "wkhtmltopdf",
+                        "--quiet",
+                        "--disable-local-file-access",
+                        "--disable-javascript",
+                        "--encoding",
+                        "UTF-8",
+                        "--page-size",
+                        "A4",
+                        source,
+                        target,
+                    ],
+                    check=True,
+                )
+                bare_times.append(time.perf_counter() - started)
+        cached_times = [generate(statement["period_end"])[0] for _ in range(RUNS)]
+
+        concurrent_ends = [next(end_dates).isoformat() for _ in range(20)]
+        peak = [tree_rss(service.process.pid)]
+        baseline = peak[0]
+        sampling = threading.Event()
+
+        def sample() -> None:
+            while not sampling.is_set():
+                peak[0] = max(peak[0], tree_rss(service.process.pid))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        threads = [threading.Thread(target=generate, args=(end,)) for end in concurrent_ends]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        concurrent_elapsed = time.perf_counter() - started
+        sampling.set()
+        sampler.join()
+        db.client.drop_database(db_name)
+    finally:
+        service.stop()
+        jwks.close()
+
+    service_median, bare_median, cached_median = (statistics.median(t) for t in (first_times, bare_times, cached_times))
+    results = {
+        "service_first_render_ms_median": round(service_median * 1000, 1),
+        "bare_wkhtmltopdf_ms_median": round(bare_median * 1000, 1),
+        "service_overhead_ratio": round(service_median / bare_median - 1, 3),
+        "cached_repeat_ms_median": round(cached_median * 1000, 1),
+        "cached_speedup": round(service_median / cached_median, 1),
+        "concurrent_20": {
+            "seconds": round(concurrent_elapsed, 2),
+            "statements_per_s": round(20 / concurrent_elapsed, 2),
+        },
+        "peak_rss_MiB_during_20_concurrent": {
+            "baseline": round(baseline / 2**20, 1),
+            "peak": round(peak[0] / 2**20, 1),
+        },
+        "render_concurrency": 2,
+        "targets": {"service_overhead_ratio": "<= 0.20", "cached_speedup": ">= 50"},
+    }
+    write_results("billing_statement", results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""HTTP API of billing-statement (families and agents, behind the gateway)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from portal_billing_statement import render, service
+from portal_billing_statement.service import StatementService
+from portal_common.http import json_body, principal, require_auth
+from portal_common.problems import Problem
+
+api = Blueprint("billing", __name__, url_prefix="/v1")
+
+
+def statements() -> StatementService:
+    return current_app.extensions["billing.statements"]
+
+
+@api.get("/invoices")
+@require_auth()
+def list_invoices() -> Any:
+    account = statements().family_for(principal(), request.args.get("account_id"))
+    return {"items": service.invoices_of(statements().db, account["_id"])}
+
+
+@api.get("/statements")
+@require_auth()
+def list_statements() -> Any:
+    account = statements().family_for(principal(), request.args.get("account_id"))
+    return {"items": statements().list(account["_id"])}
+
+
+@api.post("/statements")
+@require_auth()
+def generate() -> Any:
+    data = json_body(optional={"period_start", "period_end", "year", "account_id"})
+    if "year" in data:
+        year = data["year"]
+        if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= datetime.now(UTC).year:
+            raise Problem(422, "year doit être une année civile passée ou en cours.", fields=["year"])
+        start = f"{year}-01-01"
+        end = min(f"{year}-12-31", datetime.now(UTC).date().isoformat())
+        if {"period_start", "period_end"} & set(data):
+            raise Problem(422, "Donnez soit year, soit period_start et period_end.", fields=["year"])
+    elif {"period_start", "period_end"} <= set(data):
+        start, end = data["period_start"], data["period_end"]
+        if not isinstance(start, str) or not isinstance(end, str):
+            raise Problem(422, "period_start et period_end sont des dates AAAA-MM-JJ.", fields=["period_start"])
+    else:
+        raise Problem(422, "Choisissez une période : year, ou period_start et period_end.", slug="missing-fields")
+    account = statements().family_for(principal(), data.get("account_id"))
+    statement = statements().generate(account, start, end)
+    return service.detail(statement), 201
+
+
+@api.get("/statements/<statement_id>")
+@require_auth()
+def get_statement(statement_id: str) -> Any:
+    return service.detail(statements().visible(principal(), statement_id))
+
+
+@api.get("/statements/<statement_id>/pdf")
+@require_auth()
+def statement_pdf(statement_id: str) -> Response:
+    statement = statements().visible(principal(), statement_id)
+    response = Response(bytes(statement["pdf"]), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{statement["number"]}.pdf"'
+    return response
+
+
+@api.get("/statements/<statement_id>/html")
+@require_auth()
+def statement_html(statement_id: str) -> Response:
+    statement = statements().visible(principal(), statement_id)
+    response = Response(render.html(statement["view"]), mimetype="text/html")
+    # A printable page made only of our own markup: no scripts, no outside resources.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

@@ -1,0 +1,154 @@
+"""Generating, reusing and showing statements; who may see which invoices and statements."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from bson import Binary
+from pymongo.database import Database
+
+from portal_billing_statement import render, statements
+from portal_billing_statement.ledger import INVOICES
+from portal_common import accounts, events, outbox
+from portal_common.auth import Principal
+from portal_common.mongo import DocumentLocks, update_locked
+from portal_common.problems import Problem
+
+STATEMENTS = "statements"
+NOT_FOUND = Problem(404, "Ce relevé n'existe pas.", slug="statement-not-found", title="Relevé introuvable")
+
+
+class StatementService:
+    def __init__(self, db: Database, renderer: render.PdfRenderer, structure_name: str, wake_relay: Any) -> None:
+        self.db = db
+        self.renderer = renderer
+        self.structure_name = structure_name
+        self.wake_relay = wake_relay
+
+    def family_for(self, principal: Principal, account_id: str | None) -> dict[str, Any]:
+        """The family a request is about: the caller itself, or a family of the agent's structure."""
+        target = principal.account_id if principal.is_family else account_id
+        if not target:
+            raise Problem(422, "account_id est obligatoire pour un agent.", fields=["account_id"])
+        account = accounts.find(self.db, target)
+        if account is None or account["structure_id"] != principal.structure_id or account["status"] != "active":
+            raise Problem(404, "Famille introuvable.", slug="family-not-found", title="Famille introuvable")
+        return account
+
+    def generate(self, account: dict[str, Any], start: str, end: str, *, today: date | None = None) -> dict[str, Any]:
+        first, last = statements.period(start, end, today or datetime.now(UTC).date())
+        content = statements.compute(self.db, account["_id"], first, last)
+        view = {
+            **content,
+            "structure_name": self.structure_name,
+            "family_name": account.get("display_name") or "Famille",
+        }
+        inputs_hash = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
+        existing = self.db[STATEMENTS].find_one({"account_id": account["_id"], "inputs_hash": inputs_hash})
+        if existing is not None:
+            return existing  # same inputs: the stored PDF, not a second render
+        issued = datetime.now(UTC)
+        number = f"REL-{issued:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
+        view |= {"number": number, "issued_on": issued.date().isoformat()}
+        pdf = self.renderer.pdf(render.html(view))
+        statement = {
+            "_id": uuid.uuid4().hex,
+            "account_id": account["_id"],
+            "structure_id": account["structure_id"],
+            "number": number,
+            "inputs_hash": inputs_hash,
+            "view": view,
+            "pdf": Binary(pdf),
+            "created_at": issued,
+        }
+        event = events.new_event(
+            "statement.generated",
+            account_id=account["_id"],
+            structure_id=account["structure_id"],
+            source="billing-statement",
+            payload={
+                "statement_id": statement["_id"],
+                "number": number,
+                "period_start": content["period_start"],
+                "period_end": content["period_end"],
+            },
+        )
+        self.db[STATEMENTS].insert_one(outbox.new_document(statement, event))
+        self.wake_relay()
+        return statement
+
+    def visible(self, principal: Principal, statement_id: str) -> dict[str, Any]:
+        statement = self.db[STATEMENTS].find_one({"_id": statement_id})
+        if statement is None or statement["structure_id"] != principal.structure_id:
+            raise NOT_FOUND
+        if principal.is_family and statement["account_id"] != principal.account_id:
+            raise NOT_FOUND
+        self.family_for(principal, statement["account_id"])  # a deleted family has no access any more
+        return statement
+
+    def list(self, account_id: str) -> list[dict[str, Any]]:
+        found = self.db[STATEMENTS].find({"account_id": account_id}, {"pdf": 0}).sort("created_at", -1)
+        return [summary(s) for s in found]
+
+
+def summary(statement: dict[str, Any]) -> dict[str, Any]:
+    view = statement["view"]
+    return {
+        "statement_id": statement["_id"],
+        "number": statement["number"],
+        "period_start": view["period_start"],
+        "period_end": view["period_end"],
+        "issued_on": view["issued_on"],
+        "created_at": statement["created_at"].isoformat(),
+        "totals": view["totals"],
+    }
+
+
+def detail(statement: dict[str, Any]) -> dict[str, Any]:
+    view = statement["view"]
+    return {
+        **summary(statement),
+        "children": view["children"],
+        "invoices": view["invoices"],
+        "tax": view["tax"],
+        "structure_name": view["structure_name"],
+        "family_name": view["family_name"],
+    }
+
+
+def invoice_view(invoice: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: invoice[key]
+        for key in (
+            "invoice_id",
+            "number",
+            "issue_date",
+            "due_date",
+            "currency",
+            "amount_cents",
+            "paid_cents",
+            "payment_status",
+            "lines",
+        )
+    }
+
+
+def invoices_of(db: Database, account_id: str) -> list[dict[str, Any]]:
+    return [invoice_view(i) for i in db[INVOICES].find({"account_id": account_id}).sort("issue_date", -1)]
+
+
+def pseudonymise(db: Database, account_id: str) -> None:
+    """`account.purged`: the ledger is kept (10-year accounting retention), without personal data."""
+    locks = DocumentLocks(db)  # invoices carry outbox entries: the relay writes them too
+    for invoice in db[INVOICES].find({"account_id": account_id}):
+        names: dict[str, str] = {}
+        lines = []
+        for line in invoice["lines"]:
+            alias = names.setdefault(line["child"]["name"], f"Enfant {len(names) + 1}")
+            lines.append({**line, "child": {"name": alias, "birth_date": line["child"]["birth_date"][:4] + "-01-01"}})
+        update_locked(db, locks, INVOICES, invoice["_id"], {"$set": {"lines": lines}})
+    db[STATEMENTS].delete_many({"account_id": account_id})  # statements carry names: regenerate if ever needed

@@ -1,0 +1,161 @@
+"""Statements through real HTTP and a real wkhtmltopdf; the PDF read back with pdftotext and pdftoppm."""
+
+import subprocess
+
+import pytest
+
+from portal.billing.v1 import billing_pb2
+from tests.billing_statement.conftest import line, pdf_text
+from tests.support.kafka import find_events
+from tests.support.wait import wait_for
+
+LEA = ("Léa Martin", "2021-03-10")  # under 6 on 1 January 2025
+TOM = ("Tom Martin", "2017-05-01")  # not under 6 any more
+
+
+@pytest.fixture(scope="module")
+def martin(billing):
+    family = billing.family(name="Famille Martin")
+    billing.invoice(family, "F-2024-12", "2024-12-20", [line(*LEA, "Crèche", 30_000, start="2024-12-02",
+                                                             end="2024-12-20")])
+    billing.pay(family, "F-2024-12", "2025-01-10", 30_000)  # December invoice paid in January: counts in 2025
+    billing.invoice(family, "F-2025-03", "2025-03-31", [
+        line(*LEA, "Garderie périscolaire", 20_000, start="2025-03-03", end="2025-03-28", quantity=20),
+        line(*LEA, "Restauration scolaire", 5_000, kind=billing_pb2.LINE_KIND_MEAL, start="2025-03-03",
+             end="2025-03-28", quantity=10),
+        line(*TOM, "Accueil de loisirs prépayé", 8_000, mode=billing_pb2.BILLING_MODE_PREPAID, start="2025-03-05",
+             end="2025-03-26", quantity=4),
+    ])
+    billing.pay(family, "F-2025-03", "2025-04-15", 33_000, method=billing_pb2.PAYMENT_METHOD_DIRECT_DEBIT)
+    billing.invoice(family, "F-2025-12", "2025-12-31", [line(*LEA, "Garderie périscolaire", 10_000,
+                                                             start="2025-12-01", end="2025-12-19")])
+    billing.pay(family, "F-2025-12", "2026-01-05", 10_000)  # paid in 2026: not in the 2025 tax figure
+    return family
+
+
+def generate(billing, who, **body):
+    return billing.call("POST", "/v1/statements", who, json=body)
+
+
+def test_a_year_statement_with_its_tax_section(billing, martin):
+    response = generate(billing, martin, year=2025)
+    assert response.status_code == 201, response.text
+    statement = response.json()
+    assert statement["period_start"] == "2025-01-01"
+    assert statement["totals"] == {"invoiced_cents": 35_000, "paid_cents": 43_000}
+    assert [i["number"] for i in statement["invoices"]] == ["F-2025-03", "F-2025-12"]
+    [year] = statement["tax"]
+    assert year["year"] == 2025
+    assert year["children"] == [{"child": "Léa Martin", "box": "7GA", "childcare_paid_cents": 50_000,
+                                 "retained_cents": 50_000, "credit_cents": 25_000}]
+    activities = [a["activity"] for c in statement["children"] for a in c["activities"]]
+    assert "Accueil de loisirs prépayé" not in activities  # prepaid activities never appear
+
+    pdf = billing.call("GET", f"/v1/statements/{statement['statement_id']}/pdf", martin)
+    assert pdf.status_code == 200
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    text = pdf_text(pdf.content)
+    for expected in ("Relevé de facturation", "Mairie de Saint-Exemple", "Famille Martin", statement["number"],
+                     "Léa Martin", "Garderie périscolaire", "7GA", "500,00", "350,00", "F-2025-03"):
+        assert expected in text, expected
+    assert "prépayé" not in text
+    assert "Tom Martin" not in text
+    find_events(billing.topic, lambda e: e.type == "statement.generated" and e.account_id == martin["account_id"])
+
+
+def test_the_pdf_page_is_really_drawn(billing, martin, tmp_path):
+    statement = generate(billing, martin, period_start="2025-01-01", period_end="2025-06-30").json()
+    pdf = billing.call("GET", f"/v1/statements/{statement['statement_id']}/pdf", martin).content
+    (tmp_path / "s.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", "-f", "1", "-l", "1", str(tmp_path / "s.pdf"),
+                    str(tmp_path / "page")], check=True)
+    [page] = list(tmp_path.glob("page*.pgm"))
+    data = page.read_bytes()
+    pixels = data[data.index(b"255\n") + 4:]  # binary PGM after its header
+    dark = sum(1 for value in pixels if value < 128)
+    assert len(pixels) > 10_000
+    assert 0.005 < dark / len(pixels) < 0.5  # text is drawn, the page is neither blank nor black
+
+
+def test_the_same_inputs_reuse_the_stored_pdf(billing, martin):
+    first = generate(billing, martin, period_start="2025-02-01", period_end="2025-05-31").json()
+    count = billing.db.statements.count_documents({"account_id": martin["account_id"]})
+    second = generate(billing, martin, period_start="2025-02-01", period_end="2025-05-31").json()
+    assert second["statement_id"] == first["statement_id"]
+    assert billing.db.statements.count_documents({"account_id": martin["account_id"]}) == count
+    listed = billing.call("GET", "/v1/statements", martin).json()["items"]
+    assert first["statement_id"] in [s["statement_id"] for s in listed]
+
+
+def test_html_injection_in_a_name_prints_as_text(billing):
+    family = billing.family(name='<img src="file:///etc/passwd">')
+    billing.invoice(family, "F-INJ", "2025-05-31", [line('<script>alert(1)</script><img src="file:///etc/passwd">',
+                                                         "2022-01-01", "Garderie", 1_000)])
+    statement = generate(billing, family, year=2025).json()
+    text = pdf_text(billing.call("GET", f"/v1/statements/{statement['statement_id']}/pdf", family).content)
+    assert '<img src="file:///etc/passwd">' in text.replace("\n", "")
+    assert "root:" not in text
+    page = billing.call("GET", f"/v1/statements/{statement['statement_id']}/html", family)
+    assert "&lt;script&gt;" in page.text
+    assert "<script>" not in page.text
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_prepaid_only_periods_get_a_clear_answer(billing):
+    family = billing.family()
+    billing.invoice(family, "F-PRE", "2025-05-31", [line(*TOM, "Mercredis prépayés", 4_000,
+                                                         mode=billing_pb2.BILLING_MODE_PREPAID)])
+    response = generate(billing, family, year=2025)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["title"] == "Relevé indisponible"
+    assert "prépaiement" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "slug"),
+    [
+        ({"period_start": "2025-06-01", "period_end": "2025-01-01"}, "invalid-period"),
+        ({"period_start": "2020-01-01", "period_end": "2025-01-01"}, "period-too-long"),
+        ({"period_start": "2026-06-01", "period_end": "2026-12-31"}, "period-in-future"),
+        ({"period_start": "01/01/2025", "period_end": "2025-02-01"}, "invalid-period"),
+        ({"year": 1999}, "validation-error"),
+        ({"year": "2025"}, "validation-error"),
+        ({}, "missing-fields"),
+        ({"year": 2025, "colour": "red"}, "unknown-fields"),
+    ],
+)
+def test_bad_periods(billing, martin, body, slug):
+    response = generate(billing, martin, **body)
+    assert response.status_code == 422
+    assert response.json()["type"].endswith(slug)
+
+
+def test_who_sees_what(billing, martin):
+    statement = generate(billing, martin, year=2025).json()
+    path = f"/v1/statements/{statement['statement_id']}"
+    neighbour, agent, outsider = billing.family(), billing.agent(), billing.agent("mairie-2")
+    assert billing.call("GET", path, neighbour).status_code == 404
+    assert billing.call("GET", path + "/pdf", outsider).status_code == 404
+    assert billing.call("GET", path, agent).status_code == 200
+    assert billing.call("GET", "/v1/invoices", agent, params={"account_id": martin["account_id"]}).status_code == 200
+    assert billing.call("GET", "/v1/invoices", outsider, params={"account_id": martin["account_id"]}).status_code == 404
+    assert len(billing.call("GET", "/v1/invoices", martin).json()["items"]) == 3
+    assert billing.call("GET", "/v1/invoices", neighbour).json()["items"] == []
+    assert billing.call("GET", "/v1/invoices").status_code == 401
+
+
+def test_deleted_then_purged_family(billing):
+    family = billing.family(name="Famille Durand")
+    billing.invoice(family, "F-D", "2025-05-31", [line("Zoé Durand", "2022-02-02", "Crèche", 9_000)])
+    statement = generate(billing, family, year=2025).json()
+    billing.publish("account.deleted", family["account_id"], family["structure"])
+    wait_for(lambda: billing.call("GET", f"/v1/statements/{statement['statement_id']}", family).status_code == 401,
+             timeout=10, what="deleted family refused")
+    billing.publish("account.purged", family["account_id"], family["structure"])
+    wait_for(lambda: billing.db.statements.count_documents({"account_id": family["account_id"]}) == 0, timeout=15,
+             what="statements of the purged family removed")
+    stored = billing.db.invoices.find_one({"account_id": family["account_id"]})
+    assert stored is not None  # the ledger is kept (accounting retention)
+    assert "Zoé" not in str(stored["lines"])
+    assert stored["lines"][0]["child"] == {"name": "Enfant 1", "birth_date": "2022-01-01"}
