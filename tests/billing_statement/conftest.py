@@ -41,8 +41,11 @@ class BillingUnderTest:
         return self.billing.db
 
     def publish(self, event_type: str, account_id: str, structure_id: str, **payload: Any) -> None:
-        record = events.encode(events.new_event(event_type, account_id=account_id, structure_id=structure_id,
-                                                source="identity", payload=payload or None))
+        record = events.encode(
+            events.new_event(
+                event_type, account_id=account_id, structure_id=structure_id, source="identity", payload=payload or None
+            )
+        )
         producer = create_producer(KAFKA_BOOTSTRAP, "tests")
         producer.send(self.topic, key=record.key, value=record.value, headers=record.headers).get(10)
         producer.close()
@@ -51,8 +54,11 @@ class BillingUnderTest:
         account_id = f"fam-{uuid.uuid4().hex[:8]}"
         self.publish("account.created", account_id, structure, role="family", display_name=name)
         wait_for(lambda: self.db.accounts.find_one({"_id": account_id}), what="family known to billing")
-        return {"account_id": account_id, "structure": structure,
-                "token": self.key.mint(sub=account_id, sid=uuid.uuid4().hex, role="family", structure_id=structure)}
+        return {
+            "account_id": account_id,
+            "structure": structure,
+            "token": self.key.mint(sub=account_id, sid=uuid.uuid4().hex, role="family", structure_id=structure),
+        }
 
     def agent(self, structure: str = "mairie-1") -> dict[str, str]:
         return {"token": self.key.mint(sub=f"agent-{uuid.uuid4().hex[:6]}", role="agent", structure_id=structure)}
@@ -63,27 +69,73 @@ class BillingUnderTest:
             headers["Authorization"] = f"Bearer {who['token']}"
         return requests.request(method, self.url + path, headers=headers, timeout=60, **kwargs)
 
-    def invoice(self, family: dict[str, str], number: str, issue_date: str, lines: list[billing_pb2.InvoiceLine],
-                external_id: str | None = None, currency: str = "EUR") -> billing_pb2.Invoice:
-        return self.stub.RecordInvoice(billing_pb2.RecordInvoiceRequest(
-            external_id=external_id or f"ext-{number}", structure_id=family["structure"],
-            account_id=family["account_id"], number=number, issue_date=issue_date, due_date=issue_date,
-            currency=currency, lines=lines), timeout=10)
+    def invoice(
+        self,
+        family: dict[str, str],
+        number: str,
+        issue_date: str,
+        lines: list[billing_pb2.InvoiceLine],
+        external_id: str | None = None,
+        currency: str = "EUR",
+    ) -> billing_pb2.Invoice:
+        return self.stub.RecordInvoice(
+            billing_pb2.RecordInvoiceRequest(
+                external_id=external_id or f"ext-{number}",
+                structure_id=family["structure"],
+                account_id=family["account_id"],
+                number=number,
+                issue_date=issue_date,
+                due_date=issue_date,
+                currency=currency,
+                lines=lines,
+            ),
+            timeout=10,
+        )
 
-    def pay(self, family: dict[str, str], invoice_number: str, paid_on: str, amount: int,
-            method: int = billing_pb2.PAYMENT_METHOD_CARD) -> billing_pb2.Payment:
-        return self.stub.RecordPayment(billing_pb2.RecordPaymentRequest(
-            external_id=f"pay-{uuid.uuid4().hex[:8]}", structure_id=family["structure"],
-            invoice_external_id=f"ext-{invoice_number}", paid_on=paid_on, amount_cents=amount, method=method),
-            timeout=10)
+    def pay(
+        self,
+        family: dict[str, str],
+        invoice_number: str,
+        paid_on: str,
+        amount: int,
+        method: int = billing_pb2.PAYMENT_METHOD_CARD,
+    ) -> billing_pb2.Payment:
+        return self.stub.RecordPayment(
+            billing_pb2.RecordPaymentRequest(
+                external_id=f"pay-{uuid.uuid4().hex[:8]}",
+                structure_id=family["structure"],
+                invoice_external_id=f"ext-{invoice_number}",
+                paid_on=paid_on,
+                amount_cents=amount,
+                method=method,
+            ),
+            timeout=10,
+        )
 
 
-def line(child: str, birth: str, activity: str, cents: int, *, kind: int = billing_pb2.LINE_KIND_CHILDCARE,
-         mode: int = billing_pb2.BILLING_MODE_PERIOD, start: str = "2026-01-05", end: str = "2026-01-30",
-         quantity: int = 1) -> billing_pb2.InvoiceLine:
-    return billing_pb2.InvoiceLine(child=billing_pb2.Child(name=child, birth_date=birth), activity=activity,
-                                   billing_mode=mode, service_start=start, service_end=end, quantity=quantity,
-                                   unit_price_cents=cents // quantity, amount_cents=cents, kind=kind)
+def line(
+    child: str,
+    birth: str,
+    activity: str,
+    cents: int,
+    *,
+    kind: int = billing_pb2.LINE_KIND_CHILDCARE,
+    mode: int = billing_pb2.BILLING_MODE_PERIOD,
+    start: str = "2026-01-05",
+    end: str = "2026-01-30",
+    quantity: int = 1,
+) -> billing_pb2.InvoiceLine:
+    return billing_pb2.InvoiceLine(
+        child=billing_pb2.Child(name=child, birth_date=birth),
+        activity=activity,
+        billing_mode=mode,
+        service_start=start,
+        service_end=end,
+        quantity=quantity,
+        unit_price_cents=cents // quantity,
+        amount_cents=cents,
+        kind=kind,
+    )
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -97,10 +149,18 @@ def billing():
     jwks = JwksServer(key)
     topic = unique_topic("billing-events")
     create_topics(topic, partitions=3)
-    settings = {"MONGO_URI": MONGO_URI, "MONGO_DB": f"billing_{uuid.uuid4().hex[:10]}",
-                "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP, "EVENTS_TOPIC": topic, "JWKS_URL": jwks.url,
-                "TOKEN_ISSUER": ISSUER, "TOKEN_AUDIENCE": AUDIENCE, "HTTP_PORT": "0", "GRPC_PORT": "0",
-                "STRUCTURE_DISPLAY_NAME": "Mairie de Saint-Exemple"}
+    settings = {
+        "MONGO_URI": MONGO_URI,
+        "MONGO_DB": f"billing_{uuid.uuid4().hex[:10]}",
+        "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
+        "EVENTS_TOPIC": topic,
+        "JWKS_URL": jwks.url,
+        "TOKEN_ISSUER": ISSUER,
+        "TOKEN_AUDIENCE": AUDIENCE,
+        "HTTP_PORT": "0",
+        "GRPC_PORT": "0",
+        "STRUCTURE_DISPLAY_NAME": "Mairie de Saint-Exemple",
+    }
     service = Billing.build(BillingConfig.from_env(Env(settings)))
     runtime = create_runtime(service)
     runtime.start()

@@ -35,11 +35,23 @@ def test_the_same_id_with_different_content_is_refused_not_overwritten(billing):
     ("make_lines", "currency", "issue_date"),
     [
         (lambda: [line(*LEA, "Garderie", -500)], "EUR", "2026-02-28"),  # negative amount
-        (lambda: [billing_pb2.InvoiceLine(child=billing_pb2.Child(name="X", birth_date="2021-01-01"), activity="A",
-                                          billing_mode=billing_pb2.BILLING_MODE_PERIOD, service_start="2026-01-01",
-                                          service_end="2026-01-31", quantity=3, unit_price_cents=333,
-                                          amount_cents=1000, kind=billing_pb2.LINE_KIND_CHILDCARE)], "EUR",
-         "2026-02-28"),  # 3 x 3.33 is not 10.00: a fractional cent would be needed
+        (
+            lambda: [
+                billing_pb2.InvoiceLine(
+                    child=billing_pb2.Child(name="X", birth_date="2021-01-01"),
+                    activity="A",
+                    billing_mode=billing_pb2.BILLING_MODE_PERIOD,
+                    service_start="2026-01-01",
+                    service_end="2026-01-31",
+                    quantity=3,
+                    unit_price_cents=333,
+                    amount_cents=1000,
+                    kind=billing_pb2.LINE_KIND_CHILDCARE,
+                )
+            ],
+            "EUR",
+            "2026-02-28",
+        ),  # 3 x 3.33 is not 10.00: a fractional cent would be needed
         (lambda: [line(*LEA, "Garderie", 1000)], "CHF", "2026-02-28"),
         (lambda: [line(*LEA, "Garderie", 1000)], "EUR", "28/02/2026"),
         (lambda: [], "EUR", "2026-02-28"),
@@ -74,18 +86,26 @@ def test_unknown_family_and_unknown_invoice(billing):
 def test_payments_change_the_status_and_are_idempotent(billing):
     family = billing.family()
     billing.invoice(family, "F-300", "2026-02-28", [line(*LEA, "Garderie", 10_000)])
-    request = billing_pb2.RecordPaymentRequest(external_id="pay-300-a", structure_id=family["structure"],
-                                               invoice_external_id="ext-F-300", paid_on="2026-03-05",
-                                               amount_cents=4_000, method=billing_pb2.PAYMENT_METHOD_CESU)
+    request = billing_pb2.RecordPaymentRequest(
+        external_id="pay-300-a",
+        structure_id=family["structure"],
+        invoice_external_id="ext-F-300",
+        paid_on="2026-03-05",
+        amount_cents=4_000,
+        method=billing_pb2.PAYMENT_METHOD_CESU,
+    )
     billing.stub.RecordPayment(request, timeout=10)
     billing.stub.RecordPayment(request, timeout=10)  # replay: nothing more
     billing.pay(family, "F-300", "2026-03-20", 6_000)
     stored = billing.db.invoices.find_one({"_id": f"{family['structure']}:ext-F-300"})
     assert (stored["paid_cents"], stored["payment_status"]) == (10_000, "paid")
-    changes = find_events(billing.topic, lambda e: e.type == "invoice.payment_status_changed"
-                          and e.account_id == family["account_id"], count=2)
-    assert [(c.invoice_payment_status_changed.status, c.invoice_payment_status_changed.paid_cents) for c in changes] == [
-        ("partially_paid", 4_000), ("paid", 10_000)]
+    changes = find_events(
+        billing.topic,
+        lambda e: e.type == "invoice.payment_status_changed" and e.account_id == family["account_id"],
+        count=2,
+    )
+    statuses = [(c.invoice_payment_status_changed.status, c.invoice_payment_status_changed.paid_cents) for c in changes]
+    assert statuses == [("partially_paid", 4_000), ("paid", 10_000)]
 
 
 def test_invoice_actions_publish_their_events_once(billing):
@@ -96,9 +116,21 @@ def test_invoice_actions_publish_their_events_once(billing):
     billing.stub.ReportDirectDebitRefused(refused, timeout=10)
     billing.stub.ReportDirectDebitRefused(refused, timeout=10)
     billing.stub.SendUnpaidReminder(billing_pb2.SendUnpaidReminderRequest(**base, event_key="rem-1"), timeout=10)
-    billing.stub.BlockOnlinePayment(billing_pb2.BlockOnlinePaymentRequest(**base, reason="Contentieux",
-                                                                          event_key="blk-1"), timeout=10)
-    types = [e.type for e in find_events(billing.topic, lambda e: e.account_id == family["account_id"]
-                                         and e.type.startswith("invoice.") and e.type != "invoice.issued", count=3)]
-    assert sorted(types) == ["invoice.direct_debit_refused", "invoice.online_payment_blocked",
-                             "invoice.unpaid_reminder"]
+    billing.stub.BlockOnlinePayment(
+        billing_pb2.BlockOnlinePaymentRequest(**base, reason="Contentieux", event_key="blk-1"), timeout=10
+    )
+    types = [
+        e.type
+        for e in find_events(
+            billing.topic,
+            lambda e: (
+                e.account_id == family["account_id"] and e.type.startswith("invoice.") and e.type != "invoice.issued"
+            ),
+            count=3,
+        )
+    ]
+    assert sorted(types) == [
+        "invoice.direct_debit_refused",
+        "invoice.online_payment_blocked",
+        "invoice.unpaid_reminder",
+    ]

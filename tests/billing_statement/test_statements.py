@@ -16,19 +16,43 @@ TOM = ("Tom Martin", "2017-05-01")  # not under 6 any more
 @pytest.fixture(scope="module")
 def martin(billing):
     family = billing.family(name="Famille Martin")
-    billing.invoice(family, "F-2024-12", "2024-12-20", [line(*LEA, "Crèche", 30_000, start="2024-12-02",
-                                                             end="2024-12-20")])
+    billing.invoice(
+        family, "F-2024-12", "2024-12-20", [line(*LEA, "Crèche", 30_000, start="2024-12-02", end="2024-12-20")]
+    )
     billing.pay(family, "F-2024-12", "2025-01-10", 30_000)  # December invoice paid in January: counts in 2025
-    billing.invoice(family, "F-2025-03", "2025-03-31", [
-        line(*LEA, "Garderie périscolaire", 20_000, start="2025-03-03", end="2025-03-28", quantity=20),
-        line(*LEA, "Restauration scolaire", 5_000, kind=billing_pb2.LINE_KIND_MEAL, start="2025-03-03",
-             end="2025-03-28", quantity=10),
-        line(*TOM, "Accueil de loisirs prépayé", 8_000, mode=billing_pb2.BILLING_MODE_PREPAID, start="2025-03-05",
-             end="2025-03-26", quantity=4),
-    ])
+    billing.invoice(
+        family,
+        "F-2025-03",
+        "2025-03-31",
+        [
+            line(*LEA, "Garderie périscolaire", 20_000, start="2025-03-03", end="2025-03-28", quantity=20),
+            line(
+                *LEA,
+                "Restauration scolaire",
+                5_000,
+                kind=billing_pb2.LINE_KIND_MEAL,
+                start="2025-03-03",
+                end="2025-03-28",
+                quantity=10,
+            ),
+            line(
+                *TOM,
+                "Accueil de loisirs prépayé",
+                8_000,
+                mode=billing_pb2.BILLING_MODE_PREPAID,
+                start="2025-03-05",
+                end="2025-03-26",
+                quantity=4,
+            ),
+        ],
+    )
     billing.pay(family, "F-2025-03", "2025-04-15", 33_000, method=billing_pb2.PAYMENT_METHOD_DIRECT_DEBIT)
-    billing.invoice(family, "F-2025-12", "2025-12-31", [line(*LEA, "Garderie périscolaire", 10_000,
-                                                             start="2025-12-01", end="2025-12-19")])
+    billing.invoice(
+        family,
+        "F-2025-12",
+        "2025-12-31",
+        [line(*LEA, "Garderie périscolaire", 10_000, start="2025-12-01", end="2025-12-19")],
+    )
     billing.pay(family, "F-2025-12", "2026-01-05", 10_000)  # paid in 2026: not in the 2025 tax figure
     return family
 
@@ -46,8 +70,15 @@ def test_a_year_statement_with_its_tax_section(billing, martin):
     assert [i["number"] for i in statement["invoices"]] == ["F-2025-03", "F-2025-12"]
     [year] = statement["tax"]
     assert year["year"] == 2025
-    assert year["children"] == [{"child": "Léa Martin", "box": "7GA", "childcare_paid_cents": 50_000,
-                                 "retained_cents": 50_000, "credit_cents": 25_000}]
+    assert year["children"] == [
+        {
+            "child": "Léa Martin",
+            "box": "7GA",
+            "childcare_paid_cents": 50_000,
+            "retained_cents": 50_000,
+            "credit_cents": 25_000,
+        }
+    ]
     activities = [a["activity"] for c in statement["children"] for a in c["activities"]]
     assert "Accueil de loisirs prépayé" not in activities  # prepaid activities never appear
 
@@ -55,8 +86,18 @@ def test_a_year_statement_with_its_tax_section(billing, martin):
     assert pdf.status_code == 200
     assert pdf.headers["Content-Type"] == "application/pdf"
     text = pdf_text(pdf.content)
-    for expected in ("Relevé de facturation", "Mairie de Saint-Exemple", "Famille Martin", statement["number"],
-                     "Léa Martin", "Garderie périscolaire", "7GA", "500,00", "350,00", "F-2025-03"):
+    for expected in (
+        "Relevé de facturation",
+        "Mairie de Saint-Exemple",
+        "Famille Martin",
+        statement["number"],
+        "Léa Martin",
+        "Garderie périscolaire",
+        "7GA",
+        "500,00",
+        "350,00",
+        "F-2025-03",
+    ):
         assert expected in text, expected
     assert "prépayé" not in text
     assert "Tom Martin" not in text
@@ -67,11 +108,13 @@ def test_the_pdf_page_is_really_drawn(billing, martin, tmp_path):
     statement = generate(billing, martin, period_start="2025-01-01", period_end="2025-06-30").json()
     pdf = billing.call("GET", f"/v1/statements/{statement['statement_id']}/pdf", martin).content
     (tmp_path / "s.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "40", "-gray", "-f", "1", "-l", "1", str(tmp_path / "s.pdf"),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-gray", "-f", "1", "-l", "1", str(tmp_path / "s.pdf"), str(tmp_path / "page")],
+        check=True,
+    )
     [page] = list(tmp_path.glob("page*.pgm"))
     data = page.read_bytes()
-    pixels = data[data.index(b"255\n") + 4:]  # binary PGM after its header
+    pixels = data[data.index(b"255\n") + 4 :]  # binary PGM after its header
     dark = sum(1 for value in pixels if value < 128)
     assert len(pixels) > 10_000
     assert 0.005 < dark / len(pixels) < 0.5  # text is drawn, the page is neither blank nor black
@@ -89,8 +132,12 @@ def test_the_same_inputs_reuse_the_stored_pdf(billing, martin):
 
 def test_html_injection_in_a_name_prints_as_text(billing):
     family = billing.family(name='<img src="file:///etc/passwd">')
-    billing.invoice(family, "F-INJ", "2025-05-31", [line('<script>alert(1)</script><img src="file:///etc/passwd">',
-                                                         "2022-01-01", "Garderie", 1_000)])
+    billing.invoice(
+        family,
+        "F-INJ",
+        "2025-05-31",
+        [line('<script>alert(1)</script><img src="file:///etc/passwd">', "2022-01-01", "Garderie", 1_000)],
+    )
     statement = generate(billing, family, year=2025).json()
     text = pdf_text(billing.call("GET", f"/v1/statements/{statement['statement_id']}/pdf", family).content)
     assert '<img src="file:///etc/passwd">' in text.replace("\n", "")
@@ -103,8 +150,9 @@ def test_html_injection_in_a_name_prints_as_text(billing):
 
 def test_prepaid_only_periods_get_a_clear_answer(billing):
     family = billing.family()
-    billing.invoice(family, "F-PRE", "2025-05-31", [line(*TOM, "Mercredis prépayés", 4_000,
-                                                         mode=billing_pb2.BILLING_MODE_PREPAID)])
+    billing.invoice(
+        family, "F-PRE", "2025-05-31", [line(*TOM, "Mercredis prépayés", 4_000, mode=billing_pb2.BILLING_MODE_PREPAID)]
+    )
     response = generate(billing, family, year=2025)
     assert response.status_code == 422
     body = response.json()
@@ -150,11 +198,17 @@ def test_deleted_then_purged_family(billing):
     billing.invoice(family, "F-D", "2025-05-31", [line("Zoé Durand", "2022-02-02", "Crèche", 9_000)])
     statement = generate(billing, family, year=2025).json()
     billing.publish("account.deleted", family["account_id"], family["structure"])
-    wait_for(lambda: billing.call("GET", f"/v1/statements/{statement['statement_id']}", family).status_code == 401,
-             timeout=10, what="deleted family refused")
+    wait_for(
+        lambda: billing.call("GET", f"/v1/statements/{statement['statement_id']}", family).status_code == 401,
+        timeout=10,
+        what="deleted family refused",
+    )
     billing.publish("account.purged", family["account_id"], family["structure"])
-    wait_for(lambda: billing.db.statements.count_documents({"account_id": family["account_id"]}) == 0, timeout=15,
-             what="statements of the purged family removed")
+    wait_for(
+        lambda: billing.db.statements.count_documents({"account_id": family["account_id"]}) == 0,
+        timeout=15,
+        what="statements of the purged family removed",
+    )
     stored = billing.db.invoices.find_one({"account_id": family["account_id"]})
     assert stored is not None  # the ledger is kept (accounting retention)
     assert "Zoé" not in str(stored["lines"])
