@@ -17,7 +17,7 @@ space := $(empty) $(empty)
 export PYTHONPATH := $(subst $(space),:,$(CURDIR)/$(GEN) $(CURDIR)/services/common $(foreach s,$(SERVICES),$(CURDIR)/services/$(s)))
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv protos protos-check lock lint test test-only bench up down infra-up infra-down infra-status install-tools clean
+.PHONY: help venv protos lock lint test bench up down agent infra-up infra-down infra-status install-tools clean
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ infra-status: ## show what runs
 
 up: infra-up ## run the platform locally (infrastructure + every service) and print the URLs
 	@deploy/local/platform.sh up
+
+agent: ## create a structure's first agent on the running platform: make agent STRUCTURE=demo LOGIN=a@b.fr NAME="Agent"
+	@env $$(cat $(PORTAL_CACHE)/run/local/services/identity.env) $(PYTHON) -m portal_identity create-agent \
+	  --structure "$(STRUCTURE)" --login "$(LOGIN)" --display-name "$(NAME)"
 
 down: ## stop the local platform
 	@deploy/local/platform.sh down

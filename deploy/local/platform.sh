@@ -34,11 +34,18 @@ pidfile() { echo "$PORTAL_RUN_DIR/services/$1.pid"; }
 
 running() { [ -f "$(pidfile "$1")" ] && kill -0 "$(cat "$(pidfile "$1")")" 2>/dev/null; }
 
+local_secret() {  # generated once per run directory, for local runs only
+  local file=$PORTAL_RUN_DIR/unsubscribe.secret
+  [ -s "$file" ] || (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > "$file")
+  cat "$file"
+}
+
 service_env() {  # service_env NAME HTTP GRPC: the environment each service process gets locally
   local name=$1 http=$2 grpc=$3
   echo "HTTP_PORT=$http GRPC_PORT=$grpc MONGO_URI=mongodb://127.0.0.1:$FERRETDB_PORT/ MONGO_DB=${name//-/_}"
   echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT JWKS_URL=$IDENTITY_URL/.well-known/jwks.json"
-  echo "TOKEN_ISSUER=$IDENTITY_URL SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"
+  echo "TOKEN_ISSUER=$IDENTITY_URL SMTP_HOST=127.0.0.1 SMTP_PORT=$SMTP_PORT SMTP_MODE=insecure"
+  echo "UNSUBSCRIBE_SECRET=$(local_secret) PORTAL_PUBLIC_URL=${PORTAL_PUBLIC_URL:-http://127.0.0.1:8080}"
   echo "IDENTITY_KEYS_DIR=$PORTAL_RUN_DIR/identity-keys IDENTITY_GRPC_TARGET=127.0.0.1:${IDENTITY_GRPC_PORT:-50051}"
 }
 
@@ -70,7 +77,7 @@ up() {
 [platform] mail received locally: $PORTAL_RUN_DIR/smtp/maildir; logs: $PORTAL_RUN_DIR/services/
 [platform] events: $PYTHON -m portal_common.events_cli tail --from-beginning
 [platform] first agent of a structure (prints a one-time activation token for POST /v1/auth/activate):
-[platform]   env \$(cat $PORTAL_RUN_DIR/services/identity.env) $PYTHON -m portal_identity create-agent --structure demo --login agent@example.fr --display-name "Agent démo"
+[platform]   make agent STRUCTURE=demo LOGIN=agent@example.fr NAME="Agent démo"
 EOF
 }
 
