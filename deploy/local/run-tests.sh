@@ -7,6 +7,10 @@ export PORTAL_RUN_DIR=${PORTAL_CACHE:?}/run/test
 started=$SECONDS
 # shellcheck source=private-stack.sh
 source "$ROOT/deploy/local/private-stack.sh"
-echo "[test] stack up in $((SECONDS - started))s; running tests" >&2
+echo "[test] stack up in $((SECONDS - started))s" >&2
 cd "$ROOT"
+if [ $# -eq 0 ]; then  # the whole suite: the chart checks too (they install helm, which tests/deploy uses)
+  "$ROOT/deploy/k8s/check-charts.sh"
+fi
+echo "[test] running tests" >&2
 "$PYTHON" -m pytest "$@"
