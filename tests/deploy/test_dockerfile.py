@@ -30,7 +30,8 @@ def test_base_image_is_pinned_and_the_final_stage_is_unprivileged():
     assert "USER 10001:10001" in final
     assert "PYTHONUNBUFFERED=1" in final
     assert "--require-hashes" in DOCKERFILE
-    assert "grpcio-tools" not in final and "protoc" not in final.split("COPY --from=protos")[0]
+    assert "grpcio-tools" not in final  # build tools stay in the build stages
+    assert "protoc" not in final.split("COPY --from=protos")[0]
 
 
 def test_wkhtmltopdf_only_in_the_billing_image():

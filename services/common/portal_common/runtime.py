@@ -64,7 +64,10 @@ class ServiceRuntime:
         if self.grpc is not None:
             self.grpc.stop(self.grace_s)
         self._http.task_dispatcher.shutdown(cancel_pending=False, timeout=self.grace_s)
-        wasyncore.close_all(self._http._map)  # ends the HTTP loop
+        # Close the sockets from inside the HTTP loop (the trigger runs the callback there): closing them from
+        # this thread while the loop sits in select() makes it fail with EBADF.
+        http_map = self._http._map
+        self._http.trigger.pull_trigger(lambda: wasyncore.close_all(http_map))
         self._http_thread.join(timeout=self.grace_s)
         self.stop_event.set()
         for thread in self._threads:

@@ -1,4 +1,4 @@
-"""The home-page feed: every notification of an enabled category, whatever the channels."""
+"""The home-page feed: every notification, whatever the channel and category choices (those decide what is sent)."""
 
 from __future__ import annotations
 

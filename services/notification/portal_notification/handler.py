@@ -56,11 +56,12 @@ class NotificationHandler:
             return
         if contact.get("status", "active") != "active":
             return  # a deleted account receives nothing until restored
+        # The feed is the history of alerts: everything lands there. Preferences decide what is *sent*.
+        self._feed(event, kind.category, subject, body, at)
         prefs = self.preferences.get(event.account_id)
         category = prefs.get(kind.category, {})
         if category and (not category["enabled"] or (kind.preference and not category[kind.preference])):
-            return  # category or kind switched off: not even the feed
-        self._feed(event, kind.category, subject, body, at)
+            return  # category or kind switched off: nothing sent
         if prefs["email_enabled"] and category.get("email", True) and contact.get("email"):
             headers: dict[str, str] = {}
             if category:  # a category with its own email switch: RFC 8058 one-click unsubscribe

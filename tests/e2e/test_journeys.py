@@ -1,0 +1,283 @@
+"""End-to-end journeys through the gateway, every process real (issue 8, journeys 1-7)."""
+
+import hashlib
+import re
+import subprocess
+import time
+import uuid
+
+import grpc
+import pytest
+
+from portal.billing.v1 import billing_pb2, billing_pb2_grpc
+from tests.e2e.conftest import PORTS
+from tests.support.env import KAFKA_BOOTSTRAP, MAILDIR
+from tests.support.sinks import SmtpSink
+from tests.support.wait import wait_for
+
+PASSWORD = "une phrase de passe solide"
+NEW_PASSWORD = "une autre phrase de passe"
+RUN = uuid.uuid4().hex[:6]
+STRUCTURE = f"mairie-{RUN}"
+FAMILY_LOGIN = f"parent.{RUN}@example.fr"
+AGENT_LOGIN = f"agent.{RUN}@mairie.fr"
+PDF = b"%PDF-1.4\n" + b"attestation " * 2000 + b"\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20
+
+pytestmark = pytest.mark.slow
+mail = SmtpSink(MAILDIR)  # the stack's SMTP sink, where `make up` sends mail
+
+
+def mails(subject: str) -> list:
+    return mail.messages(to=FAMILY_LOGIN, subject=subject)
+
+
+def body(message) -> str:
+    return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+
+
+@pytest.fixture(scope="module")
+def state():
+    return {}
+
+
+def login(platform, who: str, password: str) -> dict:
+    response = platform.call("POST", "/v1/auth/login", json={"login": who, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_1_agent_creates_a_family_which_activates_and_logs_in(platform, state):
+    token = platform.create_agent(STRUCTURE, AGENT_LOGIN)
+    assert platform.call("POST", "/v1/auth/activate", json={"token": token, "password": PASSWORD}).status_code == 204
+    state["agent"] = login(platform, AGENT_LOGIN, PASSWORD)["access_token"]
+    created = platform.call(
+        "POST", "/v1/admin/accounts", state["agent"], json={"login": FAMILY_LOGIN, "display_name": "Famille Bernard"}
+    )
+    assert created.status_code == 201, created.text
+    state["family_id"] = created.json()["account_id"]
+    [activation] = wait_for(
+        lambda: mails("Activez votre compte du portail famille"), timeout=20, what="activation email"
+    )
+    secret = re.search(r"token=([A-Za-z0-9_-]+)", body(activation)).group(1)
+    assert platform.call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).status_code == 204
+    state["session"] = login(platform, FAMILY_LOGIN, PASSWORD)
+    state["token"] = state["session"]["access_token"]
+
+
+def test_2_mon_compte_and_preferences(platform, state):
+    me = platform.call("GET", "/v1/account", state["token"]).json()
+    assert me["login"] == FAMILY_LOGIN
+    assert me["login_modifiable"] is False
+    wait_for(
+        lambda: platform.call("GET", "/v1/notification-preferences", state["token"]).status_code == 200,
+        what="preferences ready",
+    )
+    prefs = platform.call(
+        "PATCH",
+        "/v1/notification-preferences",
+        state["token"],
+        json={
+            "email_enabled": True,
+            "push_enabled": True,
+            "invoices": {"enabled": True},
+            "dossier": {"enabled": False},
+        },
+    )
+    assert prefs.status_code == 200, prefs.text
+    device = platform.call(
+        "POST", "/v1/push-devices", state["token"], json={"kind": "ntfy", "target": f"famille-{RUN}"}
+    )
+    assert device.status_code == 201
+
+
+def test_3_an_invoice_notifies_and_a_dossier_event_only_reaches_the_feed(platform, state):
+    with grpc.insecure_channel(f"127.0.0.1:{PORTS['BILLING_GRPC_PORT']}") as channel:
+        stub = billing_pb2_grpc.BillingServiceStub(channel)
+        wait_for(lambda: _try_invoice(stub, state), timeout=30, what="billing knows the family")
+        stub.RecordPayment(
+            billing_pb2.RecordPaymentRequest(
+                external_id=f"pay-{RUN}",
+                structure_id=STRUCTURE,
+                invoice_external_id=f"inv-{RUN}",
+                paid_on="2026-02-10",
+                amount_cents=42_000,
+                method=billing_pb2.PAYMENT_METHOD_CARD,
+            ),
+            timeout=10,
+        )
+    wait_for(lambda: mails("Nouvelle facture disponible"), timeout=20, what="invoice email")
+    wait_for(lambda: platform.push.for_topic(f"famille-{RUN}"), timeout=20, what="invoice push")
+    subprocess.run(
+        [
+            *_cli(),
+            "publish",
+            "dossier.review_completed",
+            "--account",
+            state["family_id"],
+            "--structure",
+            STRUCTURE,
+            "--set",
+            "outcome=validé",
+        ],
+        check=True,
+        timeout=60,
+    )
+    feed = wait_for(
+        lambda: (lambda f: f if {"invoice.issued", "dossier.review_completed"} <= {i["type"] for i in f} else None)(
+            platform.call("GET", "/v1/notifications", state["token"]).json()["items"]
+        ),
+        timeout=20,
+        what="both in the feed",
+    )
+    assert feed
+    time.sleep(1)
+    assert mails("Votre dossier a été vérifié") == []  # category off: nothing sent
+    assert all(p.get("title") != "Votre dossier a été vérifié" for p in platform.push.for_topic(f"famille-{RUN}"))
+    activity = wait_for(
+        lambda: (
+            {
+                i["type"]
+                for i in platform.call("GET", "/v1/account/activity", state["token"], params={"limit": 100}).json()[
+                    "items"
+                ]
+            }
+            >= {"invoice.issued", "dossier.review_completed"}
+        ),
+        timeout=20,
+        what="activity history",
+    )
+    assert activity
+
+
+def _try_invoice(stub, state) -> bool:
+    try:
+        stub.RecordInvoice(
+            billing_pb2.RecordInvoiceRequest(
+                external_id=f"inv-{RUN}",
+                structure_id=STRUCTURE,
+                account_id=state["family_id"],
+                number=f"F-{RUN}",
+                issue_date="2026-01-31",
+                due_date="2026-02-15",
+                currency="EUR",
+                lines=[
+                    billing_pb2.InvoiceLine(
+                        child=billing_pb2.Child(name="Nina Bernard", birth_date="2022-05-05"),
+                        activity="Crèche",
+                        billing_mode=billing_pb2.BILLING_MODE_PERIOD,
+                        service_start="2026-01-05",
+                        service_end="2026-01-30",
+                        quantity=21,
+                        unit_price_cents=2000,
+                        amount_cents=42_000,
+                        kind=billing_pb2.LINE_KIND_CHILDCARE,
+                    )
+                ],
+            ),
+            timeout=10,
+        )
+        return True
+    except grpc.RpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            return False
+        raise
+
+
+def _cli() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "portal_common.events_cli", "--bootstrap", KAFKA_BOOTSTRAP]
+
+
+def test_4_a_statement_for_the_year(platform, state):
+    created = platform.call(
+        "POST", "/v1/statements", state["token"], json={"period_start": "2026-01-01", "period_end": "2026-11-25"}
+    )
+    assert created.status_code == 201, created.text
+    pdf = platform.call("GET", f"/v1/statements/{created.json()['statement_id']}/pdf", state["token"])
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
+    assert "420,00" in text
+    assert "7GA" in text
+    assert "Nina Bernard" in text
+
+
+def test_5_documents_both_ways(platform, state):
+    sent = platform.call(
+        "POST",
+        f"/v1/admin/families/{state['family_id']}/documents",
+        state["agent"],
+        files={"file": ("attestation.pdf", PDF)},
+        data={"title": "Attestation CAF"},
+    )
+    assert sent.status_code == 201, sent.text
+    wait_for(
+        lambda: any(
+            i["type"] == "document.shared"
+            for i in platform.call("GET", "/v1/notifications", state["token"]).json()["items"]
+        ),
+        timeout=20,
+        what="family notified of the document",
+    )
+    listed = platform.call("GET", "/v1/documents", state["token"]).json()["items"]
+    assert [d["title"] for d in listed] == ["Attestation CAF"]
+    content = platform.call("GET", f"/v1/documents/{listed[0]['document_id']}/content", state["token"]).content
+    assert hashlib.sha256(content).hexdigest() == hashlib.sha256(PDF).hexdigest()
+    free = platform.call(
+        "POST",
+        "/v1/dossier/documents",
+        state["token"],
+        files={"file": ("domicile.png", PNG)},
+        data={"title": "Justificatif de domicile"},
+    )
+    assert free.status_code == 201
+    received = platform.call("GET", "/v1/admin/dossier/documents", state["agent"]).json()["items"]
+    assert "Justificatif de domicile" in [d["title"] for d in received]
+    state["document_id"] = listed[0]["document_id"]
+
+
+def test_6_password_change_ends_the_other_session_everywhere(platform, state):
+    other = login(platform, FAMILY_LOGIN, PASSWORD)["access_token"]
+    changed = platform.call(
+        "PUT", "/v1/account/password", state["token"], json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert changed.status_code == 200
+    assert platform.call("GET", "/v1/account", other).status_code == 401
+    for path in ("/v1/documents", "/v1/notifications", "/v1/statements"):
+        wait_for(lambda p=path: platform.call("GET", p, other).status_code == 401, timeout=5, what=f"{path} refuses")
+        assert platform.call("GET", path, state["token"]).status_code == 200  # this session was kept
+    wait_for(lambda: mails("Votre mot de passe a été modifié"), timeout=20, what="password email")
+
+
+def test_7_deletion_is_everywhere_within_2s_and_the_structure_restores(platform, state):
+    old = state["token"]
+    deleted = platform.call("DELETE", "/v1/account", old, json={"password": NEW_PASSWORD})
+    assert deleted.status_code == 200
+    started = time.monotonic()
+    for path in ("/v1/account", "/v1/documents", "/v1/notifications", "/v1/statements", "/v1/invoices"):
+        wait_for(
+            lambda p=path: platform.call("GET", p, old).status_code == 401,
+            timeout=2,
+            interval=0.05,
+            what=f"{path} refuses the deleted account's token",
+        )
+    assert time.monotonic() - started < 2.5
+    assert (
+        platform.call("POST", "/v1/auth/login", json={"login": FAMILY_LOGIN, "password": NEW_PASSWORD}).status_code
+        == 401
+    )
+    wait_for(lambda: mails("Votre compte a été supprimé"), timeout=20, what="deletion confirmation")
+
+    restored = platform.call("POST", f"/v1/admin/accounts/{state['family_id']}/restore", state["agent"])
+    assert restored.status_code == 200, restored.text
+    again = login(platform, FAMILY_LOGIN, NEW_PASSWORD)["access_token"]
+    history = {
+        i["type"] for i in platform.call("GET", "/v1/account/activity", again, params={"limit": 100}).json()["items"]
+    }
+    assert {"account.created", "invoice.issued", "account.deleted"} <= history
+    wait_for(
+        lambda: platform.call("GET", "/v1/documents", again).status_code == 200,
+        timeout=10,
+        what="documents back after restore",
+    )
+    assert [d["title"] for d in platform.call("GET", "/v1/documents", again).json()["items"]] == ["Attestation CAF"]
