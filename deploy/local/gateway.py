@@ -5,6 +5,7 @@ python deploy/local/gateway.py <listen port> <run dir> [service=port ...]  -> pr
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import sys
@@ -18,6 +19,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def routes() -> dict[str, list[str]]:
     values = yaml.safe_load((ROOT / "charts" / "portal" / "values.yaml").read_text())
     return {name: svc["ingressPaths"] for name, svc in values["services"].items()}
+
+
+NOT_FOUND = json.dumps(
+    {
+        "type": "https://portail-famille.example/problems/not-found",
+        "title": "Ressource introuvable",
+        "status": 404,
+        "detail": "Aucune ressource ne correspond à cette adresse.",
+    },
+    ensure_ascii=False,
+)
 
 
 def render(listen: int, run_dir: Path, ports: dict[str, int]) -> str:
@@ -55,7 +67,7 @@ http {{
 {chr(10).join(locations)}
     location / {{
       default_type application/problem+json;
-      return 404 '{{"type": "https://portail-famille.example/problems/not-found", "title": "Ressource introuvable", "status": 404, "detail": "Aucune ressource ne correspond à cette adresse."}}';
+      return 404 '{NOT_FOUND}';
     }}
   }}
 }}
