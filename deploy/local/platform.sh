@@ -57,6 +57,8 @@ up() {
     IFS=: read -r name package http grpc <<<"$entry"
     exists "$name" "$package" || continue
     if running "$name"; then say "$name already running"; continue; fi
+    # Another process on the port would answer /readyz in this one's place.
+    if (exec 3<>"/dev/tcp/127.0.0.1/$http") 2>/dev/null; then say "port $http (for $name) is already in use"; exit 1; fi
     service_env "$name" "$http" "$grpc" | tr ' ' '\n' > "$PORTAL_RUN_DIR/services/$name.env"
     # shellcheck disable=SC2046 # word splitting of KEY=VALUE pairs is intended
     env $(service_env "$name" "$http" "$grpc") setsid "$PYTHON" -m "$package" \

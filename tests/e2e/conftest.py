@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.env import ROOT
+from tests.support.env import MAILDIR, ROOT
 from tests.support.sinks import PushSink
 
 PORTS = {
@@ -40,6 +40,7 @@ class Platform:
             "PORTAL_RUN_DIR": str(run_dir),
             "NTFY_URL": push.url,
             "PORTAL_PUBLIC_URL": self.gateway,
+            "PORTAL_MAILDIR": str(MAILDIR),  # the test stack's SMTP sink (the seed reads activation mail there)
         }
 
     def script(self, command: str) -> None:
@@ -81,7 +82,9 @@ class Platform:
 def platform(tmp_path_factory):
     push = PushSink()
     platform = Platform(tmp_path_factory.mktemp("platform"), push)
-    platform.script("up")
-    yield platform
-    platform.script("down")
-    push.close()
+    try:
+        platform.script("up")  # also seeds the demo data, as `make up` does
+        yield platform
+    finally:
+        platform.script("down")  # even when start-up failed half-way: no process outlives the tests
+        push.close()

@@ -52,7 +52,7 @@ def test_sigterm_drains_and_exits_cleanly(tmp_path):
 
     topic = unique_topic("identity-drain")
     create_topics(topic)
-    environ = identity_environ(tmp_path, topic, HTTP_PORT="28081", GRPC_PORT="25051")
+    environ = identity_environ(tmp_path, topic, HTTP_PORT="38081", GRPC_PORT="35051")
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
     process = subprocess.Popen(
         [sys.executable, "-m", "portal_identity"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -61,7 +61,7 @@ def test_sigterm_drains_and_exits_cleanly(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get("http://127.0.0.1:28081/readyz", timeout=1).status_code == 200:
+                if requests.get("http://127.0.0.1:38081/readyz", timeout=1).status_code == 200:
                     break
             except requests.RequestException:
                 pass

@@ -109,8 +109,9 @@ def test_grpc_update_with_a_field_mask_takes_effect_for_the_next_event(notif, st
     )
     notif.publish("invoice.issued", family["account_id"], number="F-9")
     notif.publish("invoice.unpaid_reminder", family["account_id"], number="F-9", due_date="2026-12-01")
-    wait_for(lambda: notif.feed(family)["items"], what="the reminder")
-    assert [i["type"] for i in notif.feed(family)["items"]] == ["invoice.unpaid_reminder"]
+    wait_for(lambda: len(notif.feed(family)["items"]) == 2, what="both in the feed")
+    wait_for(lambda: notif.smtp.messages(to=family["email"], subject="Rappel : facture impayée"), what="reminder sent")
+    assert notif.smtp.messages(to=family["email"], subject="Nouvelle facture disponible") == []  # switched off
     with pytest.raises(grpc.RpcError) as error:
         stub.UpdatePreferences(
             notification_pb2.UpdatePreferencesRequest(
