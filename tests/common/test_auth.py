@@ -158,10 +158,18 @@ def test_revocation_events_from_kafka_kill_tokens(jwks, key):
         assert verifier.verify(kept).session_id == "keep"
 
         deleted = events.encode(
-            events.new_event("account.deleted", account_id="acc-2", structure_id="struct-1", source="identity")
+            events.new_event(
+                "account.deleted",
+                account_id="acc-2",
+                structure_id="struct-1",
+                source="identity",
+                payload={"revoked_session_ids": ["x"]},
+            )
         )
         producer.send(topic, key=deleted.key, value=deleted.value, headers=deleted.headers).get(10)
-        wait_for(lambda: _rejected(verifier, other_account), what="deleted account refused")
+        wait_for(lambda: _rejected(verifier, other_account), what="deleted account's session refused")
+        with pytest.raises(InvalidToken):  # any token from an earlier second dies too
+            verifier.verify(key.mint(sub="acc-2", sid="older", iat=int(time.time()) - 5))
         # A token issued after the deletion (i.e. after a restore) is accepted again.
         assert verifier.verify(key.mint(sub="acc-2", sid="y", iat=int(time.time()) + 2)).account_id == "acc-2"
     finally:

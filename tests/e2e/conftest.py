@@ -54,6 +54,11 @@ class Platform:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, self.gateway + path, headers=headers, timeout=60, **kwargs)
 
+    def signing_key(self) -> tuple[str, bytes]:
+        """Identity's current signing key (kid, PEM), to mint tokens the platform accepts (expired ones)."""
+        key = max((self.run_dir / "identity-keys").glob("*.pem"))
+        return key.stem, key.read_bytes()
+
     def create_agent(self, structure: str, login: str) -> str:
         environ = dict(line.split("=", 1) for line in (self.run_dir / "services" / "identity.env").read_text().split())
         result = subprocess.run(
@@ -78,7 +83,7 @@ class Platform:
         return json.loads(result.stdout.strip().splitlines()[-1])["activation_token"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def platform(tmp_path_factory):
     push = PushSink()
     platform = Platform(tmp_path_factory.mktemp("platform"), push)

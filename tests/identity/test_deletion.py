@@ -37,6 +37,7 @@ def test_deletion_is_immediate_and_the_structure_can_restore(svc):
     assert login.status_code == 401
     [event] = find_events(svc.topic, lambda e: e.type == "account.deleted" and e.account_id == account["account_id"])
     assert event.account_deleted.restorable_until
+    assert set(event.account_deleted.revoked_session_ids) == {tokens["session_id"], other_device["session_id"]}
 
     agent = agent_token(svc, account["structure"])
     restored = svc.call("POST", f"/v1/admin/accounts/{account['account_id']}/restore", agent)

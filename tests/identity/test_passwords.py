@@ -138,6 +138,7 @@ def test_forgotten_password_flow(svc):
         svc.topic, lambda e: e.type == "account.password_changed" and e.account_id == account["account_id"]
     )
     assert changed.account_password_changed.via_reset
+    assert list(changed.account_password_changed.revoked_session_ids) == [tokens["session_id"]]
 
 
 def test_an_invented_reset_token_is_refused(svc):

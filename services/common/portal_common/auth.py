@@ -103,7 +103,7 @@ class RevocationCache:
     def __init__(self, ttl_s: float) -> None:
         self.ttl_s = ttl_s
         self._sessions: dict[str, float] = {}
-        self._accounts: dict[str, tuple[int, float]] = {}  # account -> (tokens issued at or before: dead, expiry)
+        self._accounts: dict[str, tuple[int, float]] = {}  # account -> (tokens issued before: dead, expiry)
         self._lock = threading.Lock()
 
     def revoke_sessions(self, session_ids: Iterable[str]) -> None:
@@ -112,10 +112,11 @@ class RevocationCache:
             for sid in session_ids:
                 self._sessions[sid] = expiry
 
-    def revoke_account_tokens(self, account_id: str, issued_up_to: int) -> None:
+    def revoke_account_tokens(self, account_id: str, issued_before: int) -> None:
+        """Tokens of `account_id` issued in a second before `issued_before` die (iat has 1 s precision)."""
         with self._lock:
             previous = self._accounts.get(account_id, (0, 0.0))[0]
-            self._accounts[account_id] = (max(previous, issued_up_to), time.monotonic() + self.ttl_s)
+            self._accounts[account_id] = (max(previous, issued_before), time.monotonic() + self.ttl_s)
 
     def is_revoked(self, principal: Principal) -> bool:
         now = time.monotonic()
@@ -124,7 +125,7 @@ class RevocationCache:
             if expiry is not None and expiry > now:
                 return True
             account = self._accounts.get(principal.account_id)
-            return account is not None and account[1] > now and principal.issued_at <= account[0]
+            return account is not None and account[1] > now and principal.issued_at < account[0]
 
     def prune(self) -> None:
         now = time.monotonic()
@@ -140,7 +141,10 @@ class RevocationCache:
         elif event.type == "account.password_changed":
             self.revoke_sessions(payload.revoked_session_ids)
         elif event.type in ("account.deleted", "account.purged"):
-            # Every token issued up to the deletion dies; tokens issued after a restore live.
+            # The sessions live at deletion die by id; any token from an earlier second dies too. Tokens of
+            # sessions opened after a restore (even within the same second) live.
+            if event.type == "account.deleted":
+                self.revoke_sessions(payload.revoked_session_ids)
             self.revoke_account_tokens(event.account_id, int(events.occurred_at(event).timestamp()))
 
 

@@ -184,7 +184,12 @@ def confirm_reset(ctx: Context, secret: str, new_password: str) -> None:
     event = ctx.event(
         "account.password_changed",
         account,
-        {"revoked_session_ids": [], "via_reset": True, "contact_email": account.get("contact_email", "")},
+        {
+            # every session ends: other services must refuse their tokens now, not at expiry
+            "revoked_session_ids": [s["_id"] for s in live_sessions(ctx, account)],
+            "via_reset": True,
+            "contact_email": account.get("contact_email", ""),
+        },
     )
     updated = ctx.update(
         store.ACCOUNTS,
@@ -217,7 +222,11 @@ def delete_account(ctx: Context, account: dict[str, Any], password: str) -> dict
     event = ctx.event(
         "account.deleted",
         account,
-        {"restorable_until": restorable_until.isoformat(), "contact_email": account.get("contact_email", "")},
+        {
+            "restorable_until": restorable_until.isoformat(),
+            "contact_email": account.get("contact_email", ""),
+            "revoked_session_ids": [s["_id"] for s in live_sessions(ctx, account)],
+        },
     )
     updated = ctx.update(
         store.ACCOUNTS,
