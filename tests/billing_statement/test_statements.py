@@ -2,6 +2,7 @@
 
 import subprocess
 
+import jwt
 import pytest
 
 from portal.billing.v1 import billing_pb2
@@ -197,7 +198,9 @@ def test_deleted_then_purged_family(billing):
     family = billing.family(name="Famille Durand")
     billing.invoice(family, "F-D", "2025-05-31", [line("Zoé Durand", "2022-02-02", "Crèche", 9_000)])
     statement = generate(billing, family, year=2025).json()
-    billing.publish("account.deleted", family["account_id"], family["structure"])
+    # As identity does: the deletion names the sessions it ends.
+    session = jwt.decode(family["token"], options={"verify_signature": False})["sid"]
+    billing.publish("account.deleted", family["account_id"], family["structure"], revoked_session_ids=[session])
     wait_for(
         lambda: billing.call("GET", f"/v1/statements/{statement['statement_id']}", family).status_code == 401,
         timeout=10,

@@ -1,6 +1,7 @@
 """A family sees only its own documents; an agent only its structure's (others: 404, not 403)."""
 
 import grpc
+import jwt
 import pytest
 
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
@@ -32,7 +33,9 @@ def test_deleted_account_loses_access_at_once_and_purge_deletes_what_the_structu
     agent, family = docs.agent("s-P"), docs.family("s-P")
     shared = docs.send_to_family(agent, family).json()["document_id"]
     uploaded = docs.send_to_structure(family).json()["document_id"]
-    docs.publish("account.deleted", family["account_id"], "s-P")
+    # As identity does: the deletion names the sessions it ends.
+    session = jwt.decode(family["token"], options={"verify_signature": False})["sid"]
+    docs.publish("account.deleted", family["account_id"], "s-P", revoked_session_ids=[session])
     wait_for(
         lambda: docs.call("GET", "/v1/documents", family).status_code == 401,
         timeout=10,
