@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from portal_billing_statement.app import Billing, create_runtime
 from portal_billing_statement.config import BillingConfig
-from portal_common.config import ConfigError
-from portal_common.logs import configure_logging
+from portal_common.service import main as service_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="portal-billing-statement")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
-    args = parser.parse_args(argv)
-    try:
-        config = BillingConfig.from_env()
-    except ConfigError as exc:
-        print(f"billing-statement: {exc}", file=sys.stderr)
-        return 2
-    configure_logging("billing-statement", config.common.log_level)
-    service = Billing.build(config)
-    if args.command == "serve":
-        create_runtime(service).serve_forever()
-    else:
-        print("indexes ready")
-    return 0
+    return service_main(
+        argv,
+        name="billing-statement",
+        load_config=BillingConfig.from_env,
+        build=Billing.build,
+        create_runtime=create_runtime,
+    )
 
 
 if __name__ == "__main__":

@@ -17,13 +17,12 @@ from portal_billing_statement.render import PdfRenderer
 from portal_billing_statement.service import STATEMENTS, StatementService, pseudonymise
 from portal_common import mongo
 from portal_common.accounts import AccountsProjection
-from portal_common.consumer import EventConsumer
 from portal_common.grpc_server import GrpcServer, create_grpc_server
 from portal_common.http import create_base_app
 from portal_common.kafka_client import create_producer
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
-from portal_common.service import Authentication, authentication, readiness
+from portal_common.service import Authentication, authentication, event_consumer, readiness, service_runtime
 
 SERVICE = "billing-statement"
 INDEXES: list[mongo.IndexSpec] = [
@@ -97,22 +96,18 @@ def create_billing_grpc_server(billing: Billing) -> GrpcServer:
 
 def create_runtime(billing: Billing) -> ServiceRuntime:
     common = billing.config.common
-    consumer = EventConsumer(
-        bootstrap=common.kafka_bootstrap,
-        group_id=f"{SERVICE}-accounts",
+    consumer = event_consumer(
+        common,
+        service=SERVICE,
+        group=f"{SERVICE}-accounts",
         handler=AccountsProjection(billing.db, on_purged=lambda account_id: pseudonymise(billing.db, account_id)),
         db=billing.db,
-        topic=common.events_topic,
-        dlq_topic=common.dlq_topic,
-        dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{SERVICE}-dlq"),
     )
-    return ServiceRuntime(
+    return service_runtime(
+        common,
         name=SERVICE,
-        wsgi_app=create_app(billing),
+        app=create_app(billing),
         grpc=create_billing_grpc_server(billing),
-        http_host=common.http_host,
-        http_port=common.http_port,
-        http_threads=common.http_threads,
         workers={
             "outbox-relay": billing.relay.run,
             "accounts-projection": consumer.run,

@@ -1,16 +1,24 @@
-"""Wiring every service except identity shares: token verification with revocations, readiness."""
+"""Wiring the services share: token verification with revocations, readiness, consumer, runtime, main."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pymongo.database import Database
 
 from portal_common import mongo
 from portal_common.auth import JwksCache, RevocationCache, RevocationListener, TokenVerifier
-from portal_common.config import CommonConfig
+from portal_common.config import CommonConfig, ConfigError
+from portal_common.consumer import EventConsumer, Handler
+from portal_common.grpc_server import GrpcServer
 from portal_common.http import ReadinessChecks
-from portal_common.kafka_client import kafka_reachable
+from portal_common.kafka_client import create_producer, kafka_reachable
+from portal_common.logs import configure_logging
+from portal_common.runtime import ServiceRuntime, Worker
 
 
 @dataclass(frozen=True)
@@ -29,3 +37,59 @@ def authentication(common: CommonConfig) -> Authentication:
 
 def readiness(db: Database, common: CommonConfig) -> ReadinessChecks:
     return {"mongodb": lambda: mongo.ping(db), "kafka": lambda: kafka_reachable(common.kafka_bootstrap)}
+
+
+def event_consumer(
+    common: CommonConfig, *, service: str, group: str, handler: Handler, db: Database, dedupe: bool = True
+) -> EventConsumer:
+    """A consumer of the events topic in its own group, dead-lettering into the DLQ topic."""
+    return EventConsumer(
+        bootstrap=common.kafka_bootstrap,
+        group_id=group,
+        handler=handler,
+        db=db,
+        topic=common.events_topic,
+        dlq_topic=common.dlq_topic,
+        dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{service}-dlq"),
+        dedupe=dedupe,
+    )
+
+
+def service_runtime(
+    common: CommonConfig, *, name: str, app: Any, grpc: GrpcServer, workers: dict[str, Worker]
+) -> ServiceRuntime:
+    return ServiceRuntime(
+        name=name,
+        wsgi_app=app,
+        grpc=grpc,
+        http_host=common.http_host,
+        http_port=common.http_port,
+        http_threads=common.http_threads,
+        workers=workers,
+    )
+
+
+def main(
+    argv: list[str] | None,
+    *,
+    name: str,
+    load_config: Callable[[], Any],
+    build: Callable[[Any], Any],
+    create_runtime: Callable[[Any], ServiceRuntime],
+) -> int:
+    """`python -m portal_<service> [serve|migrate]`: refuse bad settings clearly, then serve or migrate."""
+    parser = argparse.ArgumentParser(prog=f"portal-{name}")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(name, config.common.log_level)
+    service = build(config)  # connects and creates the indexes
+    if args.command == "serve":
+        create_runtime(service).serve_forever()
+    else:
+        print("indexes ready")
+    return 0

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from portal_common.config import ConfigError
-from portal_common.logs import configure_logging
+from portal_common.service import main as service_main
 from portal_document_store.app import DocumentStore, create_runtime
 from portal_document_store.config import DocumentsConfig
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="portal-document-store")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
-    args = parser.parse_args(argv)
-    try:
-        config = DocumentsConfig.from_env()
-    except ConfigError as exc:
-        print(f"document-store: {exc}", file=sys.stderr)
-        return 2
-    configure_logging("document-store", config.common.log_level)
-    service = DocumentStore.build(config)
-    if args.command == "serve":
-        create_runtime(service).serve_forever()
-    else:
-        print("indexes ready")
-    return 0
+    return service_main(
+        argv,
+        name="document-store",
+        load_config=DocumentsConfig.from_env,
+        build=DocumentStore.build,
+        create_runtime=create_runtime,
+    )
 
 
 if __name__ == "__main__":

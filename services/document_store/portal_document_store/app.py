@@ -9,13 +9,12 @@ from pymongo.database import Database
 
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 from portal_common import mongo
-from portal_common.consumer import EventConsumer
 from portal_common.grpc_server import GrpcServer, create_grpc_server
 from portal_common.http import create_base_app
 from portal_common.kafka_client import create_producer
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
-from portal_common.service import Authentication, authentication, readiness
+from portal_common.service import Authentication, authentication, event_consumer, readiness, service_runtime
 from portal_document_store import api, store
 from portal_document_store.config import DocumentsConfig
 from portal_document_store.files import UploadStream
@@ -84,22 +83,18 @@ def create_documents_grpc_server(service: DocumentStore) -> GrpcServer:
 
 def create_runtime(service: DocumentStore) -> ServiceRuntime:
     common = service.config.common
-    consumer = EventConsumer(
-        bootstrap=common.kafka_bootstrap,
-        group_id=f"{SERVICE}-accounts",
+    consumer = event_consumer(
+        common,
+        service=SERVICE,
+        group=f"{SERVICE}-accounts",
         handler=projection(service.db, delete_family_uploads=service.config.delete_family_uploads_on_purge),
         db=service.db,
-        topic=common.events_topic,
-        dlq_topic=common.dlq_topic,
-        dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{SERVICE}-dlq"),
     )
-    return ServiceRuntime(
+    return service_runtime(
+        common,
         name=SERVICE,
-        wsgi_app=create_app(service),
+        app=create_app(service),
         grpc=create_documents_grpc_server(service),
-        http_host=common.http_host,
-        http_port=common.http_port,
-        http_threads=common.http_threads,
         workers={
             "outbox-relay": service.relay.run,
             "accounts-projection": consumer.run,

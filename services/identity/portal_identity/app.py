@@ -13,13 +13,13 @@ from pymongo.database import Database
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal_common import mongo
 from portal_common.auth import TokenVerifier
-from portal_common.consumer import EventConsumer
 from portal_common.grpc_server import GrpcServer, create_grpc_server
 from portal_common.http import ReadinessChecks, create_base_app
 from portal_common.kafka_client import create_producer
 from portal_common.mongo import DocumentLocks
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
+from portal_common.service import event_consumer, service_runtime
 from portal_common.service import readiness as service_readiness
 from portal_identity import accounts, activity, api, store
 from portal_identity.config import IdentityConfig
@@ -131,23 +131,20 @@ def run_purge(identity: Identity) -> dict[str, int]:
 
 def create_runtime(identity: Identity) -> ServiceRuntime:
     common = identity.config.common
-    consumer = EventConsumer(
-        bootstrap=common.kafka_bootstrap,
-        group_id=ACTIVITY_GROUP,
+    # History entries are inserted under the event id: a redelivery is a no-op.
+    consumer = event_consumer(
+        common,
+        service="identity",
+        group=ACTIVITY_GROUP,
         handler=activity.ActivityRecorder(identity.db),
         db=identity.db,
-        topic=common.events_topic,
-        dlq_topic=common.dlq_topic,
-        dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, "identity-dlq"),
-        dedupe=False,  # history entries are inserted under the event id: a redelivery is a no-op
+        dedupe=False,
     )
-    return ServiceRuntime(
+    return service_runtime(
+        common,
         name="identity",
-        wsgi_app=create_app(identity),
+        app=create_app(identity),
         grpc=create_identity_grpc_server(identity),
-        http_host=common.http_host,
-        http_port=common.http_port,
-        http_threads=common.http_threads,
         workers={
             "outbox-relay": identity.relay.run,
             "activity-consumer": consumer.run,

@@ -9,13 +9,12 @@ from pymongo.database import Database
 
 from portal.notification.v1 import notification_pb2, notification_pb2_grpc
 from portal_common import mongo
-from portal_common.consumer import EventConsumer
 from portal_common.grpc_server import GrpcServer, create_grpc_server
 from portal_common.http import create_base_app
 from portal_common.kafka_client import create_producer
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
-from portal_common.service import Authentication, authentication, readiness
+from portal_common.service import Authentication, authentication, event_consumer, readiness, service_runtime
 from portal_notification import delivery, devices, feed
 from portal_notification.api import api
 from portal_notification.channels import AppriseSender
@@ -102,24 +101,20 @@ def create_notification_grpc_server(service: Notification) -> GrpcServer:
 
 def create_runtime(service: Notification) -> ServiceRuntime:
     common = service.config.common
-    consumer = EventConsumer(
-        bootstrap=common.kafka_bootstrap,
-        group_id=f"{SERVICE}-delivery",
+    # Every effect is keyed by the event id (feed entry, per-channel delivery claim): a redelivery is a no-op.
+    consumer = event_consumer(
+        common,
+        service=SERVICE,
+        group=f"{SERVICE}-delivery",
         handler=NotificationHandler(service.db, service.config, service.preferences, service.dispatcher),
         db=service.db,
-        topic=common.events_topic,
-        dlq_topic=common.dlq_topic,
-        dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{SERVICE}-dlq"),
-        # Every effect is keyed by the event id (feed entry, per-channel delivery claim): a redelivery is a no-op.
         dedupe=False,
     )
-    return ServiceRuntime(
+    return service_runtime(
+        common,
         name=SERVICE,
-        wsgi_app=create_app(service),
+        app=create_app(service),
         grpc=create_notification_grpc_server(service),
-        http_host=common.http_host,
-        http_port=common.http_port,
-        http_threads=common.http_threads,
         workers={
             "outbox-relay": service.relay.run,
             "delivery-consumer": consumer.run,
