@@ -10,14 +10,12 @@ from typing import Any
 import pytest
 import requests
 
-from portal_common import events
 from portal_common.config import Env
-from portal_common.kafka_client import create_producer
 from portal_common.runtime import ServiceRuntime
 from portal_document_store.app import DocumentStore, create_runtime
 from portal_document_store.config import DocumentsConfig
 from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
-from tests.support.kafka import create_topics, unique_topic
+from tests.support.kafka import create_topics, publish, unique_topic
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.support.wait import wait_for
 
@@ -42,14 +40,7 @@ class DocumentStoreUnderTest:
         return self.service.db
 
     def publish(self, event_type: str, account_id: str, structure_id: str, **payload: Any) -> None:
-        record = events.encode(
-            events.new_event(
-                event_type, account_id=account_id, structure_id=structure_id, source="identity", payload=payload or None
-            )
-        )
-        producer = create_producer(KAFKA_BOOTSTRAP, "tests")
-        producer.send(self.topic, key=record.key, value=record.value, headers=record.headers).get(10)
-        producer.close()
+        publish(self.topic, event_type, account_id, structure_id, **payload)
 
     def family(self, structure: str = "struct-1") -> dict[str, str]:
         account_id = f"fam-{uuid.uuid4().hex[:8]}"

@@ -16,7 +16,7 @@ from portal_common.runtime import ServiceRuntime
 from portal_notification.app import Notification, create_runtime
 from portal_notification.config import NotificationConfig
 from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
-from tests.support.kafka import create_topics, unique_topic
+from tests.support.kafka import create_topics, publish, unique_topic
 from tests.support.sinks import PushSink, SmtpSink
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.support.wait import wait_for
@@ -51,24 +51,14 @@ class NotificationUnderTest:
         event_id: str | None = None,
         **payload: Any,
     ) -> events.AccountEvent | None:
-        producer = create_producer(KAFKA_BOOTSTRAP, "tests")
-        try:
-            if raw is not None:
+        if raw is not None:
+            producer = create_producer(KAFKA_BOOTSTRAP, "tests")
+            try:
                 producer.send(self.topic, key=account_id.encode(), value=raw).get(10)
-                return None
-            event = events.new_event(
-                event_type,
-                account_id=account_id,
-                structure_id=structure_id,
-                source="test",
-                payload=payload or None,
-                event_id=event_id,
-            )
-            record = events.encode(event)
-            producer.send(self.topic, key=record.key, value=record.value, headers=record.headers).get(10)
-            return event
-        finally:
-            producer.close()
+            finally:
+                producer.close()
+            return None
+        return publish(self.topic, event_type, account_id, structure_id, source="test", event_id=event_id, **payload)
 
     def family(self, structure: str = "s1") -> dict[str, str]:
         account_id = f"fam-{uuid.uuid4().hex[:8]}"

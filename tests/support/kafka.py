@@ -65,3 +65,35 @@ def find_events(topic: str, predicate, *, count: int = 1, timeout_s: float = 20.
         consumer.close()
     assert len(found) >= count, f"expected {count} matching events on {topic}, got {len(found)}"
     return found
+
+
+def publish(
+    topic: str,
+    event_type: str,
+    account_id: str,
+    structure_id: str,
+    *,
+    source: str = "identity",
+    event_id: str | None = None,
+    bootstrap: str = KAFKA_BOOTSTRAP,
+    **payload,
+):
+    """Publish one AccountEvent as its producer would (CloudEvents headers, keyed by account); return it."""
+    from portal_common import events
+    from portal_common.kafka_client import create_producer
+
+    event = events.new_event(
+        event_type,
+        account_id=account_id,
+        structure_id=structure_id,
+        source=source,
+        payload=payload or None,
+        event_id=event_id,
+    )
+    record = events.encode(event)
+    producer = create_producer(bootstrap, "tests")
+    try:
+        producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
+    finally:
+        producer.close()
+    return event
