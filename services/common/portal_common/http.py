@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from portal_common import metrics
+from portal_common import metrics, openapi
 from portal_common.auth import InvalidToken, Principal, TokenVerifier
 from portal_common.logs import request_id_var
 from portal_common.problems import PROBLEM_CONTENT_TYPE, Problem
@@ -113,6 +113,11 @@ def create_base_app(
         results = run_checks(readiness)
         ok = all(results.values())
         return {"status": "ready" if ok else "not ready", "checks": results}, 200 if ok else 503
+
+    @app.get("/openapi.json")
+    def openapi_document() -> Any:
+        # Built on request: the service's blueprints are registered after this base app is made.
+        return openapi.document(app, title=f"Portail famille — {service}")
 
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
