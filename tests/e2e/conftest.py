@@ -10,11 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import requests
 
+from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from tests.support.env import MAILDIR, ROOT
 from tests.support.sinks import PushSink
+from tests.support.wait import wait_for
 
 PORTS = {
     "GATEWAY_PORT": "28080",
@@ -58,6 +61,54 @@ class Platform:
         """Identity's current signing key (kid, PEM), to mint tokens the platform accepts (expired ones)."""
         key = max((self.run_dir / "identity-keys").glob("*.pem"))
         return key.stem, key.read_bytes()
+
+    def record_invoice(
+        self,
+        structure: str,
+        account_id: str,
+        *,
+        external_id: str,
+        number: str,
+        child: str,
+        issue_date: str,
+        amount_cents: int,
+    ) -> None:
+        """The invoicing system records a one-line childcare invoice over gRPC, once billing knows the family
+        (which it learns from account events, a moment after the account is created)."""
+        line = billing_pb2.InvoiceLine(
+            child=billing_pb2.Child(name=child, birth_date="2022-01-01"),
+            activity="Crèche",
+            billing_mode=billing_pb2.BILLING_MODE_PERIOD,
+            service_start=issue_date[:8] + "01",
+            service_end=issue_date,
+            quantity=1,
+            unit_price_cents=amount_cents,
+            amount_cents=amount_cents,
+            kind=billing_pb2.LINE_KIND_CHILDCARE,
+        )
+        request = billing_pb2.RecordInvoiceRequest(
+            external_id=external_id,
+            structure_id=structure,
+            account_id=account_id,
+            number=number,
+            issue_date=issue_date,
+            due_date=issue_date,
+            currency="EUR",
+            lines=[line],
+        )
+        with grpc.insecure_channel(f"127.0.0.1:{PORTS['BILLING_GRPC_PORT']}") as channel:
+            stub = billing_pb2_grpc.BillingServiceStub(channel)
+
+            def recorded() -> bool:
+                try:
+                    stub.RecordInvoice(request, timeout=10)
+                    return True
+                except grpc.RpcError as error:
+                    if error.code() == grpc.StatusCode.NOT_FOUND:
+                        return False
+                    raise
+
+            wait_for(recorded, timeout=30, what="billing knows the family")
 
     def create_agent(self, structure: str, login: str) -> str:
         environ = dict(line.split("=", 1) for line in (self.run_dir / "services" / "identity.env").read_text().split())

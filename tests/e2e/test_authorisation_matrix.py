@@ -9,12 +9,9 @@ import re
 import time
 import uuid
 
-import grpc
 import jwt
 import pytest
 
-from portal.billing.v1 import billing_pb2, billing_pb2_grpc
-from tests.e2e.conftest import PORTS
 from tests.support.env import MAILDIR
 from tests.support.sinks import SmtpSink
 from tests.support.wait import wait_for
@@ -66,43 +63,15 @@ def world(platform):
     )
 
     # The owner's data: an invoice, a statement, a document, a feed entry, a push device.
-    with grpc.insecure_channel(f"127.0.0.1:{PORTS['BILLING_GRPC_PORT']}") as channel:
-        stub = billing_pb2_grpc.BillingServiceStub(channel)
-
-        def invoice() -> bool:
-            try:
-                stub.RecordInvoice(
-                    billing_pb2.RecordInvoiceRequest(
-                        external_id=f"m-{RUN}",
-                        structure_id=STRUCTURE,
-                        account_id=owner_id,
-                        number=f"M-{RUN}",
-                        issue_date="2026-03-31",
-                        due_date="2026-04-15",
-                        currency="EUR",
-                        lines=[
-                            billing_pb2.InvoiceLine(
-                                child=billing_pb2.Child(name=CHILD, birth_date="2022-01-01"),
-                                activity="Crèche",
-                                billing_mode=billing_pb2.BILLING_MODE_PERIOD,
-                                service_start="2026-03-02",
-                                service_end="2026-03-27",
-                                quantity=1,
-                                unit_price_cents=10_000,
-                                amount_cents=10_000,
-                                kind=billing_pb2.LINE_KIND_CHILDCARE,
-                            )
-                        ],
-                    ),
-                    timeout=10,
-                )
-                return True
-            except grpc.RpcError as error:
-                if error.code() == grpc.StatusCode.NOT_FOUND:
-                    return False
-                raise
-
-        wait_for(invoice, timeout=30, what="billing knows the owner")
+    platform.record_invoice(
+        STRUCTURE,
+        owner_id,
+        external_id=f"m-{RUN}",
+        number=f"M-{RUN}",
+        child=CHILD,
+        issue_date="2026-03-31",
+        amount_cents=10_000,
+    )
     statement = platform.call(
         "POST", "/v1/statements", tokens["owner"], json={"period_start": "2026-01-01", "period_end": "2026-06-30"}
     ).json()

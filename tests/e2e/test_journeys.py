@@ -92,9 +92,17 @@ def test_2_mon_compte_and_preferences(platform, state):
 
 
 def test_3_an_invoice_notifies_and_a_dossier_event_only_reaches_the_feed(platform, state):
+    platform.record_invoice(
+        STRUCTURE,
+        state["family_id"],
+        external_id=f"inv-{RUN}",
+        number=f"F-{RUN}",
+        child="Nina Bernard",
+        issue_date="2026-01-31",
+        amount_cents=42_000,
+    )
     with grpc.insecure_channel(f"127.0.0.1:{PORTS['BILLING_GRPC_PORT']}") as channel:
         stub = billing_pb2_grpc.BillingServiceStub(channel)
-        wait_for(lambda: _try_invoice(stub, state), timeout=30, what="billing knows the family")
         stub.RecordPayment(
             billing_pb2.RecordPaymentRequest(
                 external_id=f"pay-{RUN}",
@@ -148,40 +156,6 @@ def test_3_an_invoice_notifies_and_a_dossier_event_only_reaches_the_feed(platfor
         what="activity history",
     )
     assert activity
-
-
-def _try_invoice(stub, state) -> bool:
-    try:
-        stub.RecordInvoice(
-            billing_pb2.RecordInvoiceRequest(
-                external_id=f"inv-{RUN}",
-                structure_id=STRUCTURE,
-                account_id=state["family_id"],
-                number=f"F-{RUN}",
-                issue_date="2026-01-31",
-                due_date="2026-02-15",
-                currency="EUR",
-                lines=[
-                    billing_pb2.InvoiceLine(
-                        child=billing_pb2.Child(name="Nina Bernard", birth_date="2022-05-05"),
-                        activity="Crèche",
-                        billing_mode=billing_pb2.BILLING_MODE_PERIOD,
-                        service_start="2026-01-05",
-                        service_end="2026-01-30",
-                        quantity=21,
-                        unit_price_cents=2000,
-                        amount_cents=42_000,
-                        kind=billing_pb2.LINE_KIND_CHILDCARE,
-                    )
-                ],
-            ),
-            timeout=10,
-        )
-        return True
-    except grpc.RpcError as error:
-        if error.code() == grpc.StatusCode.NOT_FOUND:
-            return False
-        raise
 
 
 def _cli() -> list[str]:
