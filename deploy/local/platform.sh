@@ -48,6 +48,7 @@ service_env() {  # service_env NAME HTTP GRPC: the environment each service proc
   echo "UNSUBSCRIBE_SECRET=$(local_secret) PORTAL_PUBLIC_URL=${PORTAL_PUBLIC_URL:-http://127.0.0.1:8080}"
   [ -z "${NTFY_URL:-}" ] || echo "NTFY_URL=$NTFY_URL"
   echo "IDENTITY_KEYS_DIR=$PORTAL_RUN_DIR/identity-keys IDENTITY_GRPC_TARGET=127.0.0.1:${IDENTITY_GRPC_PORT:-50051}"
+  echo "TRUSTED_PROXY_HOPS=1"  # the nginx gateway
 }
 
 up() {

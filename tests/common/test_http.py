@@ -5,7 +5,8 @@ import requests
 from flask import request
 
 from portal_common.auth import JwksCache, TokenVerifier
-from portal_common.http import create_base_app, json_body, principal, require_auth
+from portal_common.bodies import accepts, body, obj, string
+from portal_common.http import create_base_app, principal, require_auth
 from portal_common.problems import PROBLEM_CONTENT_TYPE, Problem
 from tests.support.servers import base_url, running
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
@@ -23,9 +24,9 @@ def url():
     )
 
     @app.post("/v1/things")
+    @accepts(obj({"name": string(1, 20)}, {"note": string(0, 20), "count": {"type": "integer", "minimum": 0}}))
     def create_thing():
-        data = json_body(required={"name"}, optional={"note"})
-        return {"name": data["name"]}, 201
+        return {"name": body()["name"]}, 201
 
     @app.get("/v1/boom")
     def boom():
@@ -96,12 +97,43 @@ def test_415_when_not_json(url):
         (b"[1, 2]", 422, "validation-error"),
         (b'{"name": "a", "admin": true}', 422, "unknown-fields"),
         (b'{"note": "x"}', 422, "missing-fields"),
+        (b'{"name": 7}', 422, "validation-error"),
+        (b'{"name": ""}', 422, "validation-error"),
+        (b'{"name": "a", "count": -1}', 422, "validation-error"),
+        (b'{"name": "a", "count": true}', 422, "validation-error"),
     ],
-    ids=["malformed", "not-utf8", "not-an-object", "unknown-field", "missing-field"],
+    ids=[
+        "malformed",
+        "not-utf8",
+        "not-an-object",
+        "unknown-field",
+        "missing-field",
+        "wrong-type",
+        "too-short",
+        "below-minimum",
+        "bool-for-integer",
+    ],
 )
 def test_bad_json_bodies(url, body, status, slug):
     response = requests.post(f"{url}/v1/things", data=body, headers={"Content-Type": "application/json"}, timeout=5)
     assert_problem(response, status, slug)
+
+
+def test_a_schema_error_names_the_field_in_french(url):
+    response = requests.post(f"{url}/v1/things", json={"name": "a", "note": "x" * 21}, timeout=5)
+    body = assert_problem(response, 422)
+    assert body["fields"] == ["note"]
+    assert body["detail"] == "Le champ note doit contenir entre 0 et 20 caractères."
+    unknown = assert_problem(requests.post(f"{url}/v1/things", json={"name": "a", "x": 1, "y": 2}, timeout=5), 422)
+    assert unknown["fields"] == ["x", "y"]
+
+
+def test_openapi_publishes_the_schema_the_route_validates_with(url):
+    operation = requests.get(f"{url}/openapi.json", timeout=5).json()["paths"]["/v1/things"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["name"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["properties"]) == {"name", "note", "count"}
 
 
 def test_500_is_a_problem_without_internals(url):
@@ -150,3 +182,17 @@ def test_incoming_request_id_is_echoed_and_unsafe_ones_replaced(url):
     )
     replaced = requests.get(f"{url}/healthz", headers={"X-Request-ID": "bad id\twith spaces"}, timeout=5)
     assert replaced.headers["X-Request-ID"] != "bad id\twith spaces"
+
+
+@pytest.mark.parametrize(("hops", "seen"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_the_client_address_comes_from_trusted_proxies_only(hops, seen):
+    app = create_base_app("sample", max_request_bytes=2048, readiness={}, trusted_proxy_hops=hops)
+
+    @app.get("/v1/whoami")
+    def whoami():
+        return {"ip": request.remote_addr}
+
+    with running(app) as runtime:
+        # The proxy appends the address it saw; anything the client put before it is not believed.
+        headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+        assert requests.get(f"{base_url(runtime)}/v1/whoami", headers=headers, timeout=5).json() == {"ip": seen}

@@ -14,6 +14,7 @@ import yaml
 from flask import Flask
 
 from portal_billing_statement.api import api as billing_api
+from portal_common.http import HexIdConverter
 from portal_document_store.api import admin_api, family_api
 from portal_identity.api import account_api, auth_api, well_known
 from portal_identity.api import admin_api as identity_admin_api
@@ -77,6 +78,7 @@ def service_routes() -> dict[str, set[str]]:
     routes: dict[str, set[str]] = {}
     for service, blueprints in BLUEPRINTS.items():
         app = Flask(service)
+        app.url_map.converters["hexid"] = HexIdConverter
         for blueprint in blueprints:
             app.register_blueprint(blueprint)
         routes[service] = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"}

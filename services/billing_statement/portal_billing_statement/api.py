@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 from portal_billing_statement import render, service
 from portal_billing_statement.service import StatementService
-from portal_common.http import json_body, principal, require_auth
+from portal_common.bodies import accepts, accepts_query, body, obj, query, string
+from portal_common.http import principal, require_auth
 from portal_common.problems import Problem
 
 api = Blueprint("billing", __name__, url_prefix="/v1")
+DATE = string(10, 10, format="date", description="AAAA-MM-JJ")
+ACCOUNT_ID = string(1, 64, description="Famille concernée (agents seulement ; une famille voit la sienne)")
+FAMILY_QUERY = [{"name": "account_id", "schema": ACCOUNT_ID}]
+STATEMENT_REQUEST = obj(
+    optional={
+        "year": {"type": "integer", "minimum": 2000, "description": "Année civile (préréglage)"},
+        "period_start": DATE,
+        "period_end": DATE,
+        "account_id": ACCOUNT_ID,
+    }
+)
 
 
 def statements() -> StatementService:
@@ -21,25 +33,28 @@ def statements() -> StatementService:
 
 @api.get("/invoices")
 @require_auth()
+@accepts_query(FAMILY_QUERY)
 def list_invoices() -> Any:
-    account = statements().family_for(principal(), request.args.get("account_id"))
+    account = statements().family_for(principal(), query()["account_id"])
     return {"items": service.invoices_of(statements().db, account["_id"])}
 
 
 @api.get("/statements")
 @require_auth()
+@accepts_query(FAMILY_QUERY)
 def list_statements() -> Any:
-    account = statements().family_for(principal(), request.args.get("account_id"))
+    account = statements().family_for(principal(), query()["account_id"])
     return {"items": statements().list(account["_id"])}
 
 
 @api.post("/statements")
 @require_auth()
+@accepts(STATEMENT_REQUEST)
 def generate() -> Any:
-    data = json_body(optional={"period_start", "period_end", "year", "account_id"})
+    data = body()
     if "year" in data:
         year = data["year"]
-        if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= datetime.now(UTC).year:
+        if year > datetime.now(UTC).year:
             raise Problem(422, "year doit être une année civile passée ou en cours.", fields=["year"])
         start = f"{year}-01-01"
         end = min(f"{year}-12-31", datetime.now(UTC).date().isoformat())
@@ -47,8 +62,6 @@ def generate() -> Any:
             raise Problem(422, "Donnez soit year, soit period_start et period_end.", fields=["year"])
     elif {"period_start", "period_end"} <= set(data):
         start, end = data["period_start"], data["period_end"]
-        if not isinstance(start, str) or not isinstance(end, str):
-            raise Problem(422, "period_start et period_end sont des dates AAAA-MM-JJ.", fields=["period_start"])
     else:
         raise Problem(422, "Choisissez une période : year, ou period_start et period_end.", slug="missing-fields")
     account = statements().family_for(principal(), data.get("account_id"))

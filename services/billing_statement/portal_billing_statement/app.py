@@ -71,6 +71,7 @@ def create_app(billing: Billing) -> Flask:
         max_request_bytes=common.max_request_bytes,
         readiness=readiness(billing.db, common),
         verifier=billing.auth.verifier,
+        trusted_proxy_hops=common.trusted_proxy_hops,
     )
     app.extensions["billing.statements"] = billing.statements
     app.register_blueprint(api)

@@ -94,6 +94,9 @@ class CommonConfig:
     access_token_ttl_seconds: int
     max_request_bytes: int
     log_level: str
+    # Reverse proxies in front of the service (gateway, Ingress) whose X-Forwarded-For is believed:
+    # the client address that brute-force throttling and the activity history record.
+    trusted_proxy_hops: int
 
     @classmethod
     def from_env(
@@ -117,4 +120,5 @@ class CommonConfig:
             access_token_ttl_seconds=env.int("ACCESS_TOKEN_TTL_SECONDS", 600, min_value=30),
             max_request_bytes=env.int("MAX_REQUEST_BYTES", 1024 * 1024, min_value=1024),
             log_level=env.str("LOG_LEVEL", "INFO"),
+            trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, min_value=0),
         )

@@ -1,5 +1,5 @@
 """Flask pieces every service uses: request ids, access logs, metrics, problem+json for every
-error path, request-size limit, JSON body parsing, bearer-token auth, /healthz, /readyz, /metrics."""
+error path, request-size limit, bearer-token auth, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import BaseConverter
 
 from portal_common import metrics, openapi
 from portal_common.auth import InvalidToken, Principal, TokenVerifier
@@ -36,14 +38,27 @@ def problem_response(problem: Problem) -> Response:
     return response
 
 
+class HexIdConverter(BaseConverter):
+    """`<hexid:name>`: an identifier the services mint (uuid4 hex), so a route such as
+    /sessions/<hexid:session_id> does not also match its sibling /sessions/end-others."""
+
+    regex = "[0-9a-f]{32}"
+    openapi_schema: ClassVar[dict[str, str]] = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+
+
 def create_base_app(
     service: str,
     *,
     max_request_bytes: int,
     readiness: ReadinessChecks,
     verifier: TokenVerifier | None = None,
+    trusted_proxy_hops: int = 0,
 ) -> Flask:
     app = Flask(service)
+    if trusted_proxy_hops:
+        # request.remote_addr becomes the client the trusted proxies saw, not the proxy itself.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxy_hops)  # type: ignore[method-assign]
+    app.url_map.converters["hexid"] = HexIdConverter
     app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -135,45 +150,6 @@ def run_checks(checks: ReadinessChecks) -> dict[str, bool]:
         except Exception:  # noqa: BLE001 - a check that raises means "not ready"
             results[name] = False
     return results
-
-
-# ---------------------------------------------------------------------------------------------- request bodies
-
-
-def json_body(*, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, Any]:
-    """The request's JSON object, with unknown and missing fields refused (422)."""
-    if request.mimetype != "application/json":
-        raise Problem(415, "Le corps de la requête doit être du JSON (Content-Type: application/json).")
-    raw = request.get_data(cache=True)
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise Problem(400, "Le corps de la requête n'est pas encodé en UTF-8.", slug="invalid-encoding") from None
-    except ValueError as exc:
-        raise Problem(400, f"JSON mal formé : {exc}", slug="malformed-json") from None
-    if not isinstance(data, dict):
-        raise Problem(422, "Le corps de la requête doit être un objet JSON.")
-    required, allowed = set(required), set(required) | set(optional)
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise Problem(422, f"Champs inconnus : {', '.join(unknown)}.", slug="unknown-fields", fields=unknown)
-    missing = sorted(required - set(data))
-    if missing:
-        raise Problem(
-            422, f"Champs obligatoires manquants : {', '.join(missing)}.", slug="missing-fields", fields=missing
-        )
-    return data
-
-
-def string_field(data: dict[str, Any], name: str, *, max_length: int, min_length: int = 0) -> str:
-    value = data.get(name)
-    if not isinstance(value, str):
-        raise Problem(422, f"Le champ {name} doit être une chaîne de caractères.", fields=[name])
-    if not min_length <= len(value) <= max_length:
-        raise Problem(
-            422, f"Le champ {name} doit contenir entre {min_length} et {max_length} caractères.", fields=[name]
-        )
-    return value
 
 
 # ---------------------------------------------------------------------------------------------- authentication

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of a service, built from the routes the app really has.
 
-Built from Flask's URL map, it cannot drift from the routes: every path and method, its path
-parameters, bearer authentication except on the public operations, and the problem+json errors.
+Built from Flask's URL map, it cannot drift from the routes: every path and method, its path and
+query parameters, the JSON Schema of its body (the one the view validates with, see `bodies`),
+bearer authentication except on the public operations, and the problem+json errors.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import re
 from typing import Any
 
 from flask import Flask
+
+from portal_common.bodies import QUERY_ATTRIBUTE, REQUEST_BODY_ATTRIBUTE
 
 PUBLIC_PATHS = {
     "/healthz",
@@ -37,9 +40,14 @@ PROBLEM = {
 }
 
 
-def _path(rule: str) -> tuple[str, list[str]]:
-    names = re.findall(r"<(?:[^:>]+:)?([^>]+)>", rule)
-    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule), names
+def _path(app: Flask, rule: str) -> tuple[str, list[dict[str, Any]]]:
+    """The OpenAPI path of a Flask rule and its path parameters (a converter's schema when it has one)."""
+    parameters = []
+    for converter, name in re.findall(r"<(?:([^:>]+):)?([^>]+)>", rule):
+        found = app.url_map.converters.get(converter or "default")
+        schema = getattr(found, "openapi_schema", {"type": "string"})
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule), parameters
 
 
 def document(app: Flask, *, title: str, version: str = "0.1.0") -> dict[str, Any]:
@@ -47,13 +55,12 @@ def document(app: Flask, *, title: str, version: str = "0.1.0") -> dict[str, Any
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
             continue
-        path, names = _path(rule.rule)
+        path, path_parameters = _path(app, rule.rule)
+        view = app.view_functions[rule.endpoint]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operation: dict[str, Any] = {
                 "operationId": f"{rule.endpoint}.{method.lower()}",
-                "parameters": [
-                    {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
-                ],
+                "parameters": path_parameters + getattr(view, QUERY_ATTRIBUTE, []),
                 "responses": {
                     "2XX": {"description": "Succès"},
                     "default": {
@@ -62,6 +69,9 @@ def document(app: Flask, *, title: str, version: str = "0.1.0") -> dict[str, Any
                     },
                 },
             }
+            request_body = getattr(view, REQUEST_BODY_ATTRIBUTE, None)
+            if request_body is not None:
+                operation["requestBody"] = request_body
             if rule.rule in PUBLIC_PATHS:
                 operation["security"] = []
             paths.setdefault(path, {})[method.lower()] = operation

@@ -13,6 +13,11 @@ from portal_common.problems import Problem
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# The query parameters of every paginated list, for `bodies.describes_query`.
+QUERY_PARAMETERS = [
+    {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+    {"name": "cursor", "schema": {"type": "string"}, "description": "next_cursor de la page précédente"},
+]
 
 
 def encode_cursor(values: dict[str, Any]) -> str:

@@ -45,7 +45,8 @@ class ServiceRuntime:
             port=self.http_port,
             threads=self.http_threads,
             ident=self.name,
-            clear_untrusted_proxy_headers=True,
+            # X-Forwarded-For reaches the app, where ProxyFix believes only the configured proxy hops.
+            clear_untrusted_proxy_headers=False,
         )
         self.http_port = self._http.effective_port  # type: ignore[union-attr]
         self._http_thread = threading.Thread(target=self._http.run, name=f"{self.name}-http", daemon=True)

@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, Flask, Request, Response, current_app, g, request
 from pymongo.database import Database
 
+from portal_common.bodies import accepts_query, describes_body, query, string
 from portal_common.http import principal, require_auth
-from portal_common.pagination import parse_limit
+from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
 from portal_document_store import documents
 from portal_document_store.content import content_disposition
@@ -18,6 +19,32 @@ from portal_document_store.files import UploadStream, read_chunks
 
 family_api = Blueprint("documents", __name__)
 admin_api = Blueprint("admin_documents", __name__, url_prefix="/v1/admin")
+# What `documents.check_text` accepts: no control characters but tab and newline; a title is not blank.
+NO_CONTROL_CHARACTERS = r"^[^\u0000-\u0008\u000b-\u001f]*$"
+NOT_BLANK = r"^[^\u0000-\u0008\u000b-\u001f]*[^\s\u0000-\u001f][^\u0000-\u0008\u000b-\u001f]*$"
+FAMILY_FIELDS = {
+    "title": string(1, 200, pattern=NOT_BLANK, description="Titre affiché"),
+    "comment": string(0, 2000, pattern=NO_CONTROL_CHARACTERS, description="Mot pour la structure"),
+}
+AGENT_FIELDS = {
+    "title": string(1, 200, pattern=NOT_BLANK, description="Titre affiché"),
+    "category": string(0, 100, pattern=NO_CONTROL_CHARACTERS),
+    "message": string(0, 2000, pattern=NO_CONTROL_CHARACTERS, description="Mot pour la famille"),
+}
+
+
+def upload_body(fields: dict[str, Any]) -> Callable[[Any], Any]:
+    """Documents a multipart upload: one file (field `file`) and these text fields."""
+    schema = {
+        "type": "object",
+        "required": ["file", "title"],
+        "properties": {"file": {"type": "string", "format": "binary", "description": "PDF, PNG ou JPEG"}, **fields},
+        "additionalProperties": False,
+    }
+    return describes_body({"required": True, "content": {"multipart/form-data": {"schema": schema}}})
+
+
+PAGINATED = accepts_query(QUERY_PARAMETERS)
 
 
 class StreamingUploadRequest(Request):
@@ -52,8 +79,8 @@ def wake_relay() -> None:
     current_app.extensions["documents.wake_relay"]()
 
 
-def received_upload() -> tuple[UploadStream, str | None, dict[str, str]]:
-    """The one file of a multipart/form-data body (field `file`) and the text fields."""
+def received_upload(fields: dict[str, Any]) -> tuple[UploadStream, str | None, dict[str, str]]:
+    """The one file of a multipart/form-data body (field `file`) and the text fields named in `fields`."""
     if request.mimetype != "multipart/form-data":
         raise Problem(415, "Le document s'envoie en multipart/form-data (champ « file »).")
     try:
@@ -69,18 +96,15 @@ def received_upload() -> tuple[UploadStream, str | None, dict[str, str]]:
         )
     if list(uploaded.keys()) != ["file"] or len(uploaded.getlist("file")) != 1:
         raise Problem(422, "Envoyez exactement un fichier, dans le champ « file ».", fields=["file"])
-    allowed = {"title", "category", "message", "comment"}
-    unknown = sorted(set(form.keys()) - allowed)
+    unknown = sorted(set(form.keys()) - set(fields))
     if unknown:
         raise Problem(422, f"Champs inconnus : {', '.join(unknown)}.", slug="unknown-fields", fields=unknown)
     file = uploaded["file"]
-    return file.stream, file.filename, {k: form.get(k, "") for k in allowed}
+    return file.stream, file.filename, {k: form.get(k, "") for k in fields}
 
 
-def listing(query: dict[str, Any]) -> Any:
-    items, next_cursor = documents.page(
-        db(), query, limit=parse_limit(request.args.get("limit")), cursor=request.args.get("cursor")
-    )
+def listing(selector: dict[str, Any]) -> Any:
+    items, next_cursor = documents.page(db(), selector, limit=query()["limit"], cursor=query()["cursor"])
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -89,6 +113,7 @@ def listing(query: dict[str, Any]) -> Any:
 
 @family_api.get("/v1/documents")
 @require_auth("family")
+@PAGINATED
 def my_documents() -> Any:
     return listing({"account_id": principal().account_id, "direction": TO_FAMILY})
 
@@ -118,10 +143,11 @@ def document_content(document_id: str) -> Response:
 
 
 @family_api.post("/v1/dossier/documents")
+@upload_body(FAMILY_FIELDS)
 @require_auth("family")
 def send_to_structure() -> Any:
     me = principal()
-    upload, filename, form = received_upload()
+    upload, filename, form = received_upload(FAMILY_FIELDS)
     document = documents.store_document(
         db(),
         NewDocument(
@@ -130,7 +156,7 @@ def send_to_structure() -> Any:
             direction=TO_STRUCTURE,
             title=form["title"],
             category="",
-            message=form["comment"] or form["message"],
+            message=form["comment"],
             filename=filename,
             sent_by=me.account_id,
         ),
@@ -142,6 +168,7 @@ def send_to_structure() -> Any:
 
 @family_api.get("/v1/dossier/documents")
 @require_auth("family")
+@PAGINATED
 def sent_by_me() -> Any:
     return listing({"account_id": principal().account_id, "direction": TO_STRUCTURE})
 
@@ -150,11 +177,12 @@ def sent_by_me() -> Any:
 
 
 @admin_api.post("/families/<account_id>/documents")
+@upload_body(AGENT_FIELDS)
 @require_auth("agent")
 def send_to_family(account_id: str) -> Any:
     agent = principal()
     documents.family_account(db(), account_id, agent.structure_id)
-    upload, filename, form = received_upload()
+    upload, filename, form = received_upload(AGENT_FIELDS)
     document = documents.store_document(
         db(),
         NewDocument(
@@ -175,12 +203,14 @@ def send_to_family(account_id: str) -> Any:
 
 @admin_api.get("/dossier/documents")
 @require_auth("agent")
+@PAGINATED
 def received_by_structure() -> Any:
     return listing({"structure_id": principal().structure_id, "direction": TO_STRUCTURE})
 
 
 @admin_api.get("/families/<account_id>/documents")
 @require_auth("agent")
+@PAGINATED
 def sent_to_family(account_id: str) -> Any:
     documents.family_account(db(), account_id, principal().structure_id)
     return listing({"account_id": account_id, "structure_id": principal().structure_id, "direction": TO_FAMILY})

@@ -57,6 +57,7 @@ def create_app(service: DocumentStore) -> Flask:
         max_request_bytes=service.config.max_upload_bytes + MULTIPART_OVERHEAD,
         readiness=readiness(service.db, service.config.common),
         verifier=service.auth.verifier,
+        trusted_proxy_hops=service.config.common.trusted_proxy_hops,
     )
     app.extensions["documents.db"] = service.db
     app.extensions["documents.wake_relay"] = service.relay.wake

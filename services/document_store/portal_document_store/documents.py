@@ -39,11 +39,12 @@ class NewDocument:
 
 
 def check_text(value: str, field: str, *, max_length: int, required: bool) -> str:
+    # Length first, on what was sent: the published schema bounds the raw value.
+    if len(value) > max_length:
+        raise Problem(422, f"Le champ {field} ne peut dépasser {max_length} caractères.", fields=[field])
     value = value.strip()
     if required and not value:
         raise Problem(422, f"Le champ {field} est obligatoire.", fields=[field])
-    if len(value) > max_length:
-        raise Problem(422, f"Le champ {field} ne peut dépasser {max_length} caractères.", fields=[field])
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
         raise Problem(422, f"Le champ {field} contient des caractères de contrôle.", fields=[field])
     return value

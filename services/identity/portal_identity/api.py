@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, g, request
 
 from portal_common.auth import InvalidToken, TokenVerifier
-from portal_common.http import bearer_token, invalid_token, json_body, string_field
-from portal_common.pagination import parse_limit
+from portal_common.bodies import accepts, accepts_query, body, obj, query, string
+from portal_common.http import bearer_token, invalid_token
+from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
 from portal_identity import accounts, activity, sessions
 from portal_identity.context import Context, account_view
@@ -52,16 +53,20 @@ def signed_in(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
-def password_field(data: dict[str, Any], name: str) -> str:
-    # Bounded before any hashing: a huge "password" never reaches Argon2.
-    return string_field(data, name, min_length=1, max_length=MAX_LENGTH)
-
-
-def bool_field(data: dict[str, Any], name: str, default: bool) -> bool:
-    value = data.get(name, default)
-    if not isinstance(value, bool):
-        raise Problem(422, f"Le champ {name} doit être un booléen.", fields=[name])
-    return value
+# Bounded by the schema, before any hashing: a huge "password" never reaches Argon2.
+PASSWORD = string(1, MAX_LENGTH, format="password")
+LOGIN = string(1, 254)
+TOKEN = string(1, 200)
+ACTIVITY_QUERY = [
+    *QUERY_PARAMETERS,
+    {
+        "name": "type",
+        "schema": {"type": "array", "items": {"enum": sorted(activity.LABELS)}, "maxItems": len(activity.LABELS)},
+        "style": "form",
+        "explode": True,
+        "description": "Types d'activité à garder (répétable)",
+    },
+]
 
 
 def no_content() -> Response:
@@ -72,12 +77,12 @@ def no_content() -> Response:
 
 
 @auth_api.post("/login")
+@accepts(obj({"login": LOGIN, "password": PASSWORD}))
 def login() -> Any:
-    data = json_body(required={"login", "password"})
     tokens = sessions.login(
         ctx(),
-        string_field(data, "login", min_length=1, max_length=254),
-        password_field(data, "password"),
+        body()["login"],
+        body()["password"],
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
     )
@@ -85,11 +90,9 @@ def login() -> Any:
 
 
 @auth_api.post("/refresh")
+@accepts(obj({"refresh_token": TOKEN}))
 def refresh() -> Any:
-    data = json_body(required={"refresh_token"})
-    return sessions.refresh(
-        ctx(), string_field(data, "refresh_token", min_length=1, max_length=200), ip=client_ip()
-    ).as_json()
+    return sessions.refresh(ctx(), body()["refresh_token"], ip=client_ip()).as_json()
 
 
 @auth_api.post("/logout")
@@ -100,27 +103,23 @@ def logout() -> Response:
 
 
 @auth_api.post("/activate")
+@accepts(obj({"token": TOKEN, "password": PASSWORD}))
 def activate() -> Response:
-    data = json_body(required={"token", "password"})
-    accounts.activate(
-        ctx(), string_field(data, "token", min_length=1, max_length=200), password_field(data, "password")
-    )
+    accounts.activate(ctx(), body()["token"], body()["password"])
     return no_content()
 
 
 @auth_api.post("/password-reset")
+@accepts(obj({"login": LOGIN}))
 def password_reset() -> Any:
-    data = json_body(required={"login"})
-    accounts.request_reset(ctx(), string_field(data, "login", min_length=1, max_length=254))
+    accounts.request_reset(ctx(), body()["login"])
     return {"status": "Si ce compte existe, un e-mail de réinitialisation a été envoyé."}, 202
 
 
 @auth_api.post("/password-reset/confirm")
+@accepts(obj({"token": TOKEN, "new_password": PASSWORD}))
 def password_reset_confirm() -> Response:
-    data = json_body(required={"token", "new_password"})
-    accounts.confirm_reset(
-        ctx(), string_field(data, "token", min_length=1, max_length=200), password_field(data, "new_password")
-    )
+    accounts.confirm_reset(ctx(), body()["token"], body()["new_password"])
     return no_content()
 
 
@@ -135,24 +134,29 @@ def my_account() -> Any:
 
 @account_api.put("/password")
 @signed_in()
+@accepts(
+    obj(
+        {"current_password": PASSWORD, "new_password": PASSWORD},
+        {"sign_out_other_sessions": {"type": "boolean", "default": True}},
+    )
+)
 def change_password() -> Any:
-    data = json_body(required={"current_password", "new_password"}, optional={"sign_out_other_sessions"})
     ended = accounts.change_password(
         ctx(),
         g.account,
         g.principal.session_id,
-        password_field(data, "current_password"),
-        password_field(data, "new_password"),
-        sign_out_others=bool_field(data, "sign_out_other_sessions", True),
+        body()["current_password"],
+        body()["new_password"],
+        sign_out_others=body().get("sign_out_other_sessions", True),
     )
     return {"ended_sessions": len(ended)}
 
 
 @account_api.delete("")
 @signed_in("family")
+@accepts(obj({"password": PASSWORD}))
 def delete_my_account() -> Any:
-    data = json_body(required={"password"})
-    account = accounts.delete_account(ctx(), g.account, password_field(data, "password"))
+    account = accounts.delete_account(ctx(), g.account, body()["password"])
     return {
         "status": "deleted",
         "message": "Votre compte a été supprimé. Cette action est définitive de votre côté.",
@@ -167,7 +171,7 @@ def my_sessions() -> Any:
     return {"items": [sessions.session_view(s, g.principal.session_id) for s in live]}
 
 
-@account_api.delete("/sessions/<session_id>")
+@account_api.delete("/sessions/<hexid:session_id>")
 @signed_in()
 def end_session(session_id: str) -> Response:
     if not sessions.revoke_session(ctx(), g.account, session_id, reason="ended_by_user"):
@@ -185,15 +189,16 @@ def _activity_page(account_id: str) -> Any:
     items, next_cursor = activity.list_activity(
         ctx().db,
         account_id,
-        limit=parse_limit(request.args.get("limit")),
-        cursor=request.args.get("cursor"),
-        types=[t for t in request.args.getlist("type") if t],
+        limit=query()["limit"],
+        cursor=query()["cursor"],
+        types=[t for t in query()["type"] or [] if t],
     )
     return {"items": items, "next_cursor": next_cursor}
 
 
 @account_api.get("/activity")
 @signed_in()
+@accepts_query(ACTIVITY_QUERY)
 def my_activity() -> Any:
     return _activity_page(g.account["_id"])
 
@@ -203,17 +208,14 @@ def my_activity() -> Any:
 
 @admin_api.post("/accounts")
 @signed_in("agent")
+@accepts(obj({"login": string(3, 254), "display_name": string(1, 200)}, {"contact_email": string(3, 254)}))
 def create_family_account() -> Any:
-    data = json_body(required={"login", "display_name"}, optional={"contact_email"})
-    contact = data.get("contact_email")
     account, _ = accounts.create_account(
         ctx(),
         structure_id=g.principal.structure_id,
-        login=string_field(data, "login", min_length=3, max_length=254),
-        contact_email=string_field(data, "contact_email", min_length=3, max_length=254)
-        if contact is not None
-        else None,
-        display_name=string_field(data, "display_name", min_length=1, max_length=200),
+        login=body()["login"],
+        contact_email=body().get("contact_email"),
+        display_name=body()["display_name"],
         role="family",
         created_by=g.principal.account_id,
     )
@@ -238,6 +240,7 @@ def restore_account(account_id: str) -> Any:
 
 @admin_api.get("/accounts/<account_id>/activity")
 @signed_in("agent")
+@accepts_query(ACTIVITY_QUERY)
 def family_activity(account_id: str) -> Any:
     accounts.get_for_structure(ctx(), account_id, g.principal.structure_id)
     return _activity_page(account_id)

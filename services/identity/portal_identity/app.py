@@ -86,6 +86,7 @@ def create_app(identity: Identity) -> Flask:
         max_request_bytes=min(identity.config.common.max_request_bytes, 64 * 1024),
         readiness=identity.readiness,
         verifier=identity.verifier,
+        trusted_proxy_hops=identity.config.common.trusted_proxy_hops,
     )
     app.extensions["identity.context"] = identity.ctx
     app.extensions["identity.keys"] = identity.keys

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
-from portal_common.http import json_body, principal, require_auth, string_field
-from portal_common.pagination import parse_limit
+from portal_common.bodies import accepts, accepts_query, body, obj, query, string
+from portal_common.http import principal, require_auth
+from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
 from portal_notification import devices, feed, unsubscribe
-from portal_notification.preferences import SCHEMA, Preferences, flatten
+from portal_notification.preferences import Preferences, flatten, patch_schema
 
 api = Blueprint("notification", __name__, url_prefix="/v1")
 
@@ -27,9 +28,10 @@ def get_preferences() -> Any:
 
 @api.patch("/notification-preferences")
 @require_auth("family")
+@accepts(patch_schema())
 def patch_preferences() -> Any:
     me = principal()
-    patch = flatten(json_body(optional=set(SCHEMA)))
+    patch = flatten(body())
     preferences: Preferences = ext("preferences")
     return preferences.change(me.account_id, me.structure_id, patch, actor="family")
 
@@ -43,14 +45,16 @@ def list_devices() -> Any:
 
 @api.post("/push-devices")
 @require_auth("family")
+@accepts(
+    obj({"kind": {"type": "string", "enum": list(devices.KINDS)}, "target": string(0, 200)}, {"label": string(0, 100)})
+)
 def register_device() -> Any:
-    data = json_body(required={"kind", "target"}, optional={"label"})
     device = devices.register(
         ext("db"),
         principal().account_id,
-        string_field(data, "kind", max_length=20),
-        string_field(data, "target", max_length=200),
-        string_field(data, "label", max_length=100) if "label" in data else "",
+        body()["kind"],
+        body()["target"],
+        body().get("label", ""),
         ext("push_servers"),
     )
     return devices.view(device), 201
@@ -65,12 +69,13 @@ def remove_device(device_id: str) -> Response:
 
 @api.get("/notifications")
 @require_auth("family")
+@accepts_query(QUERY_PARAMETERS)
 def list_notifications() -> Any:
     return feed.page(
         ext("db"),
         principal().account_id,
-        limit=parse_limit(request.args.get("limit")),
-        cursor=request.args.get("cursor"),
+        limit=query()["limit"],
+        cursor=query()["cursor"],
     )
 
 
@@ -89,9 +94,10 @@ def read_all() -> Response:
 
 
 @api.post("/unsubscribe")
+@accepts_query([{"name": "token", "required": True, "schema": string(1, 500)}])
 def one_click_unsubscribe() -> Any:
     """RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` to the signed link; no login."""
-    verified = unsubscribe.verify(ext("unsubscribe_secret"), request.args.get("token", ""))
+    verified = unsubscribe.verify(ext("unsubscribe_secret"), query()["token"])
     if verified is None:
         raise Problem(400, "Ce lien de désabonnement est invalide.", slug="invalid-unsubscribe-token")
     account_id, category = verified

@@ -71,6 +71,7 @@ def create_app(service: Notification) -> Flask:
         max_request_bytes=common.max_request_bytes,
         readiness=readiness(service.db, common),
         verifier=service.auth.verifier,
+        trusted_proxy_hops=common.trusted_proxy_hops,
     )
     app.extensions |= {
         "notification.db": service.db,

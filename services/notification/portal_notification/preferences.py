@@ -41,6 +41,21 @@ SCHEMA: dict[str, Any] = {
 PATHS = [p for key, spec in SCHEMA.items() for p in ([key] if spec is bool else [f"{key}.{sub}" for sub in spec])]
 
 
+def patch_schema() -> dict[str, Any]:
+    """SCHEMA as the JSON Schema of an HTTP PATCH body (every key optional, unknown keys refused)."""
+    boolean = {"type": "boolean"}
+    return {
+        "type": "object",
+        "properties": {
+            key: boolean
+            if spec is bool
+            else {"type": "object", "properties": dict.fromkeys(spec, boolean), "additionalProperties": False}
+            for key, spec in SCHEMA.items()
+        },
+        "additionalProperties": False,
+    }
+
+
 def defaults() -> dict[str, Any]:
     """A new family gets everything on: email to its address, push once it registers a device."""
     return {key: True if spec is bool else dict.fromkeys(spec, True) for key, spec in SCHEMA.items()}
