@@ -68,6 +68,9 @@ down: ## stop the local platform
 test: protos install-tools ## install what is missing, start a private test stack, run every test, stop it
 	@deploy/local/run-tests.sh $(ARGS)
 
+fuzz: protos install-tools ## the schemathesis run of `make test`, longer (FUZZ_EXAMPLES=300 per operation)
+	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} deploy/local/run-tests.sh tests/e2e/test_schemathesis_fuzzing.py -s $(ARGS)
+
 bench: protos install-tools ## run the benchmarks; results in bench/results/
 	@deploy/local/run-bench.sh $(ARGS)
 

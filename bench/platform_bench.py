@@ -1,12 +1,15 @@
-"""The platform as one: time from `DELETE /v1/account` until each other service refuses the old token.
+"""The platform as one, behind the nginx gateway, started by deploy/local/platform.sh as `make up` does.
 
-Target (issue 8): p99 <= 2 s. The four services run as processes behind the nginx gateway, started by
-deploy/local/platform.sh (as `make up` does).
+1. Time from `DELETE /v1/account` until each other service refuses the old token (target p99 <= 2 s).
+2. A mixed load through the gateway for 60 s (logins, feed reads, statement and document downloads)
+   on the seeded demo family: throughput, errors (target 0) and p99 per route. Its baseline, in the
+   same run: the same mix for 20 s straight to the services' own ports, without the gateway.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import re
 import tempfile
 import threading
@@ -17,7 +20,7 @@ from pathlib import Path
 import requests
 
 from bench.common import percentile, write_results
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import PORTS, Platform
 from tests.support.sinks import PushSink, SmtpSink
 
 FAMILIES = 10
@@ -27,6 +30,99 @@ SERVICES = {
     "document-store": "/v1/documents",
     "notification": "/v1/notifications",
 }
+
+
+LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
+BASELINE_SECONDS = float(os.environ.get("BENCH_BASELINE_SECONDS", "20"))
+LOAD_THREADS = 8
+# Weights of the mix: a family's visit reads its feed often, downloads now and then, logs in once.
+MIX = {"login": 1, "feed": 6, "statement_pdf": 2, "document_content": 2}
+
+
+def demo_family_targets(platform: Platform) -> dict[str, str]:
+    """The seeded demo family's credentials, one statement and one document to download."""
+    login = platform.demo_accounts()["family"]
+    token = platform.call("POST", "/v1/auth/login", json=login).json()["access_token"]
+    today = time.strftime("%Y-%m-%d")
+    statement = platform.call(
+        "POST", "/v1/statements", token, json={"period_start": today[:4] + "-01-01", "period_end": today}
+    )
+    statement.raise_for_status()
+    document = platform.call("GET", "/v1/documents", token).json()["items"][0]
+    return {
+        **login,
+        "statement_id": statement.json()["statement_id"],
+        "document_id": document["document_id"],
+    }
+
+
+def mixed_load(bases: dict[str, str], targets: dict[str, str], seconds: float) -> dict[str, object]:
+    """`bases` maps each route to the base URL serving it (the gateway, or each service directly)."""
+    samples: dict[str, list[float]] = {route: [] for route in MIX}
+    errors: dict[str, int] = dict.fromkeys(MIX, 0)
+    lock = threading.Lock()
+    routes = [route for route, weight in MIX.items() for _ in range(weight)]
+    deadline = time.monotonic() + seconds
+    credentials = {"login": targets["login"], "password": targets["password"]}
+
+    def worker(seed: int) -> None:
+        session, pick = requests.Session(), random.Random(seed)
+        token = session.post(bases["login"] + "/v1/auth/login", json=credentials, timeout=30).json()["access_token"]
+        while time.monotonic() < deadline:
+            route = pick.choice(routes)
+            headers = {"Authorization": f"Bearer {token}"}
+            started = time.perf_counter()
+            try:
+                if route == "login":
+                    response = session.post(bases[route] + "/v1/auth/login", json=credentials, timeout=30)
+                    ok = response.status_code == 200
+                    if ok:
+                        token = response.json()["access_token"]
+                elif route == "feed":
+                    response = session.get(bases[route] + "/v1/notifications", headers=headers, timeout=30)
+                    ok = response.status_code == 200 and "items" in response.json()
+                elif route == "statement_pdf":
+                    path = f"/v1/statements/{targets['statement_id']}/pdf"
+                    response = session.get(bases[route] + path, headers=headers, timeout=30)
+                    ok = response.status_code == 200 and response.content.startswith(b"%PDF")
+                else:
+                    path = f"/v1/documents/{targets['document_id']}/content"
+                    response = session.get(bases[route] + path, headers=headers, timeout=30)
+                    ok = response.status_code == 200 and len(response.content) > 0
+            except requests.RequestException:
+                ok = False
+            elapsed = time.perf_counter() - started
+            with lock:
+                if ok:
+                    samples[route].append(elapsed)
+                else:
+                    errors[route] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(LOAD_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    total = sum(len(v) for v in samples.values())
+    return {
+        "seconds": round(elapsed, 1),
+        "threads": LOAD_THREADS,
+        "requests": total,
+        "per_second": round(total / elapsed, 1),
+        "errors": sum(errors.values()),
+        "routes": {
+            route: {
+                "requests": len(values),
+                "errors": errors[route],
+                "per_second": round(len(values) / elapsed, 1),
+                "p50_ms": round(percentile(values, 50) * 1000, 1) if values else None,
+                "p99_ms": round(percentile(values, 99) * 1000, 1) if values else None,
+            }
+            for route, values in samples.items()
+        },
+    }
 
 
 def main() -> None:
@@ -87,6 +183,15 @@ def main() -> None:
                 watcher.start()
             for watcher in watchers:
                 watcher.join()
+        targets = demo_family_targets(platform)
+        direct = {
+            "login": f"http://127.0.0.1:{PORTS['IDENTITY_HTTP_PORT']}",
+            "feed": f"http://127.0.0.1:{PORTS['NOTIFICATION_HTTP_PORT']}",
+            "statement_pdf": f"http://127.0.0.1:{PORTS['BILLING_HTTP_PORT']}",
+            "document_content": f"http://127.0.0.1:{PORTS['DOCUMENTS_HTTP_PORT']}",
+        }
+        baseline = mixed_load(direct, targets, BASELINE_SECONDS)
+        load = mixed_load(dict.fromkeys(MIX, platform.gateway), targets, LOAD_SECONDS)
     finally:
         platform.script("down")
         push.close()
@@ -98,9 +203,19 @@ def main() -> None:
             for name, values in samples.items()
         },
         "all_services_p99_ms": round(percentile(everything, 99) * 1000, 1),
-        "targets": {"p99_ms": "<= 2000"},
+        "mixed_load_through_gateway": load,
+        "mixed_load_direct_baseline": baseline,
+        "gateway_vs_direct_throughput_ratio": round(load["per_second"] / baseline["per_second"], 3),
+        "targets": {"p99_ms": "<= 2000", "mixed_load_errors": 0},
     }
     write_results("platform", results)
+    print(
+        f"deletion -> refusal p99 {results['all_services_p99_ms']} ms (target <= 2000); "
+        f"mixed load {load['per_second']} req/s over {load['seconds']} s, {load['errors']} errors, "
+        f"{results['gateway_vs_direct_throughput_ratio']}x the direct baseline ({baseline['per_second']} req/s)"
+    )
+    for route, figures in load["routes"].items():
+        print(f"  {route}: {figures['per_second']} req/s, p99 {figures['p99_ms']} ms, {figures['errors']} errors")
 
 
 if __name__ == "__main__":

@@ -21,15 +21,42 @@ def routes() -> dict[str, list[str]]:
     return {name: svc["ingressPaths"] for name, svc in values["services"].items()}
 
 
-NOT_FOUND = json.dumps(
-    {
-        "type": "https://portail-famille.example/problems/not-found",
-        "title": "Ressource introuvable",
-        "status": 404,
-        "detail": "Aucune ressource ne correspond à cette adresse.",
-    },
-    ensure_ascii=False,
-)
+# The gateway's own errors answer like the services do: problem+json with a French title.
+GATEWAY_PROBLEMS = {
+    400: ("bad-request", "Requête invalide", "La passerelle n’a pas pu lire cette requête."),
+    404: ("not-found", "Ressource introuvable", "Aucune ressource ne correspond à cette adresse."),
+    405: ("method-not-allowed", "Méthode non autorisée", "Cette méthode n’est pas acceptée."),
+    413: ("payload-too-large", "Contenu trop volumineux", "La requête dépasse la taille acceptée par la passerelle."),
+    414: ("uri-too-long", "Adresse trop longue", "L’adresse de la requête dépasse la longueur acceptée."),
+    502: ("unavailable", "Service momentanément indisponible", "Le service ne répond pas ; réessayez plus tard."),
+    504: ("unavailable", "Service momentanément indisponible", "Le service a mis trop de temps à répondre."),
+}
+
+
+def problem(status: int) -> str:
+    """The body, for a single-quoted nginx string (typographic apostrophes only)."""
+    slug, title, detail = GATEWAY_PROBLEMS[status]
+    body = {"type": f"https://portail-famille.example/problems/{slug}", "title": title, "status": status}
+    text = json.dumps({**body, "detail": detail}, ensure_ascii=False)
+    assert "'" not in text, "use ’ in gateway messages"
+    return text
+
+
+def error_pages() -> str:
+    # URI targets, not named locations: nginx cannot redirect a request it could not parse (414, 400)
+    # to a named location.
+    pages = []
+    for status in GATEWAY_PROBLEMS:
+        pages.append(f"    error_page {status} /_gateway/{status};")
+        pages.append(
+            f"    location = /_gateway/{status} {{\n"
+            "      internal;\n"
+            "      default_type application/problem+json;\n"
+            f"      return {status} '{problem(status)}';\n"
+            "    }"
+        )
+    pages.append("    error_page 494 /_gateway/400;  # nginx's own code for oversized request headers")
+    return "\n".join(pages)
 
 
 def render(listen: int, run_dir: Path, ports: dict[str, int]) -> str:
@@ -65,9 +92,9 @@ http {{
   server {{
     listen 127.0.0.1:{listen};
 {chr(10).join(locations)}
+{error_pages()}
     location / {{
-      default_type application/problem+json;
-      return 404 '{NOT_FOUND}';
+      return 404;
     }}
   }}
 }}

@@ -3,6 +3,7 @@ scripts as `make up` (deploy/local/platform.sh) on test ports, over the test sta
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -56,6 +57,19 @@ class Platform:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, self.gateway + path, headers=headers, timeout=60, **kwargs)
+
+    @staticmethod
+    def demo_accounts() -> dict[str, dict[str, str]]:
+        """The demo agent and family `make up` seeds (deploy/local/seed.py), as login bodies."""
+        spec = importlib.util.spec_from_file_location("seed", ROOT / "deploy" / "local" / "seed.py")
+        assert spec is not None
+        assert spec.loader is not None
+        seed = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(seed)
+        return {
+            "family": {"login": seed.FAMILY, "password": seed.FAMILY_PASSWORD},
+            "agent": {"login": seed.AGENT, "password": seed.AGENT_PASSWORD},
+        }
 
     def signing_key(self) -> tuple[str, bytes]:
         """Identity's current signing key (kid, PEM), to mint tokens the platform accepts (expired ones)."""
