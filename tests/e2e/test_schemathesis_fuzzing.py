@@ -50,6 +50,7 @@ def tokens(platform) -> dict[str, str]:
 
 
 def fuzz(platform, schema: Path, token: str, routes: str) -> tuple[int, str]:
+    """One schemathesis run; it works in the schema's directory (its cache stays out of the tree)."""
     command = [
         str(Path(sys.executable).with_name("st")),
         "--config-file",
@@ -72,7 +73,7 @@ def fuzz(platform, schema: Path, token: str, routes: str) -> tuple[int, str]:
         "--output-truncate",
         "false",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, cwd=schema.parent)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     generated = re.search(r"(\d+) generated", output)
