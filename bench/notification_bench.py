@@ -1,6 +1,11 @@
 """Notification: events/s from Kafka to the feed (and emails to the SMTP sink), sustained, with
 publish-to-feed latency; next to it, a bare kafka-python consume loop over the same topic (ceiling).
 
+Two scenarios, each with its own service process, topic and database:
+- `feed_and_email`: every event is a dossier notification for a family with email on, so each one
+  is written to the feed and sent to the SMTP sink through apprise;
+- `feed_only`: the same events for families without an email address (feed, preferences, no send).
+
 Targets (issue 4): >= 1,000 events/s with p99 < 1 s on 2 cores.
 """
 
@@ -34,7 +39,7 @@ def metric(text: str, pattern: re.Pattern) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def main() -> None:
+def scenario(with_email: bool) -> dict[str, object]:
     mongo_uri, bootstrap = os.environ["TEST_MONGO_URI"], os.environ["TEST_KAFKA_BOOTSTRAP"]
     topic = f"bench-notification-{uuid.uuid4().hex[:6]}"
     ensure_topics(bootstrap, {topic: 3})
@@ -66,7 +71,9 @@ def main() -> None:
                 account_id=family,
                 structure_id="s",
                 source="bench",
-                payload={"contact_email": f"{family}@example.fr", "role": "family"},
+                payload={"contact_email": f"{family}@example.fr", "role": "family"}
+                if with_email
+                else {"role": "family"},
             )
             record = events.encode(event)
             producer.send(topic, key=record.key, value=record.value, headers=record.headers)
@@ -136,7 +143,7 @@ def main() -> None:
         jwks.close()
 
     rate = processed / elapsed
-    results = {
+    return {
         "seconds": round(elapsed, 1),
         "published": published[0],
         "events_processed_per_s": round(rate, 1),
@@ -153,9 +160,25 @@ def main() -> None:
         "sample_delivery_error": sample_error,
         "bare_kafka_python_consume_per_s": round(bare / bare_elapsed, 1),
         "ratio_to_bare_consumer": round(rate / (bare / bare_elapsed), 3),
+    }
+
+
+def main() -> None:
+    results = {
+        "feed_and_email": scenario(with_email=True),
+        "feed_only": scenario(with_email=False),
         "targets": {"events_per_s": ">= 1000", "p99_ms": "< 1000"},
     }
     write_results("notification", results)
+    for name in ("feed_and_email", "feed_only"):
+        figures = results[name]
+        latency = figures["publish_to_feed_latency_ms"] or {}
+        print(
+            f"{name}: {figures['events_processed_per_s']} events/s "
+            f"({figures['ratio_to_bare_consumer']}x a bare consumer), "
+            f"{figures['emails_sent_per_s']} emails/s, publish-to-feed p50 {latency.get('p50')} ms "
+            f"p99 {latency.get('p99')} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -176,3 +176,53 @@ def test_a_consumer_killed_mid_batch_loses_nothing_and_duplicates_nothing(topics
     invocations = sum(d["n"] for d in mongo_db.invocations.find())
     # Only the record being handled at the kill may run twice; the rest of the replayed batch is skipped by id.
     assert 300 <= invocations <= 301
+
+
+def test_a_batch_handler_takes_a_whole_poll_and_a_failed_batch_is_retried_event_by_event(topics, mongo_db, producer):
+    good = [make_event(account=f"acc-{i}") for i in range(6)]
+    poison = make_event(account="acc-poison")
+    for event in (*good[:3], poison, *good[3:]):
+        send(producer, topics[0], event.SerializeToString(), key=event.account_id.encode())
+    batches: list[list[str]] = []
+    one_by_one: list[str] = []
+
+    def batch_handler(batch):
+        batches.append([e.event_id for e in batch])
+        if any(e.event_id == poison.event_id for e in batch):
+            raise RuntimeError("one bad event in the batch")
+
+    def handler(event):
+        one_by_one.append(event.event_id)
+        if event.event_id == poison.event_id:
+            raise RuntimeError("still bad")
+
+    consumer = consumer_for(
+        topics, mongo_db, handler, batch_handler=batch_handler, dedupe=False, max_attempts=2, initial_backoff_s=0.01
+    )
+    consume(consumer, lambda: one_by_one.count(poison.event_id) == 2 and len(one_by_one) == len(good) + 2)
+    # The batch failed as a whole, so each of its events went through the handler, the poison one to the DLQ.
+    assert sorted(set(one_by_one) - {poison.event_id}) == sorted(e.event_id for e in good)
+    assert any(poison.event_id in batch for batch in batches)
+    [dead] = read_all(topics[1], expected=1)
+    assert events.decode(dead.value).event_id == poison.event_id
+
+
+def test_a_batch_handler_without_failures_sees_every_event_once_in_partition_order(topics, mongo_db, producer):
+    sent = [make_event(account="acc-1") for _ in range(20)]
+    for event in sent:
+        send(producer, topics[0], event.SerializeToString(), key=b"acc-1")
+    seen: list[str] = []
+
+    def fail_one_by_one(event):
+        raise AssertionError("the one-by-one path is for failed batches only")
+
+    consumer = consumer_for(
+        topics, mongo_db, fail_one_by_one, batch_handler=lambda b: seen.extend(e.event_id for e in b), dedupe=False
+    )
+    consume(consumer, lambda: len(seen) == len(sent))
+    assert seen == [e.event_id for e in sent]
+
+
+def test_a_batch_handler_must_be_idempotent_itself(topics, mongo_db):
+    with pytest.raises(ValueError, match="dedupe=False"):
+        consumer_for(topics, mongo_db, lambda e: None, batch_handler=lambda b: None)

@@ -7,7 +7,7 @@ import gridfs
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from portal_common.mongo import ensure_indexes, ping
+from portal_common.mongo import ensure_indexes, insert_new, ping
 
 
 def test_gridfs_round_trip_streams_chunks(mongo_db):
@@ -46,3 +46,11 @@ def test_compound_unique_index(mongo_db):
 
 def test_ping(mongo_db):
     assert ping(mongo_db)
+
+
+def test_insert_new_skips_what_is_already_there_and_reports_what_it_inserted(mongo_db):
+    collection = mongo_db["claims"]
+    assert insert_new(collection, [{"_id": "a"}, {"_id": "b"}]) == {"a", "b"}
+    assert insert_new(collection, [{"_id": "b", "v": 2}, {"_id": "c"}, {"_id": "a"}]) == {"c"}
+    assert collection.find_one({"_id": "b"}) == {"_id": "b"}  # not overwritten
+    assert insert_new(collection, []) == set()

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import MongoClient, ReturnDocument
+from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 IndexSpec = tuple[str, list[tuple[str, int]], Mapping[str, Any]]  # (collection, keys, options)
 
@@ -40,6 +41,29 @@ def ensure_indexes(db: Database, specs: Iterable[IndexSpec]) -> None:
     """Idempotent index migration, run at start-up (or by the chart's migration job)."""
     for collection, keys, options in specs:
         db[collection].create_index(keys, **options)
+
+
+DUPLICATE_KEY = 11000
+
+
+def insert_new(collection: Collection, documents: list[dict[str, Any]]) -> set[Any]:
+    """Insert in one round trip; the `_id`s actually inserted (those already present are skipped).
+
+    The bulk form of "insert, and a duplicate key means someone already did it" (idempotency claims,
+    entries keyed by event id). Any other write error is raised.
+    """
+    if not documents:
+        return set()
+    ids = [d["_id"] for d in documents]
+    try:
+        collection.insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        skipped = {e["index"] for e in errors}
+        return {i for n, i in enumerate(ids) if n not in skipped}
+    return set(ids)
 
 
 class LockTimeout(Exception):

@@ -13,7 +13,7 @@ from pymongo.database import Database
 from portal_common import mongo
 from portal_common.auth import JwksCache, RevocationCache, RevocationListener, TokenVerifier
 from portal_common.config import CommonConfig, ConfigError
-from portal_common.consumer import EventConsumer, Handler
+from portal_common.consumer import BatchHandler, EventConsumer, Handler
 from portal_common.grpc_server import GrpcServer
 from portal_common.http import ReadinessChecks
 from portal_common.kafka_client import create_producer, kafka_reachable
@@ -40,7 +40,14 @@ def readiness(db: Database, common: CommonConfig) -> ReadinessChecks:
 
 
 def event_consumer(
-    common: CommonConfig, *, service: str, group: str, handler: Handler, db: Database, dedupe: bool = True
+    common: CommonConfig,
+    *,
+    service: str,
+    group: str,
+    handler: Handler,
+    db: Database,
+    dedupe: bool = True,
+    batch_handler: BatchHandler | None = None,
 ) -> EventConsumer:
     """A consumer of the events topic in its own group, dead-lettering into the DLQ topic."""
     return EventConsumer(
@@ -52,6 +59,7 @@ def event_consumer(
         dlq_topic=common.dlq_topic,
         dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{service}-dlq"),
         dedupe=dedupe,
+        batch_handler=batch_handler,
     )
 
 

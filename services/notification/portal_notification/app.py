@@ -103,11 +103,13 @@ def create_notification_grpc_server(service: Notification) -> GrpcServer:
 def create_runtime(service: Notification) -> ServiceRuntime:
     common = service.config.common
     # Every effect is keyed by the event id (feed entry, per-channel delivery claim): a redelivery is a no-op.
+    handler = NotificationHandler(service.db, service.config, service.preferences, service.dispatcher)
     consumer = event_consumer(
         common,
         service=SERVICE,
         group=f"{SERVICE}-delivery",
-        handler=NotificationHandler(service.db, service.config, service.preferences, service.dispatcher),
+        handler=handler,
+        batch_handler=handler.handle_batch,
         db=service.db,
         dedupe=False,
     )

@@ -23,7 +23,8 @@ from typing import Any
 
 from prometheus_client import Counter
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+
+from portal_common.mongo import insert_new
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +58,27 @@ class Dispatcher:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery")
         self.slots = threading.BoundedSemaphore(workers)
 
-    def submit(self, message: dict[str, Any]) -> bool:
-        """Claim and start sending; False when this (event, channel) was already handled."""
-        key = message["_id"]
+    def submit_many(self, messages: list[dict[str, Any]]) -> int:
+        """Claim and start sending; how many were new (an (event, channel) already claimed is skipped)."""
         now = datetime.now(UTC)
-        try:
-            self.db[DELIVERIES].insert_one(
-                {"_id": key, "account_id": message["account_id"], "channel": message["channel"], "at": now}
-            )
-        except DuplicateKeyError:
-            return False
-        pending = {**message, "attempts": 0, "next_at": now + self.lease, "created_at": now}
-        self.db[PENDING].insert_one(pending)
-        if self.slots.acquire(blocking=False):
-            self.pool.submit(self._attempt, pending)
-        else:  # every worker busy: the retry loop picks it up as soon as one frees
-            self.db[PENDING].update_one({"_id": key}, {"$set": {"next_at": now}})
-        return True
+        claims = [
+            {"_id": m["_id"], "account_id": m["account_id"], "channel": m["channel"], "at": now} for m in messages
+        ]
+        claimed = insert_new(self.db[DELIVERIES], claims)
+        pending = [{**m, "attempts": 0, "next_at": now + self.lease, "created_at": now} for m in messages]
+        pending = [p for p in pending if p["_id"] in claimed]
+        started = []
+        for message in pending:
+            if self.slots.acquire(blocking=False):
+                started.append(message)
+            else:  # every worker busy: the retry loop picks it up as soon as one frees
+                message["next_at"] = now
+        if pending:
+            # Written before the first attempt: a crash mid-send is retried after restart.
+            self.db[PENDING].insert_many([dict(p) for p in pending])
+        for message in started:
+            self.pool.submit(self._attempt, message)
+        return len(pending)
 
     def _attempt(self, pending: dict[str, Any]) -> None:
         try:

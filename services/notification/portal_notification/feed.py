@@ -9,6 +9,7 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from portal_common.mongo import insert_new
 from portal_common.pagination import keyset_page
 from portal_common.problems import Problem
 
@@ -17,22 +18,23 @@ READS = "feed_reads"  # one insert per read entry (no update of the entry itself
 READ_ALL = "feed_read_all"  # per account: everything up to this instant is read
 
 
-def add(
-    db: Database, *, entry_id: str, account_id: str, category: str, event_type: str, title: str, body: str, at: datetime
-) -> None:
-    with contextlib.suppress(DuplicateKeyError):  # a redelivered event is already in the feed
-        db[FEED].insert_one(
-            {
-                "_id": entry_id,
-                "account_id": account_id,
-                "category": category,
-                "type": event_type,
-                "title": title,
-                "body": body,
-                "created_at": at,  # when the event happened: the feed's order
-                "stored_at": datetime.now(UTC),  # when it reached the feed: publish-to-feed latency
-            }
-        )
+def entry(
+    *, entry_id: str, account_id: str, category: str, event_type: str, title: str, body: str, at: datetime
+) -> dict[str, Any]:
+    return {
+        "_id": entry_id,  # the event id: a redelivered event is already in the feed
+        "account_id": account_id,
+        "category": category,
+        "type": event_type,
+        "title": title,
+        "body": body,
+        "created_at": at,  # when the event happened: the feed's order
+    }
+
+
+def add_many(db: Database, entries: list[dict[str, Any]]) -> None:
+    stored_at = datetime.now(UTC)  # when it reached the feed: publish-to-feed latency
+    insert_new(db[FEED], [{**e, "stored_at": stored_at} for e in entries])
 
 
 def _read_all_before(db: Database, account_id: str) -> datetime | None:

@@ -7,7 +7,6 @@ Dispatcher per channel.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pymongo.database import Database
@@ -32,46 +31,93 @@ class NotificationHandler:
         self.dispatcher = dispatcher
 
     def __call__(self, event: events.AccountEvent) -> None:
+        self.handle_batch([event])
+
+    def handle_batch(self, batch: list[events.AccountEvent]) -> None:
+        """Events in their order; the notifications of consecutive events are read and written in bulk.
+
+        An account event changes the projection that later events read, so what comes before it is
+        delivered first.
+        """
+        waiting: list[events.AccountEvent] = []
+        for event in batch:
+            if event.type.startswith("account."):
+                self._deliver(waiting)
+                waiting = []
+                if event.type == "account.purged":
+                    self._erase(event.account_id)
+                    continue
+                self._project(event, events.payload_dict(event))
+            if event.type in catalog.CATALOG:
+                waiting.append(event)
+        self._deliver(waiting)
+
+    def _deliver(self, batch: list[events.AccountEvent]) -> None:
+        if not batch:
+            return
+        accounts = sorted({event.account_id for event in batch})
+        contacts = {c["_id"]: c for c in self.db[CONTACTS].find({"_id": {"$in": accounts}})}
+        preferences = self.preferences.get_many(accounts)
+        with_devices = {
+            d["account_id"] for d in self.db[devices.DEVICES].find({"account_id": {"$in": accounts}}, {"account_id": 1})
+        }
+        entries: list[dict[str, Any]] = []
+        messages: list[dict[str, Any]] = []
+        for event in batch:
+            entry, sends = self._plan(
+                event,
+                contacts.get(event.account_id, {}),
+                preferences[event.account_id],
+                has_device=event.account_id in with_devices,
+            )
+            entries.extend([entry] if entry else [])
+            messages.extend(sends)
+        feed.add_many(self.db, entries)
+        self.dispatcher.submit_many(messages)
+
+    def _plan(
+        self, event: events.AccountEvent, contact: dict[str, Any], prefs: dict[str, Any], *, has_device: bool
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The feed entry and the messages one event gives, under the account's current choices."""
+        kind = catalog.CATALOG[event.type]
         payload = events.payload_dict(event)
-        if event.type == "account.purged":
-            self._erase(event.account_id)
-            return
-        self._project(event, payload)
-        kind = catalog.CATALOG.get(event.type)
-        if kind is None:
-            return
-        contact = self.db[CONTACTS].find_one({"_id": event.account_id}) or {}
         fields = {**payload, **self._links(payload)}
         if "restorable_until" in fields:
             fields["restorable_until"] = str(fields["restorable_until"])[:10]
         subject, body = catalog.render(kind, fields)
-        at = events.occurred_at(event)
+        entry = feed.entry(
+            entry_id=event.event_id,
+            account_id=event.account_id,
+            category=kind.category,
+            event_type=event.type,
+            title=subject,
+            body=body,
+            at=events.occurred_at(event),
+        )
         if kind.category == SECURITY:
             # Not optional, by email whatever the settings (the deletion confirmation included).
             address = payload.get("contact_email") or contact.get("email")
-            if event.type not in NO_FEED:
-                self._feed(event, kind.category, subject, body, at)
-            if address:
-                self._email(event, address, subject, body, headers={})
-            return
+            sends = [self._email(event, address, subject, body, headers={})] if address else []
+            return (None if event.type in NO_FEED else entry), sends
         if contact.get("status", "active") != "active":
-            return  # a deleted account receives nothing until restored
+            return None, []  # a deleted account receives nothing until restored
         # The feed is the history of alerts: everything lands there. Preferences decide what is *sent*.
-        self._feed(event, kind.category, subject, body, at)
-        prefs = self.preferences.get(event.account_id)
         category = prefs.get(kind.category, {})
         if category and (not category["enabled"] or (kind.preference and not category[kind.preference])):
-            return  # category or kind switched off: nothing sent
+            return entry, []  # category or kind switched off: nothing sent
+        sends = []
         if prefs["email_enabled"] and category.get("email", True) and contact.get("email"):
             headers: dict[str, str] = {}
+            email_body = body
             if category:  # a category with its own email switch: RFC 8058 one-click unsubscribe
                 token = unsubscribe.sign(self.config.unsubscribe_secret, event.account_id, kind.category)
                 link = f"{self.config.public_url}/v1/unsubscribe?token={token}"
                 headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-                body += f"\n\nSe désabonner de ces e-mails : {link}"
-            self._email(event, contact["email"], subject, body, headers)
-        if prefs["push_enabled"] and self.db[devices.DEVICES].find_one({"account_id": event.account_id}, {"_id": 1}):
-            self.dispatcher.submit(self._message(event, "push", subject, body))
+                email_body += f"\n\nSe désabonner de ces e-mails : {link}"
+            sends.append(self._email(event, contact["email"], subject, email_body, headers))
+        if prefs["push_enabled"] and has_device:
+            sends.append(self._message(event, "push", subject, body))
+        return entry, sends
 
     # ------------------------------------------------------------------ pieces
 
@@ -95,18 +141,6 @@ class NotificationHandler:
             links["reset_link"] = f"{base}/mot-de-passe/nouveau?token={payload['reset_token']}"
         return links
 
-    def _feed(self, event: events.AccountEvent, category: str, subject: str, body: str, at: datetime) -> None:
-        feed.add(
-            self.db,
-            entry_id=event.event_id,
-            account_id=event.account_id,
-            category=category,
-            event_type=event.type,
-            title=subject,
-            body=body,
-            at=at,
-        )
-
     def _message(self, event: events.AccountEvent, channel: str, subject: str, body: str) -> dict[str, Any]:
         return {
             "_id": f"{event.event_id}:{channel}",
@@ -119,8 +153,8 @@ class NotificationHandler:
 
     def _email(
         self, event: events.AccountEvent, address: str, subject: str, body: str, headers: dict[str, str]
-    ) -> None:
-        self.dispatcher.submit({**self._message(event, "email", subject, body), "to": address, "headers": headers})
+    ) -> dict[str, Any]:
+        return {**self._message(event, "email", subject, body), "to": address, "headers": headers}
 
     def _erase(self, account_id: str) -> None:
         feed.erase(self.db, account_id)

@@ -97,6 +97,10 @@ class Preferences:
     def get(self, account_id: str) -> dict[str, Any]:
         return view(self.db[PREFERENCES].find_one({"_id": account_id}))
 
+    def get_many(self, account_ids: list[str]) -> dict[str, dict[str, Any]]:
+        stored = {p["_id"]: p for p in self.db[PREFERENCES].find({"_id": {"$in": account_ids}})}
+        return {account_id: view(stored.get(account_id)) for account_id in account_ids}
+
     def ensure_defaults(self, account_id: str, structure_id: str) -> None:
         """Write the defaults explicitly when an account appears (an existing choice is kept)."""
         self.db[PREFERENCES].update_one(
