@@ -131,6 +131,24 @@ def test_the_same_inputs_reuse_the_stored_pdf(billing, martin):
     assert first["statement_id"] in [s["statement_id"] for s in listed]
 
 
+def test_a_ledger_change_is_in_the_next_statement_and_a_change_elsewhere_reuses_the_pdf(billing):
+    family = billing.family(name="Famille Leroy")
+    billing.invoice(family, "F-L1", "2025-02-28", [line("Noé Leroy", "2022-06-01", "Crèche", 12_000)])
+    before = generate(billing, family, period_start="2025-02-01", period_end="2025-02-28").json()
+    assert before["totals"]["paid_cents"] == 0
+    billing.pay(family, "F-L1", "2025-02-20", 12_000)
+    after = generate(billing, family, period_start="2025-02-01", period_end="2025-02-28").json()
+    assert after["statement_id"] != before["statement_id"]
+    assert after["totals"]["paid_cents"] == 12_000
+    pdf = billing.call("GET", f"/v1/statements/{after['statement_id']}/pdf", family)
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    # An invoice outside the period changes the ledger, not this statement: the stored PDF is reused.
+    billing.invoice(family, "F-L2", "2025-06-30", [line("Noé Leroy", "2022-06-01", "Crèche", 7_000)])
+    again = generate(billing, family, period_start="2025-02-01", period_end="2025-02-28").json()
+    assert again["statement_id"] == after["statement_id"]
+
+
 def test_html_injection_in_a_name_prints_as_text(billing):
     family = billing.family(name='<img src="file:///etc/passwd">')
     billing.invoice(
@@ -212,6 +230,8 @@ def test_deleted_then_purged_family(billing):
         timeout=15,
         what="statements of the purged family removed",
     )
+    for kept_apart in ("statement_pdfs", "statement_requests"):
+        assert billing.db[kept_apart].count_documents({"account_id": family["account_id"]}) == 0
     stored = billing.db.invoices.find_one({"account_id": family["account_id"]})
     assert stored is not None  # the ledger is kept (accounting retention)
     assert "Zoé" not in str(stored["lines"])

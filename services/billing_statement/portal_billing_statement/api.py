@@ -79,7 +79,7 @@ def get_statement(statement_id: str) -> Any:
 @require_auth()
 def statement_pdf(statement_id: str) -> Response:
     statement = statements().visible(principal(), statement_id)
-    response = Response(bytes(statement["pdf"]), mimetype="application/pdf")
+    response = Response(statements().pdf(statement), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{statement["number"]}.pdf"'
     return response
 

@@ -14,7 +14,7 @@ from portal_billing_statement.config import BillingConfig
 from portal_billing_statement.grpc_api import BillingServicer
 from portal_billing_statement.ledger import Ledger
 from portal_billing_statement.render import PdfRenderer
-from portal_billing_statement.service import STATEMENTS, StatementService, pseudonymise
+from portal_billing_statement.service import PDFS, REQUESTS, STATEMENTS, StatementService, pseudonymise
 from portal_common import mongo
 from portal_common.accounts import AccountsProjection
 from portal_common.grpc_server import GrpcServer, create_grpc_server
@@ -29,6 +29,8 @@ INDEXES: list[mongo.IndexSpec] = [
     (ledger.INVOICES, [("account_id", 1), ("issue_date", -1)], {"name": "by_family"}),
     (ledger.PAYMENTS, [("invoice", 1)], {"name": "by_invoice"}),
     (STATEMENTS, [("account_id", 1), ("inputs_hash", 1)], {"name": "reuse"}),
+    (PDFS, [("account_id", 1)], {"name": "by_family"}),
+    (REQUESTS, [("account_id", 1)], {"name": "by_family"}),
 ]
 
 

@@ -4,7 +4,8 @@ Every call is idempotent by the invoicing system's own id: the same id with the 
 what is stored; the same id with different content is refused (never silently overwritten). Amounts
 are integer cents in EUR. Each change is an insert that carries its own event (outbox), so nothing
 needs a multi-document transaction; an invoice's paid total is recomputed from its payments under
-the invoice's lock.
+the invoice's lock. After each change the family's ledger version is renewed: a statement cached
+under an older version is not reused (see `service.StatementService.generate`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from portal_common.mongo import DocumentLocks, update_locked
 from portal_common.problems import Problem
 
 INVOICES, PAYMENTS, ACTIONS, ACCOUNTS = "invoices", "payments", "ledger_actions", "accounts"
+VERSIONS = "ledger_versions"  # per family: a new random value after every change of its ledger
 BILLING_MODES = {"PERIOD", "PREPAID"}
 LINE_KINDS = {"CHILDCARE", "MEAL", "OTHER"}
 PAYMENT_METHODS = {"CARD", "DIRECT_DEBIT", "CHEQUE", "CASH", "CESU", "TRANSFER"}
@@ -55,6 +57,17 @@ def text(value: str, field: str, max_length: int = 200) -> str:
 
 def fingerprint(content: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def renew_version(db: Database, account_id: str) -> None:
+    """After (never before) a change of the family's ledger: statements cached under the old version
+    are not reused. A random value, so concurrent renewals cannot land back on an old one."""
+    db[VERSIONS].update_one({"_id": account_id}, {"$set": {"version": uuid.uuid4().hex}}, upsert=True)
+
+
+def version(db: Database, account_id: str) -> str:
+    found = db[VERSIONS].find_one({"_id": account_id})
+    return found["version"] if found else ""
 
 
 def family(db: Database, account_id: str, structure_id: str) -> dict[str, Any]:
@@ -169,6 +182,7 @@ class Ledger:
             self.db[INVOICES].insert_one(outbox.new_document(invoice, event))
         except DuplicateKeyError:  # a concurrent identical call won the race
             return self._same_or_conflict(self.db[INVOICES].find_one({"_id": key}), digest)
+        renew_version(self.db, account_id)
         self.wake_relay()
         return invoice
 
@@ -234,6 +248,7 @@ class Ledger:
             self.db[INVOICES].update_one(
                 {"_id": invoice["_id"]}, {"$set": {"paid_cents": paid, "payment_status": status}}
             )
+        renew_version(self.db, invoice["account_id"])
         self.wake_relay()
         return payment
 
@@ -266,5 +281,6 @@ class Ledger:
             return invoice
         if status is not None:
             update_locked(self.db, self.locks, INVOICES, invoice["_id"], {"$set": {"payment_status": status}})
+        renew_version(self.db, invoice["account_id"])
         self.wake_relay()
         return self.invoice(structure_id, invoice_external_id)

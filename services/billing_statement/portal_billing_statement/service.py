@@ -11,14 +11,17 @@ from typing import Any
 from bson import Binary
 from pymongo.database import Database
 
-from portal_billing_statement import render, statements
+from portal_billing_statement import ledger, render, statements
 from portal_billing_statement.ledger import INVOICES
 from portal_common import accounts, events, outbox
 from portal_common.auth import Principal
-from portal_common.mongo import DocumentLocks, update_locked
+from portal_common.mongo import DocumentLocks, insert_new, update_locked
 from portal_common.problems import Problem
 
 STATEMENTS = "statements"
+PDFS = "statement_pdfs"  # the PDF bytes apart: listing or relaying a statement never reads them
+# (family, period, ledger version, names) -> statement: a repeat is answered without reading the ledger.
+REQUESTS = "statement_requests"
 NOT_FOUND = Problem(404, "Ce relevé n'existe pas.", slug="statement-not-found", title="Relevé introuvable")
 
 
@@ -41,16 +44,27 @@ class StatementService:
 
     def generate(self, account: dict[str, Any], start: str, end: str, *, today: date | None = None) -> dict[str, Any]:
         first, last = statements.period(start, end, today or datetime.now(UTC).date())
+        family_name = account.get("display_name") or "Famille"
+        request = _digest(
+            [
+                account["_id"],
+                str(first),
+                str(last),
+                ledger.version(self.db, account["_id"]),
+                family_name,
+                self.structure_name,
+            ]
+        )
+        known = self.db[REQUESTS].find_one({"_id": request})
+        if known is not None and (statement := self.db[STATEMENTS].find_one({"_id": known["statement_id"]})):
+            return statement  # nothing changed since: not even the ledger is read again
         content = statements.compute(self.db, account["_id"], first, last)
-        view = {
-            **content,
-            "structure_name": self.structure_name,
-            "family_name": account.get("display_name") or "Famille",
-        }
-        inputs_hash = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
+        view = {**content, "structure_name": self.structure_name, "family_name": family_name}
+        inputs_hash = _digest(view)
         existing = self.db[STATEMENTS].find_one({"account_id": account["_id"], "inputs_hash": inputs_hash})
-        if existing is not None:
-            return existing  # same inputs: the stored PDF, not a second render
+        if existing is not None:  # same inputs (the ledger changed elsewhere): the stored PDF, not a second render
+            self._remember(request, existing)
+            return existing
         issued = datetime.now(UTC)
         number = f"REL-{issued:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
         view |= {"number": number, "issued_on": issued.date().isoformat()}
@@ -62,7 +76,6 @@ class StatementService:
             "number": number,
             "inputs_hash": inputs_hash,
             "view": view,
-            "pdf": Binary(pdf),
             "created_at": issued,
         }
         event = events.new_event(
@@ -77,9 +90,22 @@ class StatementService:
                 "period_end": content["period_end"],
             },
         )
+        # The PDF first: a statement is never listed without its PDF.
+        self.db[PDFS].insert_one({"_id": statement["_id"], "account_id": account["_id"], "pdf": Binary(pdf)})
         self.db[STATEMENTS].insert_one(outbox.new_document(statement, event))
+        self._remember(request, statement)
         self.wake_relay()
         return statement
+
+    def _remember(self, request: str, statement: dict[str, Any]) -> None:
+        entry = {"_id": request, "statement_id": statement["_id"], "account_id": statement["account_id"]}
+        insert_new(self.db[REQUESTS], [entry])  # a concurrent twin may have remembered its own: either is right
+
+    def pdf(self, statement: dict[str, Any]) -> bytes:
+        found = self.db[PDFS].find_one({"_id": statement["_id"]})
+        if found is None:
+            raise NOT_FOUND
+        return bytes(found["pdf"])
 
     def visible(self, principal: Principal, statement_id: str) -> dict[str, Any]:
         statement = self.db[STATEMENTS].find_one({"_id": statement_id})
@@ -91,8 +117,12 @@ class StatementService:
         return statement
 
     def list(self, account_id: str) -> list[dict[str, Any]]:
-        found = self.db[STATEMENTS].find({"account_id": account_id}, {"pdf": 0}).sort("created_at", -1)
+        found = self.db[STATEMENTS].find({"account_id": account_id}).sort("created_at", -1)
         return [summary(s) for s in found]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
 def summary(statement: dict[str, Any]) -> dict[str, Any]:
@@ -151,4 +181,6 @@ def pseudonymise(db: Database, account_id: str) -> None:
             alias = names.setdefault(line["child"]["name"], f"Enfant {len(names) + 1}")
             lines.append({**line, "child": {"name": alias, "birth_date": line["child"]["birth_date"][:4] + "-01-01"}})
         update_locked(db, locks, INVOICES, invoice["_id"], {"$set": {"lines": lines}})
-    db[STATEMENTS].delete_many({"account_id": account_id})  # statements carry names: regenerate if ever needed
+    for collection in (STATEMENTS, PDFS, REQUESTS):  # statements carry names: regenerate if ever needed
+        db[collection].delete_many({"account_id": account_id})
+    ledger.renew_version(db, account_id)
