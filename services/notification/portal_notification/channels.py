@@ -1,18 +1,16 @@
-"""Turning a pending message into apprise calls: one Apprise object per channel, timeouts on each."""
+"""Turning a pending message into apprise calls: one Apprise object per message, timeouts on each,
+run in worker processes (see `apprise_process`)."""
 
 from __future__ import annotations
 
-import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import apprise
 from pymongo.database import Database
 
-from portal_notification import devices
+from portal_notification import apprise_process, devices
 from portal_notification.config import NotificationConfig
-
-logging.getLogger("apprise").setLevel(logging.WARNING)  # its debug output can contain target URLs
 
 
 class AppriseSender:
@@ -22,6 +20,9 @@ class AppriseSender:
         self.db = db
         self.config = config
         self.servers = {"ntfy": config.ntfy_url, "gotify": config.gotify_url}
+        self.processes = apprise_process.create_pool(config.send_processes)
+        # apprise applies the connect and read timeouts itself; this only bounds a wedged worker.
+        self.wait_s = config.send_timeout_seconds * 4 + 10
 
     def email_url(self, to: str, headers: dict[str, str]) -> str:
         c = self.config
@@ -38,15 +39,21 @@ class AppriseSender:
         return f"mailto://{auth}{c.smtp_host}:{c.smtp_port}?{urlencode(params)}"
 
     def __call__(self, message: dict[str, Any]) -> tuple[bool, str]:
-        notifier = apprise.Apprise()
         if message["channel"] == "email":
-            notifier.add(self.email_url(message["to"], message.get("headers", {})))
+            urls = [self.email_url(message["to"], message.get("headers", {}))]
         else:
+            urls = []
             for device in self.db[devices.DEVICES].find({"account_id": message["account_id"]}):
                 url = devices.apprise_url(device, self.servers, self.config.send_timeout_seconds)
                 if url:
-                    notifier.add(url)
-            if len(notifier) == 0:
+                    urls.append(url)
+            if not urls:
                 return True, "no push device any more"
-        result = notifier.notify(title=message["subject"], body=message["body"])
-        return bool(result), "" if result else "apprise reported a failure"
+        future = self.processes.submit(apprise_process.notify, urls, message["subject"], message["body"])
+        try:
+            return future.result(timeout=self.wait_s)
+        except FutureTimeout:
+            return False, f"no answer from the sending process within {self.wait_s:.0f} s"
+
+    def close(self) -> None:
+        self.processes.shutdown(wait=True, cancel_futures=True)

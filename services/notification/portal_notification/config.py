@@ -22,6 +22,7 @@ class NotificationConfig:
     public_url: str
     send_timeout_seconds: float
     delivery_workers: int
+    send_processes: int
     max_attempts: int
     retry_base_seconds: float
 
@@ -42,6 +43,8 @@ class NotificationConfig:
             public_url=env.str("PORTAL_PUBLIC_URL", "http://127.0.0.1:8080"),
             send_timeout_seconds=env.float("SEND_TIMEOUT_SECONDS", 5.0),
             delivery_workers=env.int("DELIVERY_WORKERS", 8, min_value=1),
+            # Processes running apprise (CPU-bound per email); the workers above wait on them.
+            send_processes=env.int("SEND_PROCESSES", 2, min_value=1),
             max_attempts=env.int("DELIVERY_MAX_ATTEMPTS", 6, min_value=1),
             retry_base_seconds=env.float("DELIVERY_RETRY_BASE_SECONDS", 5.0),
         )

@@ -141,3 +141,6 @@ class Dispatcher:
             except Exception as exc:  # noqa: BLE001 - database outage: next round
                 log.warning("retry round failed: %r", exc)
         self.pool.shutdown(wait=True, cancel_futures=False)
+        close = getattr(self.send, "close", None)
+        if close is not None:
+            close()
