@@ -199,7 +199,6 @@ def main() -> None:
         concurrent_elapsed = time.perf_counter() - started
         sampling.set()
         sampler.join()
-        db.client.drop_database(db_name)
     finally:
         service.stop()
         jwks.close()

@@ -15,7 +15,6 @@ import uuid
 
 import jwt
 import requests
-from pymongo import MongoClient
 
 from bench.common import ServiceProcess, run_for, write_results
 from portal_common.auth import JwksCache, TokenVerifier
@@ -115,7 +114,6 @@ def main() -> None:
                 access, public_key, algorithms=["RS256"], audience="portal", issuer="http://identity.bench"
             ),
         )
-        MongoClient(environ["MONGO_URI"]).drop_database(db_name)
     finally:
         service.stop()
 

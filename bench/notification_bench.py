@@ -138,7 +138,6 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
         outcomes = {r: db.delivery_log.count_documents({"result": r}) for r in ("sent", "retry", "dead")}
         sample_error = (db.delivery_log.find_one({"result": {"$ne": "sent"}}) or {}).get("error")
         pending = db.pending_deliveries.count_documents({})
-        db.client.drop_database(db_name)
     finally:
         producer.close()
         service.stop()

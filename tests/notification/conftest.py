@@ -130,15 +130,16 @@ def start_service(tmp_path, **overrides: str):
     service = Notification.build(NotificationConfig.from_env(Env(settings)))
     runtime = create_runtime(service)
     runtime.start()
+    under_test = NotificationUnderTest(service, runtime, topic, key, smtp, push)
 
     def stop() -> None:
-        runtime.stop()
+        under_test.runtime.stop()  # the one running now (a test may have restarted the service)
         service.db.client.drop_database(service.db.name)
         smtp.stop()
         push.close()
         jwks.close()
 
-    return NotificationUnderTest(service, runtime, topic, key, smtp, push), stop
+    return under_test, stop
 
 
 @pytest.fixture(scope="module")

@@ -136,15 +136,20 @@ def test_deleted_account_receives_nothing_until_restored(notif):
     assert "F-after" in body_text(message)
 
 
-def test_purge_erases_preferences_devices_and_feed(notif):
+def test_purge_erases_preferences_devices_feed_and_sent_messages(notif):
     family = notif.family()
     notif.add_device(family)
     notif.publish(*DOSSIER[:1], family["account_id"], **DOSSIER[1])
     wait_for(lambda: notif.feed(family)["items"], what="feed entry")
+    mine = {"account_id": family["account_id"]}
+    wait_for(
+        lambda: notif.db.deliveries.find_one(mine) and notif.db.pending_deliveries.count_documents(mine) == 0,
+        what="the messages sent",
+    )
     notif.publish("account.purged", family["account_id"])
     wait_for(lambda: notif.db.preferences.find_one({"_id": family["account_id"]}) is None, what="preferences erased")
-    assert notif.db.devices.count_documents({"account_id": family["account_id"]}) == 0
-    assert notif.db.feed.count_documents({"account_id": family["account_id"]}) == 0
+    for collection in ("devices", "feed", "deliveries", "pending_deliveries", "delivery_log"):
+        assert notif.db[collection].count_documents({"account_id": family["account_id"]}) == 0, collection
 
 
 def test_a_malformed_event_goes_to_the_dlq_and_delivery_goes_on(notif):

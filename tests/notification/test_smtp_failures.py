@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal_notification.app import Notification, create_runtime
 from tests.notification.conftest import start_service
 from tests.support.sinks import SilentServer
 from tests.support.wait import wait_for
@@ -62,3 +63,32 @@ def test_a_silent_smtp_server_times_out_and_never_stalls_consumption(silent_smtp
     )
     failed = silent_smtp.db.delivery_log.find_one({"channel": "email", "result": "retry"})
     assert failed["error"]
+
+
+def test_a_pending_retry_survives_a_restart_and_is_sent_once(tmp_path):
+    # The retry is due seconds later, once the first process has stopped: only the next one can send it.
+    under_test, stop = start_service(tmp_path, DELIVERY_RETRY_BASE_SECONDS="8")
+    try:
+        family = under_test.family()
+        wait_for(lambda: under_test.smtp.messages(to=family["email"]), what="activation email")
+        under_test.smtp.stop()
+        under_test.publish("invoice.issued", family["account_id"], number="F-RST", due_date="2026-12-20")
+        wait_for(
+            lambda: under_test.db.delivery_log.find_one({"account_id": family["account_id"], "result": "retry"}),
+            timeout=20,
+            what="a failed attempt",
+        )
+        under_test.runtime.stop()
+        under_test.smtp.start()
+        restarted = Notification.build(under_test.service.config)
+        under_test.runtime = create_runtime(restarted)
+        under_test.runtime.start()
+        subject = "Nouvelle facture disponible"
+        wait_for(lambda: under_test.smtp.messages(to=family["email"], subject=subject), timeout=30, what="resent")
+        wait_for(
+            lambda: under_test.db.pending_deliveries.count_documents({"account_id": family["account_id"]}) == 0,
+            what="nothing left pending",
+        )
+        assert len(under_test.smtp.messages(to=family["email"], subject=subject)) == 1
+    finally:
+        stop()

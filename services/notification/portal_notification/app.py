@@ -29,6 +29,8 @@ INDEXES: list[mongo.IndexSpec] = [
     (feed.FEED, [("account_id", 1), ("created_at", -1)], {"name": "feed"}),
     (devices.DEVICES, [("account_id", 1)], {"name": "by_account"}),
     (delivery.PENDING, [("next_at", 1)], {"name": "due"}),
+    (delivery.DELIVERIES, [("account_id", 1)], {"name": "by_account"}),
+    (delivery.LOG, [("account_id", 1)], {"name": "by_account"}),
 ]
 
 

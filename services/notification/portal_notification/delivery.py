@@ -1,28 +1,38 @@
 """Delivery of rendered messages by channel through apprise, at most once per (event, channel).
 
-- `deliveries`: one insert per (event id, channel), the idempotency claim: a redelivered event
-  finds its claim and sends nothing;
-- `pending_deliveries`: what is in flight or waiting for a retry (small), written before the first
-  attempt so a crash mid-send is retried after restart; removed on success or after the last attempt;
-- `delivery_log`: one insert per attempt with its result; `dead_deliveries`: given-up messages.
+- `deliveries`: one insert per (event id, channel), the idempotency claim, holding the message
+  itself: a redelivered event finds its claim and sends nothing;
+- `pending_deliveries`: a small document per message not yet delivered (attempts, next attempt),
+  written before the first attempt so a crash mid-send is retried after restart; removed on success
+  or after the last attempt;
+- `delivery_log`: one document per attempt, inserted before the send (the claim of that attempt:
+  whoever else picks the same message skips it) and completed with its result; `dead_deliveries`:
+  given-up messages.
 
 Sends run on a bounded worker pool with connect/read timeouts: a slow or silent SMTP server
-occupies workers, never the consumer; when every worker is busy the message simply waits in
-`pending_deliveries` for the retry loop.
+occupies workers, never the consumer. The schedule lives in memory: a message waits for a free
+worker in a queue and for its retry in a heap. Scanning `pending_deliveries`, which reads every
+pending document on FerretDB, only recovers what a stopped or crashed process left: at start and
+every `recovery_scan_s`. Whatever a scan picks twice is sent once: each attempt is claimed first.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import random
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from portal_common.mongo import insert_new
 
@@ -35,6 +45,7 @@ DEAD = "dead_deliveries"
 DELIVERED = Counter(
     "portal_notification_deliveries_total", "Delivery attempts by channel and result", ["channel", "result"]
 )
+WAITING = Gauge("portal_notification_deliveries_waiting", "Messages waiting in memory for a free delivery worker")
 
 Sender = Callable[[dict[str, Any]], tuple[bool, str]]  # message -> (sent, error)
 
@@ -49,97 +60,191 @@ class Dispatcher:
         max_attempts: int,
         retry_base_s: float,
         attempt_timeout_s: float,
+        max_waiting: int = 50_000,
+        recovery_scan_s: float = 300.0,
     ) -> None:
         self.db = db
         self.send = send
         self.max_attempts = max_attempts
         self.retry_base_s = retry_base_s
         self.lease = timedelta(seconds=attempt_timeout_s * 3 + 5)
+        self.max_waiting = max_waiting
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery")
-        self.slots = threading.BoundedSemaphore(workers)
+        self.workers = workers
+        self.busy = 0
+        self.waiting: deque[tuple[dict[str, Any], int]] = deque()  # (message, attempts so far)
+        self.retries: list[tuple[float, int, dict[str, Any], int]] = []  # heap of (due, seq, message, attempts)
+        self.sequence = itertools.count()
+        self.recovery_scan_s = recovery_scan_s
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    # ------------------------------------------------------------------ new messages
 
     def submit_many(self, messages: list[dict[str, Any]]) -> int:
         """Claim and start sending; how many were new (an (event, channel) already claimed is skipped)."""
         now = datetime.now(UTC)
-        claims = [
-            {"_id": m["_id"], "account_id": m["account_id"], "channel": m["channel"], "at": now} for m in messages
-        ]
+        claims = [{**m, "at": now} for m in messages]
         claimed = insert_new(self.db[DELIVERIES], claims)
-        pending = [{**m, "attempts": 0, "next_at": now + self.lease, "created_at": now} for m in messages]
-        pending = [p for p in pending if p["_id"] in claimed]
-        started = []
-        for message in pending:
-            if self.slots.acquire(blocking=False):
-                started.append(message)
-            else:  # every worker busy: the retry loop picks it up as soon as one frees
-                message["next_at"] = now
+        fresh = [m for m in messages if m["_id"] in claimed]
+        with self.lock:
+            room = max(0, self.workers - self.busy)
+            start, queue = fresh[:room], fresh[room:]
+            room_to_wait = max(0, self.max_waiting - len(self.waiting))  # memory bound: the scan finds the rest
+            queue, unqueued = queue[:room_to_wait], queue[room_to_wait:]
+            self.busy += len(start)
+        pending = [self._pending(m, now + self.lease) for m in start]
+        pending += [self._pending(m, now) for m in (*queue, *unqueued)]
         if pending:
             # Written before the first attempt: a crash mid-send is retried after restart.
-            self.db[PENDING].insert_many([dict(p) for p in pending])
-        for message in started:
-            self.pool.submit(self._attempt, message)
-        return len(pending)
+            self.db[PENDING].insert_many(pending)
+        with self.lock:
+            self.waiting.extend((m, 0) for m in queue)
+            WAITING.set(len(self.waiting))
+        for message in start:
+            self.pool.submit(self._work, message, 0)
+        return len(fresh)
 
-    def _attempt(self, pending: dict[str, Any]) -> None:
-        try:
+    @staticmethod
+    def _pending(message: dict[str, Any], next_at: datetime) -> dict[str, Any]:
+        return {
+            "_id": message["_id"],
+            "account_id": message["account_id"],
+            "channel": message["channel"],
+            "attempts": 0,
+            "next_at": next_at,
+            "created_at": datetime.now(UTC),
+        }
+
+    # ------------------------------------------------------------------ workers
+
+    def _work(self, message: dict[str, Any], attempts: int) -> None:
+        """Attempt this message, then whatever waits, until nothing does; then free the worker."""
+        while True:
             try:
-                sent, error = self.send(pending)
-            except Exception as exc:  # noqa: BLE001 - a plugin failure is a failed attempt, not a crash
-                sent, error = False, repr(exc)
-        finally:
-            self.slots.release()
-        attempts = pending["attempts"] + 1
+                self._attempt(message, attempts)
+            except Exception as exc:  # noqa: BLE001 - database outage: the scan retries it later
+                log.warning("delivery bookkeeping failed for %s: %r", message["_id"], exc)
+            with self.lock:
+                if not self.waiting or self.stopping.is_set():  # stopping: the next process recovers the rest
+                    self.busy -= 1
+                    return
+                message, attempts = self.waiting.popleft()
+                WAITING.set(len(self.waiting))
+
+    def _claim(self, message: dict[str, Any], attempt: int) -> bool:
+        """Attempt number `attempt` of this message is ours (a unique insert), or someone else's."""
+        entry_id = f"{message['_id']}:{attempt}"
+        now = datetime.now(UTC)
+        entry = {"_id": entry_id, "account_id": message["account_id"], "channel": message["channel"]}
+        try:
+            self.db[LOG].insert_one({**entry, "result": "sending", "error": "", "at": now})
+            return True
+        except DuplicateKeyError:
+            existing = self.db[LOG].find_one({"_id": entry_id}) or {}
+            if existing.get("result") == "sending" and existing["at"] < now - self.lease:
+                # Its process died mid-send: that attempt counts, the next recovery makes the next one.
+                self.db[LOG].update_one({"_id": entry_id}, {"$set": {"result": "interrupted"}})
+                self.db[PENDING].update_one({"_id": message["_id"]}, {"$set": {"attempts": attempt, "next_at": now}})
+            return False
+
+    def _attempt(self, message: dict[str, Any], attempts_before: int) -> None:
+        attempts = attempts_before + 1
+        if not self._claim(message, attempts):
+            return  # picked twice (recovery scan, another replica): this attempt is made elsewhere
+        try:
+            sent, error = self.send(message)
+        except Exception as exc:  # noqa: BLE001 - a plugin failure is a failed attempt, not a crash
+            sent, error = False, repr(exc)
         now = datetime.now(UTC)
         result = "sent" if sent else ("dead" if attempts >= self.max_attempts else "retry")
-        DELIVERED.labels(pending["channel"], result).inc()
-        self.db[LOG].insert_one(
-            {
-                "_id": f"{pending['_id']}:{attempts}",
-                "account_id": pending["account_id"],
-                "channel": pending["channel"],
-                "result": result,
-                "error": error[:500],
-                "at": now,
-            }
+        DELIVERED.labels(message["channel"], result).inc()
+        self.db[LOG].update_one(
+            {"_id": f"{message['_id']}:{attempts}"}, {"$set": {"result": result, "error": error[:500], "at": now}}
         )
         if sent:
-            self.db[PENDING].delete_one({"_id": pending["_id"]})
+            self.db[PENDING].delete_one({"_id": message["_id"]})
         elif result == "dead":
-            log.warning("giving up delivery %s after %d attempts: %s", pending["_id"], attempts, error)
+            log.warning("giving up delivery %s after %d attempts: %s", message["_id"], attempts, error)
             self.db[DEAD].insert_one(
                 {
-                    "_id": pending["_id"],
-                    "account_id": pending["account_id"],
-                    "channel": pending["channel"],
+                    "_id": message["_id"],
+                    "account_id": message["account_id"],
+                    "channel": message["channel"],
                     "error": error[:500],
                     "at": now,
                 }
             )
-            self.db[PENDING].delete_one({"_id": pending["_id"]})
+            self.db[PENDING].delete_one({"_id": message["_id"]})
         else:
             delay = self.retry_base_s * 2 ** (attempts - 1) * (0.5 + random.random())
-            self.db[PENDING].update_one(
-                {"_id": pending["_id"]}, {"$set": {"attempts": attempts, "next_at": now + timedelta(seconds=delay)}}
-            )
+            due = now + timedelta(seconds=delay)
+            self.db[PENDING].update_one({"_id": message["_id"]}, {"$set": {"attempts": attempts, "next_at": due}})
+            with self.lock:
+                heapq.heappush(self.retries, (time.monotonic() + delay, next(self.sequence), message, attempts))
 
-    def retry_due(self) -> int:
-        """Start every pending message whose time has come (also those a crash left in flight)."""
-        started = 0
+    # ------------------------------------------------------------------ retries and recovery
+
+    def start_due_retries(self) -> int:
+        """Start the retries whose time has come, as far as workers are free."""
+        started = []
+        with self.lock:
+            while self.retries and self.retries[0][0] <= time.monotonic() and self.busy < self.workers:
+                _, _, message, attempts = heapq.heappop(self.retries)
+                self.busy += 1
+                started.append((message, attempts))
+        for message, attempts in started:
+            self.pool.submit(self._work, message, attempts)
+        return len(started)
+
+    def recover(self, *, everything: bool = False) -> int:
+        """Take over what a stopped or crashed process left in `pending_deliveries`.
+
+        At start (`everything`), every pending message joins this process's schedule: due ones
+        queue for a worker, later ones wait for their retry time. Afterwards, only due messages
+        and only as far as workers are idle: what sits in memory here is not taken twice.
+        """
         now = datetime.now(UTC)
-        for pending in self.db[PENDING].find({"next_at": {"$lte": now}}).sort("next_at", 1).limit(500):
-            if not self.slots.acquire(timeout=1):
+        query = {} if everything else {"next_at": {"$lte": now}}
+        found = self.db[PENDING].find(query, {"attempts": 1, "next_at": 1}).sort("next_at", 1)
+        taken = 0
+        for pending in list(found.limit(self.max_waiting if everything else 500)):
+            if not everything and self.busy >= self.workers:
                 break
-            self.db[PENDING].update_one({"_id": pending["_id"]}, {"$set": {"next_at": now + self.lease}})
-            self.pool.submit(self._attempt, pending)
-            started += 1
-        return started
+            message = self.db[DELIVERIES].find_one({"_id": pending["_id"]})
+            if message is None:  # claimed by a version that kept no message: nothing to send
+                self.db[PENDING].delete_one({"_id": pending["_id"]})
+                continue
+            wait_s = (pending["next_at"] - now).total_seconds()
+            with self.lock:
+                if wait_s > 0:
+                    heapq.heappush(
+                        self.retries, (time.monotonic() + wait_s, next(self.sequence), message, pending["attempts"])
+                    )
+                    taken += 1
+                    continue
+                start = self.busy < self.workers
+                if start:
+                    self.busy += 1
+                elif everything:
+                    self.waiting.append((message, pending["attempts"]))
+                    WAITING.set(len(self.waiting))
+            if start:
+                self.pool.submit(self._work, message, pending["attempts"])
+            taken += 1
+        return taken
 
-    def run_retries(self, stop: threading.Event, interval_s: float = 1.0) -> None:
+    def run_retries(self, stop: threading.Event, interval_s: float = 0.2) -> None:
+        next_scan, everything = time.monotonic(), True  # at start: all the previous process left
         while not stop.wait(interval_s):
             try:
-                self.retry_due()
+                self.start_due_retries()
+                if time.monotonic() >= next_scan:
+                    self.recover(everything=everything)
+                    next_scan, everything = time.monotonic() + self.recovery_scan_s, False
             except Exception as exc:  # noqa: BLE001 - database outage: next round
                 log.warning("retry round failed: %r", exc)
+        self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=False)
         close = getattr(self.send, "close", None)
         if close is not None:

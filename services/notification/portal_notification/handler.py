@@ -12,7 +12,7 @@ from typing import Any
 from pymongo.database import Database
 
 from portal_common import events
-from portal_notification import catalog, devices, feed, unsubscribe
+from portal_notification import catalog, delivery, devices, feed, unsubscribe
 from portal_notification.catalog import SECURITY
 from portal_notification.config import NotificationConfig
 from portal_notification.delivery import Dispatcher
@@ -159,5 +159,7 @@ class NotificationHandler:
     def _erase(self, account_id: str) -> None:
         feed.erase(self.db, account_id)
         self.db[devices.DEVICES].delete_many({"account_id": account_id})
+        for collection in (delivery.DELIVERIES, delivery.PENDING, delivery.LOG, delivery.DEAD):
+            self.db[collection].delete_many({"account_id": account_id})  # messages hold the address and text
         self.db[CONTACTS].delete_one({"_id": account_id})
         self.preferences.erase(account_id)  # last: no preferences means the purge is complete
