@@ -236,3 +236,26 @@ def test_deleted_then_purged_family(billing):
     assert stored is not None  # the ledger is kept (accounting retention)
     assert "Zoé" not in str(stored["lines"])
     assert stored["lines"][0]["child"] == {"name": "Enfant 1", "birth_date": "2022-01-01"}
+
+
+def test_the_memory_cache_is_bounded_and_keeps_the_most_recent():
+    from portal_billing_statement.memo import SizedCache
+
+    cache = SizedCache(max_bytes=10)
+    loads = []
+
+    def load(value):
+        return lambda: (loads.append(value), value)[1]
+
+    assert cache.get("a", load(b"aaaa"), len) == b"aaaa"
+    assert cache.get("b", load(b"bbbb"), len) == b"bbbb"
+    assert cache.get("a", load(b"xxxx"), len) == b"aaaa"  # kept: not loaded again
+    cache.get("c", load(b"cccc"), len)  # 12 bytes > 10: the least recently used ("b") goes
+    assert cache.get("b", load(b"BBBB"), len) == b"BBBB"
+    assert loads == [b"aaaa", b"bbbb", b"cccc", b"BBBB"]
+    assert cache.get("huge", load(b"z" * 11), len) == b"z" * 11  # larger than the budget: served, not kept
+    assert "huge" not in cache.entries
+    assert list(cache.entries) == ["c", "b"]  # "a" went when "b" came back
+    cache.forget({"c", "nothing"})
+    assert list(cache.entries) == ["b"]
+    assert cache.size == 4

@@ -14,7 +14,7 @@ from portal_billing_statement.config import BillingConfig
 from portal_billing_statement.grpc_api import BillingServicer
 from portal_billing_statement.ledger import Ledger
 from portal_billing_statement.render import PdfRenderer
-from portal_billing_statement.service import PDFS, REQUESTS, STATEMENTS, StatementService, pseudonymise
+from portal_billing_statement.service import PDFS, REQUESTS, STATEMENTS, StatementService
 from portal_common import mongo
 from portal_common.accounts import AccountsProjection
 from portal_common.grpc_server import GrpcServer, create_grpc_server
@@ -62,7 +62,9 @@ class Billing:
             authentication(common),
             relay,
             Ledger(db, relay.wake),
-            StatementService(db, renderer, config.structure_name, relay.wake),
+            StatementService(
+                db, renderer, config.structure_name, relay.wake, cache_bytes=config.statement_cache_mib * 1024 * 1024
+            ),
         )
 
 
@@ -103,7 +105,7 @@ def create_runtime(billing: Billing) -> ServiceRuntime:
         common,
         service=SERVICE,
         group=f"{SERVICE}-accounts",
-        handler=AccountsProjection(billing.db, on_purged=lambda account_id: pseudonymise(billing.db, account_id)),
+        handler=AccountsProjection(billing.db, on_purged=billing.statements.purge),
         db=billing.db,
     )
     return service_runtime(

@@ -12,6 +12,7 @@ class BillingConfig:
     common: CommonConfig
     wkhtmltopdf: str
     render_concurrency: int
+    statement_cache_mib: int
     structure_name: str
 
     @classmethod
@@ -22,6 +23,8 @@ class BillingConfig:
             wkhtmltopdf=env.str("WKHTMLTOPDF", "/usr/bin/wkhtmltopdf"),
             # Each wkhtmltopdf is a process of its own: bounding them bounds memory under load.
             render_concurrency=env.int("RENDER_CONCURRENCY", 2, min_value=1),
+            # Stored statements and PDFs a replica keeps in memory (they never change once stored).
+            statement_cache_mib=env.int("STATEMENT_CACHE_MIB", 64, min_value=0),
             structure_name=env.str("STRUCTURE_DISPLAY_NAME", "Votre structure"),
         )
         env.check()

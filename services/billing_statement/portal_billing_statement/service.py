@@ -13,6 +13,7 @@ from pymongo.database import Database
 
 from portal_billing_statement import ledger, render, statements
 from portal_billing_statement.ledger import INVOICES
+from portal_billing_statement.memo import SizedCache
 from portal_common import accounts, events, outbox
 from portal_common.auth import Principal
 from portal_common.mongo import DocumentLocks, insert_new, update_locked
@@ -26,8 +27,16 @@ NOT_FOUND = Problem(404, "Ce relevé n'existe pas.", slug="statement-not-found",
 
 
 class StatementService:
-    def __init__(self, db: Database, renderer: render.PdfRenderer, structure_name: str, wake_relay: Any) -> None:
+    def __init__(
+        self,
+        db: Database,
+        renderer: render.PdfRenderer,
+        structure_name: str,
+        wake_relay: Any,
+        cache_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self.db = db
+        self.cache = SizedCache(cache_bytes)
         self.renderer = renderer
         self.structure_name = structure_name
         self.wake_relay = wake_relay
@@ -56,7 +65,7 @@ class StatementService:
             ]
         )
         known = self.db[REQUESTS].find_one({"_id": request})
-        if known is not None and (statement := self.db[STATEMENTS].find_one({"_id": known["statement_id"]})):
+        if known is not None and (statement := self._statement(known["statement_id"])):
             return statement  # nothing changed since: not even the ledger is read again
         content = statements.compute(self.db, account["_id"], first, last)
         view = {**content, "structure_name": self.structure_name, "family_name": family_name}
@@ -101,20 +110,36 @@ class StatementService:
         entry = {"_id": request, "statement_id": statement["_id"], "account_id": statement["account_id"]}
         insert_new(self.db[REQUESTS], [entry])  # a concurrent twin may have remembered its own: either is right
 
+    def _statement(self, statement_id: str) -> dict[str, Any] | None:
+        return self.cache.get(
+            f"statement:{statement_id}",
+            lambda: self.db[STATEMENTS].find_one({"_id": statement_id}, {"_outbox": 0, "_outbox_pending": 0}),
+            lambda doc: len(json.dumps(doc["view"])) + 512,
+        )
+
     def pdf(self, statement: dict[str, Any]) -> bytes:
-        found = self.db[PDFS].find_one({"_id": statement["_id"]})
-        if found is None:
+        def load() -> bytes | None:
+            found = self.db[PDFS].find_one({"_id": statement["_id"]})
+            return bytes(found["pdf"]) if found else None
+
+        pdf = self.cache.get(f"pdf:{statement['_id']}", load, len)
+        if pdf is None:
             raise NOT_FOUND
-        return bytes(found["pdf"])
+        return pdf
 
     def visible(self, principal: Principal, statement_id: str) -> dict[str, Any]:
-        statement = self.db[STATEMENTS].find_one({"_id": statement_id})
+        statement = self._statement(statement_id)
         if statement is None or statement["structure_id"] != principal.structure_id:
             raise NOT_FOUND
         if principal.is_family and statement["account_id"] != principal.account_id:
             raise NOT_FOUND
         self.family_for(principal, statement["account_id"])  # a deleted family has no access any more
         return statement
+
+    def purge(self, account_id: str) -> None:
+        """`account.purged`: pseudonymise the ledger, and forget what this replica kept in memory."""
+        removed = pseudonymise(self.db, account_id)
+        self.cache.forget({f"{kind}:{statement_id}" for statement_id in removed for kind in ("statement", "pdf")})
 
     def list(self, account_id: str) -> list[dict[str, Any]]:
         found = self.db[STATEMENTS].find({"account_id": account_id}).sort("created_at", -1)
@@ -171,7 +196,7 @@ def invoices_of(db: Database, account_id: str) -> list[dict[str, Any]]:
     return [invoice_view(i) for i in db[INVOICES].find({"account_id": account_id}).sort("issue_date", -1)]
 
 
-def pseudonymise(db: Database, account_id: str) -> None:
+def pseudonymise(db: Database, account_id: str) -> set[str]:
     """`account.purged`: the ledger is kept (10-year accounting retention), without personal data."""
     locks = DocumentLocks(db)  # invoices carry outbox entries: the relay writes them too
     for invoice in db[INVOICES].find({"account_id": account_id}):
@@ -181,6 +206,8 @@ def pseudonymise(db: Database, account_id: str) -> None:
             alias = names.setdefault(line["child"]["name"], f"Enfant {len(names) + 1}")
             lines.append({**line, "child": {"name": alias, "birth_date": line["child"]["birth_date"][:4] + "-01-01"}})
         update_locked(db, locks, INVOICES, invoice["_id"], {"$set": {"lines": lines}})
+    removed = {s["_id"] for s in db[STATEMENTS].find({"account_id": account_id}, {"_id": 1})}
     for collection in (STATEMENTS, PDFS, REQUESTS):  # statements carry names: regenerate if ever needed
         db[collection].delete_many({"account_id": account_id})
     ledger.renew_version(db, account_id)
+    return removed
