@@ -7,7 +7,8 @@ import pytest
 from portal_common import events, outbox
 from portal_common.kafka_client import create_producer
 from portal_common.metrics import OUTBOX_FAILURES
-from tests.support.kafka import read_all
+from tests.support.env import KAFKA_BOOTSTRAP
+from tests.support.kafka import create_topics, find_events, read_all, unique_topic
 from tests.support.private_kafka import PrivateKafka
 from tests.support.wait import wait_for
 
@@ -114,3 +115,36 @@ def test_a_malformed_event_never_enters_the_outbox(mongo_db):
     with pytest.raises(events.MalformedEvent):
         outbox.emit(mongo_db, event)
     assert mongo_db.outbox.count_documents({}) == 0
+
+
+def test_a_hinted_wake_reads_only_that_document_and_the_full_scan_catches_the_rest(mongo_db):
+    topic = unique_topic("outbox-hints")
+    create_topics(topic)
+    relay = outbox.OutboxRelay(
+        mongo_db,
+        ["accounts"],
+        lambda: create_producer(KAFKA_BOOTSTRAP, "relay-hints"),
+        topic=topic,
+        service="outbox-test",
+        full_scan_interval_s=3600,
+    )
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll_interval_s": 0.2}, daemon=True)
+    worker.start()
+    try:
+        wait_for(lambda: relay._last_full_scan > 0, what="the first round (a full scan)")
+        hinted = account_event("account.created", "acc-h1")
+        mongo_db.accounts.insert_one(outbox.new_document({"_id": "acc-h1"}, hinted))
+        silent = account_event("account.created", "acc-h2")
+        mongo_db.accounts.insert_one(outbox.new_document({"_id": "acc-h2"}, silent))  # no wake at all
+        relay.wake("accounts", "acc-h1")
+        wait_for(lambda: mongo_db.accounts.find_one({"_id": "acc-h1"})[outbox.PENDING] is False, what="hinted sent")
+        assert mongo_db.accounts.find_one({"_id": "acc-h2"})[outbox.PENDING] is True  # not scanned for
+        relay.wake()  # a wake without a hint asks for a full scan
+        wait_for(lambda: mongo_db.accounts.find_one({"_id": "acc-h2"})[outbox.PENDING] is False, what="scan")
+    finally:
+        stop.set()
+        worker.join(10)
+    ids = {e.event_id for e in (hinted, silent)}
+    published = find_events(topic, lambda e: e.event_id in ids, count=2)
+    assert {e.event_id for e in published} == ids

@@ -183,7 +183,7 @@ class Ledger:
         except DuplicateKeyError:  # a concurrent identical call won the race
             return self._same_or_conflict(self.db[INVOICES].find_one({"_id": key}), digest)
         renew_version(self.db, account_id)
-        self.wake_relay()
+        self.wake_relay(INVOICES, key)
         return invoice
 
     @staticmethod
@@ -249,7 +249,7 @@ class Ledger:
                 {"_id": invoice["_id"]}, {"$set": {"paid_cents": paid, "payment_status": status}}
             )
         renew_version(self.db, invoice["account_id"])
-        self.wake_relay()
+        self.wake_relay(PAYMENTS, key)
         return payment
 
     def invoice_action(
@@ -282,5 +282,5 @@ class Ledger:
         if status is not None:
             update_locked(self.db, self.locks, INVOICES, invoice["_id"], {"$set": {"payment_status": status}})
         renew_version(self.db, invoice["account_id"])
-        self.wake_relay()
+        self.wake_relay(ACTIONS, action["_id"])
         return self.invoice(structure_id, invoice_external_id)

@@ -103,7 +103,7 @@ class StatementService:
         self.db[PDFS].insert_one({"_id": statement["_id"], "account_id": account["_id"], "pdf": Binary(pdf)})
         self.db[STATEMENTS].insert_one(outbox.new_document(statement, event))
         self._remember(request, statement)
-        self.wake_relay()
+        self.wake_relay(STATEMENTS, statement["_id"])
         return statement
 
     def _remember(self, request: str, statement: dict[str, Any]) -> None:

@@ -86,6 +86,7 @@ class OutboxRelay:
         service: str = "portal",
         batch_size: int = 500,
         send_timeout_s: float = 15.0,
+        full_scan_interval_s: float = 5.0,
     ) -> None:
         self.db = db
         self.collections = [STANDALONE, *[c for c in collections if c != STANDALONE]]
@@ -96,22 +97,51 @@ class OutboxRelay:
         self.send_timeout_s = send_timeout_s
         self._producer: KafkaProducer | None = None
         self._wake = threading.Event()
+        # Writers may say which document they gave an event ("hints"): the next round then reads just
+        # those by _id. A full scan, which reads every document of every outbox collection on FerretDB,
+        # runs when a writer gave no hint, after a failure, and every `full_scan_interval_s` for what
+        # other processes wrote.
+        self._hints: set[tuple[str, Any]] = set()
+        self._full_scan_due = True
+        self._last_full_scan = 0.0
+        self._hints_lock = threading.Lock()
+        self.full_scan_interval_s = full_scan_interval_s
         self.locks = DocumentLocks(db)
         ensure_indexes(db, [(name, [(PENDING, 1)], {"name": "outbox_pending"}) for name in self.collections])
 
-    def _pending(self) -> list[tuple[int, str, Any, dict[str, Any]]]:
+    def _next_round(self) -> set[tuple[str, Any]] | None:
+        """The hinted documents to read, or None for a full scan."""
+        with self._hints_lock:
+            hints, self._hints = self._hints, set()
+            full = self._full_scan_due or time.monotonic() - self._last_full_scan >= self.full_scan_interval_s
+            self._full_scan_due = False
+        return None if full else hints
+
+    def _pending(self, hints: set[tuple[str, Any]] | None) -> list[tuple[int, str, Any, dict[str, Any]]]:
         pending = []
-        for name in self.collections:
-            cursor = self.db[name].find({PENDING: True}, {FIELD: 1}).limit(self.batch_size)
-            for doc in cursor:
-                for entry in doc[FIELD]:
-                    pending.append((entry["seq"], name, doc["_id"], entry))
+        if hints is None:
+            self._last_full_scan = time.monotonic()
+            found = [
+                (name, doc)
+                for name in self.collections
+                for doc in self.db[name].find({PENDING: True}, {FIELD: 1}).limit(self.batch_size)
+            ]
+        else:
+            found = [
+                (name, doc)
+                for name, doc_id in hints
+                if (doc := self.db[name].find_one({"_id": doc_id, PENDING: True}, {FIELD: 1})) is not None
+            ]
+        for name, doc in found:
+            for entry in doc[FIELD]:
+                pending.append((entry["seq"], name, doc["_id"], entry))
         pending.sort(key=lambda item: item[0])
         return pending[: self.batch_size]
 
-    def publish_pending(self) -> int:
-        """Publish one batch; return how many entries were published and removed."""
-        pending = self._pending()
+    def publish_pending(self, hints: set[tuple[str, Any]] | None = None) -> int:
+        """Publish one batch (of the hinted documents, or found by a full scan); return how many
+        entries were published and removed."""
+        pending = self._pending(hints)
         if not pending:
             return 0
         if self._producer is None:
@@ -143,6 +173,7 @@ class OutboxRelay:
         published = sum(len(entries) for entries in done.values())
         OUTBOX_PUBLISHED.labels(self.service).inc(published)
         if published < len(pending):
+            self._full_scan_due = True  # what was not published is found again by a scan
             raise RuntimeError(f"published {published} of {len(pending)} outbox entries; will retry")
         return published
 
@@ -155,8 +186,13 @@ class OutboxRelay:
             remaining = [entry for entry in doc.get(FIELD, []) if entry["id"] not in published]
             self.db[collection].update_one({"_id": doc_id}, {"$set": {FIELD: remaining, PENDING: bool(remaining)}})
 
-    def wake(self) -> None:
-        """Ask the relay to publish now instead of at its next poll."""
+    def wake(self, collection: str | None = None, doc_id: Any = None) -> None:
+        """Ask the relay to publish now; name the document that got an event when you can (cheaper)."""
+        with self._hints_lock:
+            if collection is None or len(self._hints) >= self.batch_size:
+                self._full_scan_due = True
+            else:
+                self._hints.add((collection, doc_id))
         self._wake.set()
 
     def run(
@@ -171,12 +207,13 @@ class OutboxRelay:
         backoff = poll_interval_s
         while not stop.is_set():
             try:
-                published = self.publish_pending()
+                published = self.publish_pending(self._next_round())
                 backoff = poll_interval_s
                 if published >= self.batch_size:
                     continue  # a full batch: more are waiting
             except Exception as exc:  # noqa: BLE001 - Kafka or MongoDB outage: wait and retry
                 OUTBOX_FAILURES.labels(self.service).inc()
+                self._full_scan_due = True
                 log.warning("outbox relay round failed, retrying in %.1fs: %s", backoff, exc)
                 self._reset_producer()
                 stop.wait(backoff)

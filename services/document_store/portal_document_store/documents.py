@@ -59,7 +59,7 @@ def family_account(db: Database, account_id: str, structure_id: str) -> dict[str
 
 
 def store_document(
-    db: Database, new: NewDocument, upload: UploadStream, wake_relay: Callable[[], None]
+    db: Database, new: NewDocument, upload: UploadStream, wake_relay: Callable[..., None]
 ) -> dict[str, Any]:
     """Record the metadata of a completely received file, with its event, in one insert."""
     title = check_text(new.title, "title", max_length=200, required=True)
@@ -92,7 +92,7 @@ def store_document(
     )
     db[DOCUMENTS].insert_one(outbox.new_document(document, event))
     upload.kept = True
-    wake_relay()
+    wake_relay(DOCUMENTS, document["_id"])
     return document
 
 

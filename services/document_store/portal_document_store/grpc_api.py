@@ -38,7 +38,7 @@ def to_message(document: dict[str, Any]) -> documents_pb2.Document:
 
 
 class DocumentServicer(documents_pb2_grpc.DocumentServiceServicer):
-    def __init__(self, db: Database, new_upload: Callable[[], UploadStream], wake_relay: Callable[[], None]) -> None:
+    def __init__(self, db: Database, new_upload: Callable[[], UploadStream], wake_relay: Callable[..., None]) -> None:
         self.db = db
         self.new_upload = new_upload
         self.wake_relay = wake_relay

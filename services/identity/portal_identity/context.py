@@ -25,7 +25,7 @@ class Context:
     tokens: TokenIssuer
     throttle: Throttle
     locks: DocumentLocks
-    wake_relay: Callable[[], None] = field(default=lambda: None)
+    wake_relay: Callable[..., None] = field(default=lambda *hint: None)  # (collection, _id) hint optional
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def now(self) -> datetime:

@@ -99,7 +99,7 @@ def open_session(ctx: Context, account: dict[str, Any], *, ip: str, user_agent: 
         "account.login_succeeded", account, {"session_id": session_id, "ip": ip, "user_agent": user_agent[:300]}
     )
     ctx.db[store.SESSIONS].insert_one(outbox.new_document(session, event))
-    ctx.wake_relay()
+    ctx.wake_relay(store.SESSIONS, session_id)  # the relay reads this one session, not the collection
     return _issue(ctx, account, session_id, secret)
 
 

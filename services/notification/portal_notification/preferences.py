@@ -89,7 +89,7 @@ def flatten(body: Any, prefix: str = "", spec: Any = None) -> dict[str, bool]:
 
 
 class Preferences:
-    def __init__(self, db: Database, wake_relay: Callable[[], None]) -> None:
+    def __init__(self, db: Database, wake_relay: Callable[..., None]) -> None:
         self.db = db
         self.locks = DocumentLocks(db)
         self.wake_relay = wake_relay
@@ -124,7 +124,7 @@ class Preferences:
         updated = update_locked(
             self.db, self.locks, PREFERENCES, account_id, outbox.with_events({"$set": dict(patch)}, event)
         )
-        self.wake_relay()
+        self.wake_relay(PREFERENCES, account_id)
         return view(updated)
 
     def erase(self, account_id: str) -> None:
