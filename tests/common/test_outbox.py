@@ -128,23 +128,21 @@ def test_a_hinted_wake_reads_only_that_document_and_the_full_scan_catches_the_re
         service="outbox-test",
         full_scan_interval_s=3600,
     )
-    stop = threading.Event()
-    worker = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll_interval_s": 0.2}, daemon=True)
-    worker.start()
     try:
-        wait_for(lambda: relay._last_full_scan > 0, what="the first round (a full scan)")
-        hinted = account_event("account.created", "acc-h1")
+        assert relay.next_round() is None  # the first round is a full scan
+        assert relay.next_round() == set()  # then nothing to read until someone wakes it
+        hinted, silent = account_event("account.created", "acc-h1"), account_event("account.created", "acc-h2")
         mongo_db.accounts.insert_one(outbox.new_document({"_id": "acc-h1"}, hinted))
-        silent = account_event("account.created", "acc-h2")
-        mongo_db.accounts.insert_one(outbox.new_document({"_id": "acc-h2"}, silent))  # no wake at all
+        mongo_db.accounts.insert_one(outbox.new_document({"_id": "acc-h2"}, silent))  # its writer gave no hint
         relay.wake("accounts", "acc-h1")
-        wait_for(lambda: mongo_db.accounts.find_one({"_id": "acc-h1"})[outbox.PENDING] is False, what="hinted sent")
+        assert relay.publish_pending(relay.next_round()) == 1
+        assert mongo_db.accounts.find_one({"_id": "acc-h1"})[outbox.PENDING] is False
         assert mongo_db.accounts.find_one({"_id": "acc-h2"})[outbox.PENDING] is True  # not scanned for
         relay.wake()  # a wake without a hint asks for a full scan
-        wait_for(lambda: mongo_db.accounts.find_one({"_id": "acc-h2"})[outbox.PENDING] is False, what="scan")
+        assert relay.publish_pending(relay.next_round()) == 1
+        assert mongo_db.accounts.find_one({"_id": "acc-h2"})[outbox.PENDING] is False
     finally:
-        stop.set()
-        worker.join(10)
+        relay._reset_producer()
     ids = {e.event_id for e in (hinted, silent)}
     published = find_events(topic, lambda e: e.event_id in ids, count=2)
-    assert {e.event_id for e in published} == ids
+    assert [e.event_id for e in published] == [hinted.event_id, silent.event_id]

@@ -109,7 +109,7 @@ class OutboxRelay:
         self.locks = DocumentLocks(db)
         ensure_indexes(db, [(name, [(PENDING, 1)], {"name": "outbox_pending"}) for name in self.collections])
 
-    def _next_round(self) -> set[tuple[str, Any]] | None:
+    def next_round(self) -> set[tuple[str, Any]] | None:
         """The hinted documents to read, or None for a full scan."""
         with self._hints_lock:
             hints, self._hints = self._hints, set()
@@ -207,7 +207,7 @@ class OutboxRelay:
         backoff = poll_interval_s
         while not stop.is_set():
             try:
-                published = self.publish_pending(self._next_round())
+                published = self.publish_pending(self.next_round())
                 backoff = poll_interval_s
                 if published >= self.batch_size:
                     continue  # a full batch: more are waiting

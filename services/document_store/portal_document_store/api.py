@@ -75,8 +75,8 @@ def db() -> Database:
     return current_app.extensions["documents.db"]
 
 
-def wake_relay() -> None:
-    current_app.extensions["documents.wake_relay"]()
+def wake_relay(*hint: Any) -> None:
+    current_app.extensions["documents.wake_relay"](*hint)
 
 
 def received_upload(fields: dict[str, Any]) -> tuple[UploadStream, str | None, dict[str, str]]:
