@@ -115,12 +115,13 @@ class OutboxRelay:
             hints, self._hints = self._hints, set()
             full = self._full_scan_due or time.monotonic() - self._last_full_scan >= self.full_scan_interval_s
             self._full_scan_due = False
+            if full:
+                self._last_full_scan = time.monotonic()
         return None if full else hints
 
     def _pending(self, hints: set[tuple[str, Any]] | None) -> list[tuple[int, str, Any, dict[str, Any]]]:
         pending = []
         if hints is None:
-            self._last_full_scan = time.monotonic()
             found = [
                 (name, doc)
                 for name in self.collections
