@@ -44,13 +44,7 @@ def run_for(seconds: float, threads: int, work: Callable[[int], None], max_ops: 
             latencies.extend(local)
             errors[0] += failed
 
-    started = time.perf_counter()
-    pool = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_threads(threads, loop)
     return {
         "operations": len(latencies),
         "errors": errors[0],
@@ -59,6 +53,17 @@ def run_for(seconds: float, threads: int, work: Callable[[int], None], max_ops: 
         "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
         "p99_ms": round(percentile(latencies, 99) * 1000, 2) if latencies else None,
     }
+
+
+def run_threads(count: int, target: Callable[[int], None]) -> float:
+    """Run `target(i)` in `count` threads; the seconds until the last one finished."""
+    started = time.perf_counter()
+    pool = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def write_results(name: str, results: dict[str, Any]) -> Path:

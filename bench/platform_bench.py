@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import percentile, write_results
+from bench.common import percentile, run_threads, write_results
 from tests.e2e.conftest import PORTS, Platform
 from tests.support.sinks import PushSink, SmtpSink
 
@@ -98,13 +98,7 @@ def mixed_load(bases: dict[str, str], targets: dict[str, str], seconds: float) -
                 else:
                     errors[route] += 1
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(LOAD_THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
+    elapsed = run_threads(LOAD_THREADS, worker)
     total = sum(len(v) for v in samples.values())
     return {
         "seconds": round(elapsed, 1),
