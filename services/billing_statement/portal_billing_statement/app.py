@@ -17,12 +17,19 @@ from portal_billing_statement.render import PdfRenderer
 from portal_billing_statement.service import PDFS, REQUESTS, STATEMENTS, StatementService
 from portal_common import mongo
 from portal_common.accounts import AccountsProjection
-from portal_common.grpc_server import GrpcServer, create_grpc_server
-from portal_common.http import create_base_app
+from portal_common.grpc_server import GrpcServer
 from portal_common.kafka_client import create_producer
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
-from portal_common.service import Authentication, authentication, event_consumer, readiness, service_runtime
+from portal_common.service import (
+    Authentication,
+    authentication,
+    event_consumer,
+    readiness,
+    service_app,
+    service_grpc_server,
+    service_runtime,
+)
 
 SERVICE = "billing-statement"
 INDEXES: list[mongo.IndexSpec] = [
@@ -70,13 +77,7 @@ class Billing:
 
 def create_app(billing: Billing) -> Flask:
     common = billing.config.common
-    app = create_base_app(
-        SERVICE,
-        max_request_bytes=common.max_request_bytes,
-        readiness=readiness(billing.db, common),
-        verifier=billing.auth.verifier,
-        trusted_proxy_hops=common.trusted_proxy_hops,
-    )
+    app = service_app(common, name=SERVICE, readiness=readiness(billing.db, common), verifier=billing.auth.verifier)
     app.extensions["billing.statements"] = billing.statements
     app.register_blueprint(api)
     return app
@@ -90,13 +91,7 @@ def create_billing_grpc_server(billing: Billing) -> GrpcServer:
         return [billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name]
 
     common = billing.config.common
-    return create_grpc_server(
-        SERVICE,
-        port=common.grpc_port,
-        host=common.http_host,
-        register=register,
-        readiness=readiness(billing.db, common),
-    )
+    return service_grpc_server(common, name=SERVICE, register=register, readiness=readiness(billing.db, common))
 
 
 def create_runtime(billing: Billing) -> ServiceRuntime:

@@ -55,7 +55,8 @@ def text(value: str, field: str, max_length: int = 200) -> str:
     return value
 
 
-def fingerprint(content: dict[str, Any]) -> str:
+def fingerprint(content: Any) -> str:
+    """A stable hash of JSON-like content (key order does not matter)."""
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from datetime import UTC, date, datetime
@@ -54,7 +53,7 @@ class StatementService:
     def generate(self, account: dict[str, Any], start: str, end: str, *, today: date | None = None) -> dict[str, Any]:
         first, last = statements.period(start, end, today or datetime.now(UTC).date())
         family_name = account.get("display_name") or "Famille"
-        request = _digest(
+        request = ledger.fingerprint(
             [
                 account["_id"],
                 str(first),
@@ -69,7 +68,7 @@ class StatementService:
             return statement  # nothing changed since: not even the ledger is read again
         content = statements.compute(self.db, account["_id"], first, last)
         view = {**content, "structure_name": self.structure_name, "family_name": family_name}
-        inputs_hash = _digest(view)
+        inputs_hash = ledger.fingerprint(view)
         existing = self.db[STATEMENTS].find_one({"account_id": account["_id"], "inputs_hash": inputs_hash})
         if existing is not None:  # same inputs (the ledger changed elsewhere): the stored PDF, not a second render
             self._remember(request, existing)
@@ -144,10 +143,6 @@ class StatementService:
     def list(self, account_id: str) -> list[dict[str, Any]]:
         found = self.db[STATEMENTS].find({"account_id": account_id}).sort("created_at", -1)
         return [summary(s) for s in found]
-
-
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
 def summary(statement: dict[str, Any]) -> dict[str, Any]:

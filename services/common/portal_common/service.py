@@ -14,8 +14,8 @@ from portal_common import mongo
 from portal_common.auth import JwksCache, RevocationCache, RevocationListener, TokenVerifier
 from portal_common.config import CommonConfig, ConfigError
 from portal_common.consumer import BatchHandler, EventConsumer, Handler
-from portal_common.grpc_server import GrpcServer
-from portal_common.http import ReadinessChecks
+from portal_common.grpc_server import GrpcServer, create_grpc_server
+from portal_common.http import ReadinessChecks, create_base_app
 from portal_common.kafka_client import create_producer, kafka_reachable
 from portal_common.logs import configure_logging
 from portal_common.runtime import ServiceRuntime, Worker
@@ -60,6 +60,33 @@ def event_consumer(
         dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{service}-dlq"),
         dedupe=dedupe,
         batch_handler=batch_handler,
+    )
+
+
+def service_app(
+    common: CommonConfig,
+    *,
+    name: str,
+    readiness: ReadinessChecks,
+    verifier: TokenVerifier,
+    max_request_bytes: int | None = None,
+) -> Any:
+    """The service's Flask app on the common base (problem+json, auth, health, metrics, OpenAPI)."""
+    return create_base_app(
+        name,
+        max_request_bytes=max_request_bytes or common.max_request_bytes,
+        readiness=readiness,
+        verifier=verifier,
+        trusted_proxy_hops=common.trusted_proxy_hops,
+    )
+
+
+def service_grpc_server(
+    common: CommonConfig, *, name: str, register: Callable[[Any], list[str]], readiness: ReadinessChecks
+) -> GrpcServer:
+    """The service's gRPC server on its configured port; `register` adds its servicers."""
+    return create_grpc_server(
+        name, port=common.grpc_port, host=common.http_host, register=register, readiness=readiness
     )
 
 

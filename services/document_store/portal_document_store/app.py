@@ -9,12 +9,19 @@ from pymongo.database import Database
 
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 from portal_common import mongo
-from portal_common.grpc_server import GrpcServer, create_grpc_server
-from portal_common.http import create_base_app
+from portal_common.grpc_server import GrpcServer
 from portal_common.kafka_client import create_producer
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
-from portal_common.service import Authentication, authentication, event_consumer, readiness, service_runtime
+from portal_common.service import (
+    Authentication,
+    authentication,
+    event_consumer,
+    readiness,
+    service_app,
+    service_grpc_server,
+    service_runtime,
+)
 from portal_document_store import api, store
 from portal_document_store.config import DocumentsConfig
 from portal_document_store.files import UploadStream
@@ -51,13 +58,13 @@ class DocumentStore:
 
 
 def create_app(service: DocumentStore) -> Flask:
-    app = create_base_app(
-        SERVICE,
-        # The file's own limit is enforced exactly while streaming; this bounds the whole body.
-        max_request_bytes=service.config.max_upload_bytes + MULTIPART_OVERHEAD,
+    app = service_app(
+        service.config.common,
+        name=SERVICE,
         readiness=readiness(service.db, service.config.common),
         verifier=service.auth.verifier,
-        trusted_proxy_hops=service.config.common.trusted_proxy_hops,
+        # The file's own limit is enforced exactly while streaming; this bounds the whole body.
+        max_request_bytes=service.config.max_upload_bytes + MULTIPART_OVERHEAD,
     )
     app.extensions["documents.db"] = service.db
     app.extensions["documents.wake_relay"] = service.relay.wake
@@ -73,13 +80,7 @@ def create_documents_grpc_server(service: DocumentStore) -> GrpcServer:
         return [documents_pb2.DESCRIPTOR.services_by_name["DocumentService"].full_name]
 
     common = service.config.common
-    return create_grpc_server(
-        SERVICE,
-        port=common.grpc_port,
-        host=common.http_host,
-        register=register,
-        readiness=readiness(service.db, common),
-    )
+    return service_grpc_server(common, name=SERVICE, register=register, readiness=readiness(service.db, common))
 
 
 def create_runtime(service: DocumentStore) -> ServiceRuntime:

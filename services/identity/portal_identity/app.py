@@ -13,13 +13,13 @@ from pymongo.database import Database
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal_common import mongo
 from portal_common.auth import TokenVerifier
-from portal_common.grpc_server import GrpcServer, create_grpc_server
-from portal_common.http import ReadinessChecks, create_base_app
+from portal_common.grpc_server import GrpcServer
+from portal_common.http import ReadinessChecks
 from portal_common.kafka_client import create_producer
 from portal_common.mongo import DocumentLocks
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
-from portal_common.service import event_consumer, service_runtime
+from portal_common.service import event_consumer, service_app, service_grpc_server, service_runtime
 from portal_common.service import readiness as service_readiness
 from portal_identity import accounts, activity, api, store
 from portal_identity.config import IdentityConfig
@@ -81,12 +81,12 @@ class Identity:
 
 
 def create_app(identity: Identity) -> Flask:
-    app = create_base_app(
-        "identity",
-        max_request_bytes=min(identity.config.common.max_request_bytes, 64 * 1024),
+    app = service_app(
+        identity.config.common,
+        name="identity",
         readiness=identity.readiness,
         verifier=identity.verifier,
-        trusted_proxy_hops=identity.config.common.trusted_proxy_hops,
+        max_request_bytes=min(identity.config.common.max_request_bytes, 64 * 1024),
     )
     app.extensions["identity.context"] = identity.ctx
     app.extensions["identity.keys"] = identity.keys
@@ -102,13 +102,7 @@ def create_identity_grpc_server(identity: Identity) -> GrpcServer:
         )
         return [identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name]
 
-    return create_grpc_server(
-        "identity",
-        port=identity.config.common.grpc_port,
-        host=identity.config.common.http_host,
-        register=register,
-        readiness=identity.readiness,
-    )
+    return service_grpc_server(identity.config.common, name="identity", register=register, readiness=identity.readiness)
 
 
 def housekeeping(identity: Identity, stop: threading.Event) -> None:

@@ -9,12 +9,19 @@ from pymongo.database import Database
 
 from portal.notification.v1 import notification_pb2, notification_pb2_grpc
 from portal_common import mongo
-from portal_common.grpc_server import GrpcServer, create_grpc_server
-from portal_common.http import create_base_app
+from portal_common.grpc_server import GrpcServer
 from portal_common.kafka_client import create_producer
 from portal_common.outbox import OutboxRelay
 from portal_common.runtime import ServiceRuntime
-from portal_common.service import Authentication, authentication, event_consumer, readiness, service_runtime
+from portal_common.service import (
+    Authentication,
+    authentication,
+    event_consumer,
+    readiness,
+    service_app,
+    service_grpc_server,
+    service_runtime,
+)
 from portal_notification import delivery, devices, feed
 from portal_notification.api import api
 from portal_notification.channels import AppriseSender
@@ -68,13 +75,7 @@ class Notification:
 
 def create_app(service: Notification) -> Flask:
     common = service.config.common
-    app = create_base_app(
-        SERVICE,
-        max_request_bytes=common.max_request_bytes,
-        readiness=readiness(service.db, common),
-        verifier=service.auth.verifier,
-        trusted_proxy_hops=common.trusted_proxy_hops,
-    )
+    app = service_app(common, name=SERVICE, readiness=readiness(service.db, common), verifier=service.auth.verifier)
     app.extensions |= {
         "notification.db": service.db,
         "notification.preferences": service.preferences,
@@ -93,13 +94,7 @@ def create_notification_grpc_server(service: Notification) -> GrpcServer:
         return [notification_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name]
 
     common = service.config.common
-    return create_grpc_server(
-        SERVICE,
-        port=common.grpc_port,
-        host=common.http_host,
-        register=register,
-        readiness=readiness(service.db, common),
-    )
+    return service_grpc_server(common, name=SERVICE, register=register, readiness=readiness(service.db, common))
 
 
 def create_runtime(service: Notification) -> ServiceRuntime:
