@@ -131,6 +131,23 @@ def test_the_same_inputs_reuse_the_stored_pdf(billing, martin):
     assert first["statement_id"] in [s["statement_id"] for s in listed]
 
 
+def test_asking_for_a_pdf_answers_the_pdf_of_the_generated_statement(billing, martin):
+    period = {"period_start": "2025-03-01", "period_end": "2025-03-31"}
+    asked = billing.call("POST", "/v1/statements", martin, json=period, headers={"Accept": "application/pdf"})
+    assert asked.status_code == 201, asked.text
+    assert asked.headers["Content-Type"] == "application/pdf"
+    statement_id = asked.headers["Location"].rsplit("/", 1)[1]
+    statement = billing.call("GET", f"/v1/statements/{statement_id}", martin).json()
+    assert asked.headers["Content-Disposition"] == f'attachment; filename="{statement["number"]}.pdf"'
+    assert statement["number"] in pdf_text(asked.content)
+    assert "Garderie périscolaire" in pdf_text(asked.content)
+    # The JSON answer (the default) names the same stored statement.
+    again = billing.call("POST", "/v1/statements", martin, json=period, headers={"Accept": "*/*"})
+    assert again.headers["Content-Type"] == "application/json"
+    assert again.json()["statement_id"] == statement_id
+    assert again.headers["Location"].endswith(f"/v1/statements/{statement_id}")
+
+
 def test_a_ledger_change_is_in_the_next_statement_and_a_change_elsewhere_reuses_the_pdf(billing):
     family = billing.family(name="Famille Leroy")
     billing.invoice(family, "F-L1", "2025-02-28", [line("Noé Leroy", "2022-06-01", "Crèche", 12_000)])

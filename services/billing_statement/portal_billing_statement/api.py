@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request, url_for
 
 from portal_billing_statement import render, service
 from portal_billing_statement.service import StatementService
@@ -66,7 +66,12 @@ def generate() -> Any:
         raise Problem(422, "Choisissez une période : year, ou period_start et period_end.", slug="missing-fields")
     account = statements().family_for(principal(), data.get("account_id"))
     statement = statements().generate(account, start, end)
-    return service.detail(statement), 201
+    # Accept: application/pdf goes straight from the period to the PDF, in one round trip.
+    wants_pdf = request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf"
+    response = pdf_response(statement) if wants_pdf else current_app.json.response(service.detail(statement))
+    response.status_code = 201
+    response.headers["Location"] = url_for("billing.get_statement", statement_id=statement["_id"])
+    return response
 
 
 @api.get("/statements/<statement_id>")
@@ -78,7 +83,10 @@ def get_statement(statement_id: str) -> Any:
 @api.get("/statements/<statement_id>/pdf")
 @require_auth()
 def statement_pdf(statement_id: str) -> Response:
-    statement = statements().visible(principal(), statement_id)
+    return pdf_response(statements().visible(principal(), statement_id))
+
+
+def pdf_response(statement: dict[str, Any]) -> Response:
     response = Response(statements().pdf(statement), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{statement["number"]}.pdf"'
     return response

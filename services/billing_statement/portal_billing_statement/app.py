@@ -35,7 +35,7 @@ SERVICE = "billing-statement"
 INDEXES: list[mongo.IndexSpec] = [
     (ledger.INVOICES, [("account_id", 1), ("issue_date", -1)], {"name": "by_family"}),
     (ledger.PAYMENTS, [("invoice", 1)], {"name": "by_invoice"}),
-    (STATEMENTS, [("account_id", 1), ("inputs_hash", 1)], {"name": "reuse"}),
+    (STATEMENTS, [("account_id", 1), ("created_at", -1)], {"name": "by_family"}),
     (PDFS, [("account_id", 1)], {"name": "by_family"}),
     (REQUESTS, [("account_id", 1)], {"name": "by_family"}),
 ]

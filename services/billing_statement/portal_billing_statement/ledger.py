@@ -24,7 +24,7 @@ from portal_common.mongo import DocumentLocks, update_locked
 from portal_common.problems import Problem
 
 INVOICES, PAYMENTS, ACTIONS, ACCOUNTS = "invoices", "payments", "ledger_actions", "accounts"
-VERSIONS = "ledger_versions"  # per family: a new random value after every change of its ledger
+VERSION = "ledger_version"  # on the family's account: a new random value after every change of its ledger
 BILLING_MODES = {"PERIOD", "PREPAID"}
 LINE_KINDS = {"CHILDCARE", "MEAL", "OTHER"}
 PAYMENT_METHODS = {"CARD", "DIRECT_DEBIT", "CHEQUE", "CASH", "CESU", "TRANSFER"}
@@ -62,13 +62,13 @@ def fingerprint(content: Any) -> str:
 
 def renew_version(db: Database, account_id: str) -> None:
     """After (never before) a change of the family's ledger: statements cached under the old version
-    are not reused. A random value, so concurrent renewals cannot land back on an old one."""
-    db[VERSIONS].update_one({"_id": account_id}, {"$set": {"version": uuid.uuid4().hex}}, upsert=True)
+    are not reused. A random value, so concurrent renewals cannot land back on an old one. Kept on
+    the account, which every statement request reads anyway: one lookup fewer."""
+    db[ACCOUNTS].update_one({"_id": account_id}, {"$set": {VERSION: uuid.uuid4().hex}})
 
 
-def version(db: Database, account_id: str) -> str:
-    found = db[VERSIONS].find_one({"_id": account_id})
-    return found["version"] if found else ""
+def version(account: dict[str, Any]) -> str:
+    return account.get(VERSION, "")
 
 
 def family(db: Database, account_id: str, structure_id: str) -> dict[str, Any]:

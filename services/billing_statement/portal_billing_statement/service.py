@@ -20,7 +20,9 @@ from portal_common.problems import Problem
 
 STATEMENTS = "statements"
 PDFS = "statement_pdfs"  # the PDF bytes apart: listing or relaying a statement never reads them
-# (family, period, ledger version, names) -> statement: a repeat is answered without reading the ledger.
+# Keys -> statement, always read by _id (the one lookup FerretDB does not answer by decoding the whole
+# collection): (family, period, ledger version, names) answers a repeat without reading the ledger;
+# (family, content hash) finds the stored PDF when the ledger changed elsewhere.
 REQUESTS = "statement_requests"
 NOT_FOUND = Problem(404, "Ce relevé n'existe pas.", slug="statement-not-found", title="Relevé introuvable")
 
@@ -58,7 +60,7 @@ class StatementService:
                 account["_id"],
                 str(first),
                 str(last),
-                ledger.version(self.db, account["_id"]),
+                ledger.version(account),
                 family_name,
                 self.structure_name,
             ]
@@ -69,9 +71,10 @@ class StatementService:
         content = statements.compute(self.db, account["_id"], first, last)
         view = {**content, "structure_name": self.structure_name, "family_name": family_name}
         inputs_hash = ledger.fingerprint(view)
-        existing = self.db[STATEMENTS].find_one({"account_id": account["_id"], "inputs_hash": inputs_hash})
-        if existing is not None:  # same inputs (the ledger changed elsewhere): the stored PDF, not a second render
-            self._remember(request, existing)
+        same_content = ledger.fingerprint([account["_id"], inputs_hash])
+        known = self.db[REQUESTS].find_one({"_id": same_content})
+        if known is not None and (existing := self._statement(known["statement_id"])):
+            self._remember(existing, request)  # same inputs (the ledger changed elsewhere): no second render
             return existing
         issued = datetime.now(UTC)
         number = f"REL-{issued:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
@@ -101,27 +104,35 @@ class StatementService:
         # The PDF first: a statement is never listed without its PDF.
         self.db[PDFS].insert_one({"_id": statement["_id"], "account_id": account["_id"], "pdf": Binary(pdf)})
         self.db[STATEMENTS].insert_one(outbox.new_document(statement, event))
-        self._remember(request, statement)
+        self._remember(statement, request, same_content)
+        # Kept as stored, so the PDF asked for next is not read back from the database.
+        self._statement(statement["_id"], loaded=statement)
+        self._pdf(statement["_id"], loaded=pdf)
         self.wake_relay(STATEMENTS, statement["_id"])
         return statement
 
-    def _remember(self, request: str, statement: dict[str, Any]) -> None:
-        entry = {"_id": request, "statement_id": statement["_id"], "account_id": statement["account_id"]}
-        insert_new(self.db[REQUESTS], [entry])  # a concurrent twin may have remembered its own: either is right
+    def _remember(self, statement: dict[str, Any], *keys: str) -> None:
+        # A concurrent twin may have remembered its own statement under a key: either is right.
+        owner = {"statement_id": statement["_id"], "account_id": statement["account_id"]}
+        insert_new(self.db[REQUESTS], [{"_id": key, **owner} for key in keys])
 
-    def _statement(self, statement_id: str) -> dict[str, Any] | None:
-        return self.cache.get(
-            f"statement:{statement_id}",
-            lambda: self.db[STATEMENTS].find_one({"_id": statement_id}, {"_outbox": 0, "_outbox_pending": 0}),
-            lambda doc: len(json.dumps(doc["view"])) + 512,
-        )
+    def _statement(self, statement_id: str, loaded: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        def load() -> dict[str, Any] | None:
+            return loaded or self.db[STATEMENTS].find_one({"_id": statement_id}, {"_outbox": 0, "_outbox_pending": 0})
 
-    def pdf(self, statement: dict[str, Any]) -> bytes:
+        return self.cache.get(f"statement:{statement_id}", load, lambda doc: len(json.dumps(doc["view"])) + 512)
+
+    def _pdf(self, statement_id: str, loaded: bytes | None = None) -> bytes | None:
         def load() -> bytes | None:
-            found = self.db[PDFS].find_one({"_id": statement["_id"]})
+            if loaded is not None:
+                return loaded
+            found = self.db[PDFS].find_one({"_id": statement_id})
             return bytes(found["pdf"]) if found else None
 
-        pdf = self.cache.get(f"pdf:{statement['_id']}", load, len)
+        return self.cache.get(f"pdf:{statement_id}", load, len)
+
+    def pdf(self, statement: dict[str, Any]) -> bytes:
+        pdf = self._pdf(statement["_id"])
         if pdf is None:
             raise NOT_FOUND
         return pdf
