@@ -24,6 +24,7 @@ from pymongo import MongoClient
 from bench.common import ServiceProcess, percentile, write_results
 from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
+from portal_notification import delivery
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -137,7 +138,7 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
         consumer.close()
         outcomes = {r: db.delivery_log.count_documents({"result": r}) for r in ("sent", "retry", "dead")}
         sample_error = (db.delivery_log.find_one({"result": {"$ne": "sent"}}) or {}).get("error")
-        pending = db.pending_deliveries.count_documents({})
+        pending = delivery.unfinished(db, {})
     finally:
         producer.close()
         service.stop()
@@ -158,7 +159,7 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
         if latencies
         else None,
         "delivery_attempts": outcomes,
-        "pending_deliveries_at_end": pending,
+        "unfinished_deliveries_at_end": pending,
         "sample_delivery_error": sample_error,
         "bare_kafka_python_consume_per_s": round(bare / bare_elapsed, 1),
         "ratio_to_bare_consumer": round(rate / (bare / bare_elapsed), 3),

@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal_notification import delivery
 from portal_notification.app import Notification, create_runtime
 from tests.notification.conftest import start_service
 from tests.support.sinks import SilentServer
@@ -21,7 +22,7 @@ def test_smtp_down_then_back_is_retried_and_sent_once(notif):
             timeout=20,
             what="a failed attempt",
         )
-        assert notif.db.pending_deliveries.count_documents({"account_id": family["account_id"]}) == 1
+        assert delivery.unfinished(notif.db, {"account_id": family["account_id"]}) == 1
     finally:
         notif.smtp.start()
     wait_for(
@@ -30,7 +31,7 @@ def test_smtp_down_then_back_is_retried_and_sent_once(notif):
         what="the email after the SMTP server came back",
     )
     wait_for(
-        lambda: notif.db.pending_deliveries.count_documents({"account_id": family["account_id"]}) == 0,
+        lambda: delivery.unfinished(notif.db, {"account_id": family["account_id"]}) == 0,
         what="nothing left pending",
     )
     assert len(notif.smtp.messages(to=family["email"], subject="Nouvelle facture disponible")) == 1
@@ -86,7 +87,7 @@ def test_a_pending_retry_survives_a_restart_and_is_sent_once(tmp_path):
         subject = "Nouvelle facture disponible"
         wait_for(lambda: under_test.smtp.messages(to=family["email"], subject=subject), timeout=30, what="resent")
         wait_for(
-            lambda: under_test.db.pending_deliveries.count_documents({"account_id": family["account_id"]}) == 0,
+            lambda: delivery.unfinished(under_test.db, {"account_id": family["account_id"]}) == 0,
             what="nothing left pending",
         )
         assert len(under_test.smtp.messages(to=family["email"], subject=subject)) == 1

@@ -38,6 +38,8 @@ INDEXES: list[mongo.IndexSpec] = [
     (delivery.PENDING, [("next_at", 1)], {"name": "due"}),
     (delivery.DELIVERIES, [("account_id", 1)], {"name": "by_account"}),
     (delivery.LOG, [("account_id", 1)], {"name": "by_account"}),
+    (delivery.ATTEMPTS, [("account_id", 1)], {"name": "by_account"}),
+    (delivery.FINISHED, [("account_id", 1)], {"name": "by_account"}),
 ]
 
 

@@ -159,7 +159,7 @@ class NotificationHandler:
     def _erase(self, account_id: str) -> None:
         feed.erase(self.db, account_id)
         self.db[devices.DEVICES].delete_many({"account_id": account_id})
-        for collection in (delivery.DELIVERIES, delivery.PENDING, delivery.LOG, delivery.DEAD):
+        for collection in delivery.COLLECTIONS:
             self.db[collection].delete_many({"account_id": account_id})  # messages hold the address and text
         self.db[CONTACTS].delete_one({"_id": account_id})
         self.preferences.erase(account_id)  # last: no preferences means the purge is complete

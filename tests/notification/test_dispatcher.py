@@ -1,0 +1,78 @@
+"""The delivery schedule on the real FerretDB: finished messages leave the pending set in bulk, and
+neither a compaction nor a restart ever sends a message twice."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from portal_notification import delivery
+from tests.support.wait import wait_for
+
+
+class RecordingSender:
+    """Stands in for apprise (pure bookkeeping under test): records each send, fails on demand."""
+
+    def __init__(self, failing: set[str] = frozenset()) -> None:
+        self.sent: list[str] = []
+        self.failing = set(failing)
+        self.lock = threading.Lock()
+
+    def __call__(self, message: dict[str, Any]) -> tuple[bool, str]:
+        with self.lock:
+            if message["_id"] in self.failing:
+                return False, "refused by the test"
+            self.sent.append(message["_id"])
+            return True, ""
+
+
+def dispatcher(db, sender: RecordingSender) -> delivery.Dispatcher:
+    return delivery.Dispatcher(db, sender, workers=2, max_attempts=3, retry_base_s=60, attempt_timeout_s=1)
+
+
+def message(number: int) -> dict[str, Any]:
+    return {
+        "_id": f"event-{number}:email",
+        "account_id": "family-1",
+        "channel": "email",
+        "to": "famille@example.test",
+        "subject": "Objet",
+        "body": "Corps",
+    }
+
+
+def test_compaction_drops_finished_messages_and_a_restart_sends_nothing_again(mongo_db):
+    sender = RecordingSender(failing={"event-3:email"})
+    first = dispatcher(mongo_db, sender)
+    assert first.submit_many([message(n) for n in range(4)]) == 4
+    wait_for(lambda: len(sender.sent) == 3, what="three sent")
+    wait_for(lambda: mongo_db[delivery.LOG].count_documents({"result": "retry"}) == 1, what="one retry")
+    wait_for(lambda: delivery.unfinished(mongo_db, {}) == 1, what="only the failed one pending")
+    assert mongo_db[delivery.PENDING].count_documents({}) == 4  # a send never deletes: inserts only
+
+    assert first.compact() == 3
+    assert [p["_id"] for p in mongo_db[delivery.PENDING].find()] == ["event-3:email"]
+    assert mongo_db[delivery.FINISHED].count_documents({}) == 0
+    assert mongo_db[delivery.DELIVERIES].count_documents({}) == 4  # the idempotency claims stay
+
+    # A new process (crash or restart) takes over the pending set: the failed message, nothing else.
+    sender.failing.clear()
+    second = dispatcher(mongo_db, sender)
+    mongo_db[delivery.PENDING].update_one({"_id": "event-3:email"}, {"$set": {"next_at": datetime.now(UTC)}})
+    assert second.recover(everything=True) == 1
+    wait_for(lambda: "event-3:email" in sender.sent, what="the retry")
+    assert sorted(sender.sent) == [f"event-{n}:email" for n in range(4)]  # each message exactly once
+    assert second.submit_many([message(1)]) == 0  # a redelivered event finds its claim
+
+
+def test_a_compaction_cut_short_is_finished_by_the_next_one(mongo_db):
+    sender = RecordingSender()
+    first = dispatcher(mongo_db, sender)
+    first.submit_many([message(n) for n in range(3)])
+    wait_for(lambda: delivery.unfinished(mongo_db, {}) == 0, what="all sent")
+    mongo_db[delivery.PENDING].delete_many({})  # a crash between the two deletes of a compaction
+    assert first.compact() == 3
+    assert mongo_db[delivery.FINISHED].count_documents({}) == 0
+    assert dispatcher(mongo_db, sender).recover(everything=True) == 0
+    assert len(sender.sent) == 3
