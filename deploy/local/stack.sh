@@ -25,7 +25,9 @@ FERRETDB_PORT=${FERRETDB_PORT:-27017}
 SMTP_PORT=${SMTP_PORT:-1025}
 PYTHON=${PYTHON:-python3}
 KAFKA_HOME=$PORTAL_CACHE/kafka-$KAFKA_VERSION
-FERRETDB_BIN=$PORTAL_CACHE/bin/ferretdb-$FERRETDB_VERSION
+# Our one fix to FerretDB (see the patch): the binary's name carries the patch's hash.
+FERRETDB_PATCH=$HERE/ferretdb-sqlite-id-index.patch
+FERRETDB_BIN=$PORTAL_CACHE/bin/ferretdb-$FERRETDB_VERSION-$(sha256sum "$FERRETDB_PATCH" | cut -c1-8)
 ALL=(ferretdb kafka smtp)
 
 say() { printf '[stack] %s\n' "$*" >&2; }
@@ -56,6 +58,8 @@ install_ferretdb() {
   rm -rf "$src" && mkdir -p "$(dirname "$src")" && cp -r "$dir" "$src" && chmod -R u+w "$src"
   # version.txt is generated upstream and missing from the module zip (FerretDB issue #2982).
   echo "$FERRETDB_VERSION" > "$src/build/version/version.txt"
+  # _id lookups use the _id index FerretDB creates (upstream they scan the whole collection).
+  patch -s -p1 -d "$src" < "$FERRETDB_PATCH"
   mkdir -p "$(dirname "$FERRETDB_BIN")"
   (cd "$src" && CGO_ENABLED=0 go build -trimpath -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb)
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
@@ -66,6 +70,7 @@ install_debian_tools() {
   command -v wkhtmltopdf >/dev/null || missing+=(wkhtmltopdf)
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v patch >/dev/null || missing+=(patch)
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${missing[*]}"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -54,3 +54,16 @@ def test_insert_new_skips_what_is_already_there_and_reports_what_it_inserted(mon
     assert insert_new(collection, [{"_id": "b", "v": 2}, {"_id": "c"}, {"_id": "a"}]) == {"c"}
     assert collection.find_one({"_id": "b"}) == {"_id": "b"}  # not overwritten
     assert insert_new(collection, []) == set()
+
+
+def test_lookups_by_id_use_the_id_index(mongo_db):
+    """The stack's FerretDB carries deploy/local/ferretdb-sqlite-id-index.patch: reads, updates and
+    deletes by _id search the _id index instead of scanning the collection (as MongoDB does)."""
+    mongo_db.sessions.insert_many([{"_id": f"s{i}", "n": i} for i in range(50)])
+    plan = mongo_db.command("explain", {"find": "sessions", "filter": {"_id": "s7"}})["queryPlanner"]["Plan"]
+    assert any("USING INDEX" in step and "_id_" in step for step in plan), plan
+    mongo_db.sessions.update_one({"_id": "s7"}, {"$set": {"n": -7}})
+    mongo_db.sessions.delete_one({"_id": "s8"})
+    assert mongo_db.sessions.find_one({"_id": "s7"})["n"] == -7
+    assert mongo_db.sessions.find_one({"_id": "s8"}) is None
+    assert mongo_db.sessions.count_documents({}) == 49
