@@ -46,6 +46,24 @@ def ensure_indexes(db: Database, specs: Iterable[IndexSpec]) -> None:
 DUPLICATE_KEY = 11000
 
 
+def find_by_id(
+    collection: Collection, document_id: Any, projection: Mapping[str, Any] | None = None, **expected: Any
+) -> dict[str, Any] | None:
+    """The document with this `_id` whose fields equal `expected` (None stands for missing too).
+
+    FerretDB answers a filter that is exactly one `_id` from the index, and any other filter by
+    decoding the whole collection: so look up by `_id` alone and compare the rest here.
+    """
+    if any(isinstance(value, Mapping) for value in expected.values()):
+        raise TypeError("find_by_id compares plain values, not query operators")
+    if projection is not None and expected:
+        projection = {**projection, **dict.fromkeys(expected, 1)}
+    found = collection.find_one({"_id": document_id}, projection)
+    if found is None or any(found.get(field) != value for field, value in expected.items()):
+        return None
+    return found
+
+
 def insert_new(collection: Collection, documents: list[dict[str, Any]]) -> set[Any]:
     """Insert in one round trip; the `_id`s actually inserted (those already present are skipped).
 
@@ -121,11 +139,14 @@ def update_locked(
     *,
     upsert: bool = False,
 ) -> dict[str, Any] | None:
-    """Update one document under its lock; `conditions` then act as an atomic compare-and-swap.
+    """Update one document under its lock; `conditions` (field equalities) then act as an atomic
+    compare-and-swap: every writer holds the lock, so what is read here cannot change before the write.
 
     Returns the updated document, or None when it is missing or a condition no longer holds.
     """
     with locks.hold(lock_key(collection, document_id)):
+        if conditions and find_by_id(db[collection], document_id, {"_id": 1}, **conditions) is None:
+            return None
         return db[collection].find_one_and_update(
-            {"_id": document_id, **(conditions or {})}, update, upsert=upsert, return_document=ReturnDocument.AFTER
+            {"_id": document_id}, update, upsert=upsert, return_document=ReturnDocument.AFTER
         )

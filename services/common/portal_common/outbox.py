@@ -29,7 +29,7 @@ from pymongo.database import Database
 
 from portal_common import events
 from portal_common.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
-from portal_common.mongo import DocumentLocks, ensure_indexes, lock_key
+from portal_common.mongo import DocumentLocks, ensure_indexes, find_by_id, lock_key
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class OutboxRelay:
             found = [
                 (name, doc)
                 for name, doc_id in hints
-                if (doc := self.db[name].find_one({"_id": doc_id, PENDING: True}, {FIELD: 1})) is not None
+                if (doc := find_by_id(self.db[name], doc_id, {FIELD: 1}, **{PENDING: True})) is not None
             ]
         for name, doc in found:
             for entry in doc[FIELD]:

@@ -278,8 +278,7 @@ def restore_account(ctx: Context, account_id: str, *, structure_id: str, restore
         outbox.with_events(
             {"$set": {"status": "active", "restored_at": now}, "$unset": {"restorable_until": ""}}, event
         ),
-        status="deleted",
-        restorable_until={"$gt": now},
+        status="deleted",  # while deleted, restorable_until (checked above) cannot change
     )
     if updated is None:
         raise Problem(409, "Ce compte vient de changer d'état ; réessayez.", slug="concurrent-change")

@@ -40,7 +40,8 @@ class Throttle:
         """Raise 429 if any key must still wait."""
         now = now or datetime.now(UTC)
         waits = []
-        for doc in self.collection.find({"_id": {"$in": list(keys)}}):
+        for key in keys:  # one _id lookup each: an $in filter reads the whole collection on FerretDB
+            doc = self.collection.find_one({"_id": key}, {"blocked_until": 1}) or {}
             blocked_until = doc.get("blocked_until")
             if blocked_until is not None and blocked_until > now:
                 waits.append((blocked_until - now).total_seconds())
@@ -65,11 +66,11 @@ class Throttle:
             return_document=ReturnDocument.AFTER,
         )
         if doc["window_start"] + WINDOW <= now:  # a new hour: start counting again
-            doc = self.collection.find_one_and_update(
-                {"_id": key, "window_start": doc["window_start"]},
+            doc = self.collection.find_one_and_update(  # under the key's lock: nobody else resets it
+                {"_id": key},
                 {"$set": {"failures": 1, "window_start": now, "blocked_until": None}},
                 return_document=ReturnDocument.AFTER,
-            ) or self.collection.find_one({"_id": key})
+            )
         failures = doc["failures"]
         if failures >= policy.hourly_cap:
             blocked_until = doc["window_start"] + WINDOW

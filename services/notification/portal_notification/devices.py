@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from pymongo.database import Database
 
+from portal_common.mongo import find_by_id
 from portal_common.problems import Problem
 
 DEVICES = "devices"
@@ -57,8 +58,10 @@ def view(device: dict[str, Any]) -> dict[str, Any]:
 
 
 def remove(db: Database, account_id: str, device_id: str) -> None:
-    if db[DEVICES].delete_one({"_id": device_id, "account_id": account_id}).deleted_count == 0:
+    # A device never changes hands: checking its owner, then deleting by _id, is safe.
+    if find_by_id(db[DEVICES], device_id, {"_id": 1}, account_id=account_id) is None:
         raise Problem(404, "Cet appareil n'existe pas.", slug="device-not-found")
+    db[DEVICES].delete_one({"_id": device_id})
 
 
 def apprise_url(device: dict[str, Any], servers: dict[str, str], timeout_s: float) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from portal_common.mongo import insert_new
+from portal_common.mongo import find_by_id, insert_new
 from portal_common.pagination import keyset_page
 from portal_common.problems import Problem
 
@@ -73,7 +73,7 @@ def unread_count(db: Database, account_id: str) -> int:
 
 
 def mark_read(db: Database, account_id: str, entry_id: str) -> None:
-    if db[FEED].find_one({"_id": entry_id, "account_id": account_id}, {"_id": 1}) is None:
+    if find_by_id(db[FEED], entry_id, {"_id": 1}, account_id=account_id) is None:
         raise Problem(404, "Cette notification n'existe pas.", slug="notification-not-found")
     with contextlib.suppress(DuplicateKeyError):
         db[READS].insert_one({"_id": entry_id, "account_id": account_id})
