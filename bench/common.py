@@ -55,6 +55,13 @@ def run_for(seconds: float, threads: int, work: Callable[[int], None], max_ops: 
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_threads(count: int, target: Callable[[int], None]) -> float:
     """Run `target(i)` in `count` threads; the seconds until the last one finished."""
     started = time.perf_counter()
