@@ -40,6 +40,12 @@ local_secret() {  # generated once per run directory, for local runs only
   cat "$file"
 }
 
+local_vapid_key() {  # the Web Push (VAPID) key of local runs, generated once per run directory
+  local file=$PORTAL_RUN_DIR/webpush-vapid.pem
+  [ -s "$file" ] || (umask 077; openssl ecparam -name prime256v1 -genkey -noout -out "$file")
+  echo "$file"
+}
+
 service_env() {  # service_env NAME HTTP GRPC: the environment each service process gets locally
   local name=$1 http=$2 grpc=$3
   echo "HTTP_PORT=$http GRPC_PORT=$grpc MONGO_URI=mongodb://127.0.0.1:$FERRETDB_PORT/ MONGO_DB=${name//-/_}"
@@ -47,6 +53,7 @@ service_env() {  # service_env NAME HTTP GRPC: the environment each service proc
   echo "TOKEN_ISSUER=$IDENTITY_URL SMTP_HOST=127.0.0.1 SMTP_PORT=$SMTP_PORT SMTP_MODE=insecure"
   echo "UNSUBSCRIBE_SECRET=$(local_secret) PORTAL_PUBLIC_URL=${PORTAL_PUBLIC_URL:-http://127.0.0.1:8080}"
   [ -z "${NTFY_URL:-}" ] || echo "NTFY_URL=$NTFY_URL"
+  echo "WEBPUSH_VAPID_KEY_FILE=$(local_vapid_key)"
   echo "IDENTITY_KEYS_DIR=$PORTAL_RUN_DIR/identity-keys IDENTITY_GRPC_TARGET=127.0.0.1:${IDENTITY_GRPC_PORT:-50051}"
   echo "TRUSTED_PROXY_HOPS=1"  # the nginx gateway
 }

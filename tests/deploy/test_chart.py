@@ -118,3 +118,26 @@ def test_every_service_has_hardened_pods():
         assert "grpc" in container["livenessProbe"]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert all("value" not in env for env in container.get("env", []))  # secrets only by reference
+
+
+def notification_deployment(*args: str) -> dict:
+    rendered = helm_template("--show-only", "templates/deployment.yaml", *args)
+    assert rendered.returncode == 0, rendered.stderr
+    [deployment] = [
+        d for d in yaml.safe_load_all(rendered.stdout) if d and d["metadata"]["name"].endswith("notification")
+    ]
+    return deployment
+
+
+def test_web_push_is_on_only_with_a_vapid_key_secret():
+    pod = notification_deployment()["spec"]["template"]["spec"]
+    assert "WEBPUSH_VAPID_KEY_FILE" not in {e["name"] for e in pod["containers"][0]["env"]}
+    pod = notification_deployment("--set", "services.notification.webPushKeySecret=portal-webpush")["spec"]["template"][
+        "spec"
+    ]
+    container = pod["containers"][0]
+    [key_file] = [e["value"] for e in container["env"] if e["name"] == "WEBPUSH_VAPID_KEY_FILE"]
+    [mount] = [m for m in container["volumeMounts"] if key_file.startswith(m["mountPath"] + "/")]
+    assert mount["readOnly"] is True
+    [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["secret"] == {"secretName": "portal-webpush", "defaultMode": 0o400}

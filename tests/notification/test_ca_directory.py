@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,87 +13,12 @@ from pathlib import Path
 import pytest
 
 from portal_notification import apprise_process
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+from tests.support.pki import make_pki
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A CA in a hashed directory, a server certificate it signed, and a self-signed impostor."""
-    root = tmp_path_factory.mktemp("pki")
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Portal Test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        cwd=root,
-    )
-    openssl(
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        cwd=root,
-    )
-    (root / "san.ext").write_text("subjectAltName=DNS:localhost\n")
-    openssl(
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-        "-out",
-        "server.pem",
-        cwd=root,
-    )
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost",
-        "-keyout",
-        "impostor.key",
-        "-out",
-        "impostor.pem",
-        cwd=root,
-    )
-    certs = root / "certs"
-    certs.mkdir()
-    (certs / "ca.pem").write_bytes((root / "ca.pem").read_bytes())
-    openssl("rehash", str(certs), cwd=root)
-    return root
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def tls_server(certificate: Path, key: Path) -> Iterator[int]:

@@ -43,24 +43,53 @@ def list_devices() -> Any:
     return {"items": [devices.view(d) for d in found]}
 
 
+# What a browser's PushSubscription.toJSON() gives (Web Push).
+SUBSCRIPTION = obj(
+    {
+        "endpoint": string(1, 1000, description="URL https du service de notification du navigateur"),
+        "keys": obj({"p256dh": string(1, 200), "auth": string(1, 100)}),
+    },
+    {"expirationTime": {"type": ["number", "null"]}},
+)
+
+
 @api.post("/push-devices")
 @require_auth("family")
 @accepts(
-    obj({"kind": {"type": "string", "enum": list(devices.KINDS)}, "target": string(0, 200)}, {"label": string(0, 100)})
+    obj(
+        {"kind": {"type": "string", "enum": list(devices.KINDS)}},
+        {
+            "target": string(0, 200, description="ntfy : le sujet ; gotify : le jeton d'application"),
+            "subscription": SUBSCRIPTION,
+            "label": string(0, 100),
+        },
+    )
 )
 def register_device() -> Any:
+    data = body()
     device = devices.register(
         ext("db"),
         principal().account_id,
-        body()["kind"],
-        body()["target"],
-        body().get("label", ""),
-        ext("push_servers"),
+        data["kind"],
+        ext("push_offer"),
+        target=data.get("target"),
+        subscription=data.get("subscription"),
+        label=data.get("label", ""),
     )
     return devices.view(device), 201
 
 
-@api.delete("/push-devices/<device_id>")
+@api.get("/push-devices/webpush-key")
+@require_auth("family")
+def webpush_key() -> Any:
+    """The portal's VAPID public key: the `applicationServerKey` a browser subscribes with."""
+    offer: devices.Offer = ext("push_offer")
+    if offer.web_push is None:
+        raise Problem(404, "Les notifications Web Push ne sont pas proposées par ce portail.", slug="webpush-off")
+    return {"public_key": offer.web_push.public_key()}
+
+
+@api.delete("/push-devices/<hexid:device_id>")
 @require_auth("family")
 def remove_device(device_id: str) -> Response:
     devices.remove(ext("db"), principal().account_id, device_id)

@@ -82,7 +82,7 @@ def create_app(service: Notification) -> Flask:
         "notification.db": service.db,
         "notification.preferences": service.preferences,
         "notification.unsubscribe_secret": service.config.unsubscribe_secret,
-        "notification.push_servers": {"ntfy": service.config.ntfy_url, "gotify": service.config.gotify_url},
+        "notification.push_offer": service.config.push_offer(),
     }
     app.register_blueprint(api)
     return app

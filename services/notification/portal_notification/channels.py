@@ -19,7 +19,8 @@ class AppriseSender:
     def __init__(self, db: Database, config: NotificationConfig) -> None:
         self.db = db
         self.config = config
-        self.servers = {"ntfy": config.ntfy_url, "gotify": config.gotify_url}
+        self.servers = config.push_offer().servers
+        self.web_push = config.web_push
         self.processes = apprise_process.create_pool(config.send_processes)
         # apprise applies the connect and read timeouts itself; this only bounds a wedged worker.
         self.wait_s = config.send_timeout_seconds * 4 + 10
@@ -39,17 +40,25 @@ class AppriseSender:
         return f"mailto://{auth}{c.smtp_host}:{c.smtp_port}?{urlencode(params)}"
 
     def __call__(self, message: dict[str, Any]) -> tuple[bool, str]:
+        web_push = None
         if message["channel"] == "email":
             urls = [self.email_url(message["to"], message.get("headers", {}))]
         else:
-            urls = []
+            urls, subscriptions = [], []
             for device in self.db[devices.DEVICES].find({"account_id": message["account_id"]}):
-                url = devices.apprise_url(device, self.servers, self.config.send_timeout_seconds)
-                if url:
+                if device["kind"] == "webpush":
+                    subscriptions.append(device["subscription"])
+                elif url := devices.apprise_url(device, self.servers, self.config.send_timeout_seconds):
                     urls.append(url)
-            if not urls:
+            if subscriptions and self.web_push is not None:
+                w = self.web_push
+                web_push = apprise_process.WebPushJob(
+                    subscriptions, w.key_file, w.subscriber, self.config.send_timeout_seconds
+                )
+            if not urls and web_push is None:
                 return True, "no push device any more"
-        future = self.processes.submit(apprise_process.notify, urls, message["subject"], message["body"])
+        title, body = message["subject"], message["body"]
+        future = self.processes.submit(apprise_process.notify, urls, title, body, web_push)
         try:
             return future.result(timeout=self.wait_s)
         except FutureTimeout:

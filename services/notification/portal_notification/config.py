@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal_common.config import CommonConfig, Env
+from portal_notification.devices import Offer
+from portal_notification.webpush import DEFAULT_ORIGINS, WebPush
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class NotificationConfig:
     mail_from: str
     ntfy_url: str
     gotify_url: str
+    web_push: WebPush | None  # None: no VAPID key, no Web Push
     unsubscribe_secret: str
     public_url: str
     send_timeout_seconds: float
@@ -25,6 +28,9 @@ class NotificationConfig:
     send_processes: int
     max_attempts: int
     retry_base_seconds: float
+
+    def push_offer(self) -> Offer:
+        return Offer({"ntfy": self.ntfy_url, "gotify": self.gotify_url}, self.web_push)
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> NotificationConfig:
@@ -39,6 +45,7 @@ class NotificationConfig:
             mail_from=env.str("MAIL_FROM", "Portail Famille <ne-pas-repondre@portail-famille.example>"),
             ntfy_url=env.str("NTFY_URL", ""),  # e.g. https://ntfy.example.org: where families' ntfy topics live
             gotify_url=env.str("GOTIFY_URL", ""),
+            web_push=web_push(env),
             unsubscribe_secret=env.str("UNSUBSCRIBE_SECRET"),
             public_url=env.str("PORTAL_PUBLIC_URL", "http://127.0.0.1:8080"),
             send_timeout_seconds=env.float("SEND_TIMEOUT_SECONDS", 5.0),
@@ -50,3 +57,17 @@ class NotificationConfig:
         )
         env.check()
         return config
+
+
+def web_push(env: Env) -> WebPush | None:
+    key_file = env.str("WEBPUSH_VAPID_KEY_FILE", "")
+    if not key_file:
+        return None
+    origins = env.str("WEBPUSH_ALLOWED_ORIGINS", ",".join(DEFAULT_ORIGINS))
+    configured = WebPush(
+        key_file=key_file,
+        subscriber=env.str("WEBPUSH_SUBSCRIBER", "ne-pas-repondre@portail-famille.example"),
+        allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
+    )
+    configured.public_key()  # a missing or unusable key stops the start, not the first push
+    return configured

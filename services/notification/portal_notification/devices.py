@@ -1,9 +1,11 @@
-"""Push targets a family registers (ntfy topic, Gotify token, FCM token); never echoed back in full."""
+"""Push targets a family registers (ntfy topic, Gotify token, a browser's Web Push subscription);
+never echoed back in full."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -12,36 +14,56 @@ from pymongo.database import Database
 
 from portal_common.mongo import find_by_id
 from portal_common.problems import Problem
+from portal_notification.webpush import WebPush
 
 DEVICES = "devices"
-KINDS = ("ntfy", "gotify")
+KINDS = ("ntfy", "gotify", "webpush")
 TARGET = re.compile(r"^[A-Za-z0-9_.~-]{6,200}$")
 MAX_DEVICES = 10
 
 
+@dataclass(frozen=True)
+class Offer:
+    """The push services this portal offers: ntfy and Gotify servers, and Web Push with a VAPID key."""
+
+    servers: dict[str, str]  # kind -> server URL
+    web_push: WebPush | None
+
+    def offers(self, kind: str) -> bool:
+        return self.web_push is not None if kind == "webpush" else bool(self.servers.get(kind))
+
+
 def register(
-    db: Database, account_id: str, kind: str, target: str, label: str, servers: dict[str, str]
+    db: Database,
+    account_id: str,
+    kind: str,
+    offer: Offer,
+    *,
+    target: str | None = None,
+    subscription: Any = None,
+    label: str = "",
 ) -> dict[str, Any]:
     if kind not in KINDS:
         raise Problem(422, f"kind doit valoir {' ou '.join(KINDS)}.", fields=["kind"])
-    if not servers.get(kind):
+    if not offer.offers(kind):
         raise Problem(422, f"Les notifications {kind} ne sont pas proposées par ce portail.", fields=["kind"])
-    if not TARGET.match(target):
-        raise Problem(
-            422,
-            "Identifiant de réception invalide (6 à 200 caractères : lettres, chiffres, . _ ~ -).",
-            fields=["target"],
-        )
+    device: dict[str, Any] = {"_id": uuid.uuid4().hex, "account_id": account_id, "kind": kind}
+    if kind == "webpush":
+        if subscription is None:
+            raise Problem(422, "subscription est obligatoire pour Web Push.", fields=["subscription"])
+        device["subscription"] = offer.web_push.subscription(subscription)  # type: ignore[union-attr]
+        device["target"] = device["subscription"]["endpoint"]
+    else:
+        if not isinstance(target, str) or not TARGET.match(target):
+            raise Problem(
+                422,
+                "Identifiant de réception invalide (6 à 200 caractères : lettres, chiffres, . _ ~ -).",
+                fields=["target"],
+            )
+        device["target"] = target
     if db[DEVICES].count_documents({"account_id": account_id}) >= MAX_DEVICES:
         raise Problem(409, f"Au plus {MAX_DEVICES} appareils par compte.", slug="too-many-devices")
-    device = {
-        "_id": uuid.uuid4().hex,
-        "account_id": account_id,
-        "kind": kind,
-        "target": target,
-        "label": label.strip()[:100],
-        "created_at": datetime.now(UTC),
-    }
+    device |= {"label": label.strip()[:100], "created_at": datetime.now(UTC)}
     db[DEVICES].insert_one(device)
     return device
 
@@ -65,6 +87,7 @@ def remove(db: Database, account_id: str, device_id: str) -> None:
 
 
 def apprise_url(device: dict[str, Any], servers: dict[str, str], timeout_s: float) -> str | None:
+    """ntfy and Gotify targets as apprise URLs (Web Push goes through `apprise_process.WebPushJob`)."""
     server = servers.get(device["kind"])
     if not server:
         return None

@@ -1,0 +1,192 @@
+"""Web Push end to end: a browser subscription registered over HTTP, a notification encrypted for it
+(RFC 8291) and signed with the portal's VAPID key (RFC 8292), POSTed over TLS to a local push
+service; the test decrypts it with the browser's keys, as the browser would."""
+
+from __future__ import annotations
+
+import base64
+import os
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from tests.notification.conftest import start_service
+from tests.support.pki import make_pki
+from tests.support.wait import wait_for
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def point(key: ec.EllipticCurvePublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+
+def hkdf(salt: bytes, secret: bytes, info: bytes, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
+
+
+class Browser:
+    """The keys a browser creates when it subscribes, and the decryption it applies (RFC 8291)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = os.urandom(16)
+        self.endpoint = endpoint
+
+    def subscription(self) -> dict[str, Any]:
+        keys = {"p256dh": b64url(point(self.key.public_key())), "auth": b64url(self.auth)}
+        return {"endpoint": self.endpoint, "expirationTime": None, "keys": keys}
+
+    def decrypt(self, body: bytes) -> str:
+        salt, record_size, key_length = body[:16], int.from_bytes(body[16:20], "big"), body[20]
+        server_public = body[21 : 21 + key_length]
+        ciphertext = body[21 + key_length :]
+        assert len(ciphertext) <= record_size
+        shared = self.key.exchange(
+            ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), server_public)
+        )
+        info = b"WebPush: info\x00" + point(self.key.public_key()) + server_public
+        ikm = hkdf(self.auth, shared, info, 32)
+        cek = hkdf(salt, ikm, b"Content-Encoding: aes128gcm\x00", 16)
+        nonce = hkdf(salt, ikm, b"Content-Encoding: nonce\x00", 12)
+        padded = AESGCM(cek).decrypt(nonce, ciphertext, None)
+        return padded.rstrip(b"\x00")[:-1].decode()  # the last record ends with 0x02, then padding
+
+
+class PushService:
+    """A push service over TLS (as FCM or Mozilla's are): keeps what it is sent, answers 201."""
+
+    def __init__(self, pki: Path) -> None:
+        self.received: list[dict[str, Any]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                owner.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                self.send_response(201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(pki / "server.pem", pki / "server.key")
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.origin = f"https://localhost:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def web_push(tmp_path_factory):
+    root = tmp_path_factory.mktemp("webpush")
+    pki = make_pki(root)
+    vapid = ec.generate_private_key(ec.SECP256R1())
+    key_file = root / "vapid.pem"
+    key_file.write_bytes(
+        vapid.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    push = PushService(pki)
+    # The sending processes trust the test CA the way a deployment trusts public CAs.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("REQUESTS_CA_BUNDLE", str(pki / "ca.pem"))
+        under_test, stop = start_service(
+            root,
+            WEBPUSH_VAPID_KEY_FILE=str(key_file),
+            WEBPUSH_ALLOWED_ORIGINS=push.origin,
+            WEBPUSH_SUBSCRIBER="dpo@mairie.example",
+        )
+        yield under_test, push, vapid
+        stop()
+    push.close()
+
+
+def test_a_notification_reaches_the_browser_encrypted_and_signed(web_push):
+    notif, push, vapid = web_push
+    family = notif.family()
+    browser = Browser(f"{push.origin}/wpush/v2/{family['account_id']}")
+    key = notif.call("GET", "/v1/push-devices/webpush-key", family).json()["public_key"]
+    assert unb64url(key) == point(vapid.public_key())  # what the browser subscribes with
+
+    registered = notif.call("POST", "/v1/push-devices", family, json={"kind": "webpush", "label": "Firefox",
+                            "subscription": browser.subscription()})  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    listed = notif.call("GET", "/v1/push-devices", family).json()["items"]
+    assert listed[0]["kind"] == "webpush"
+    assert browser.endpoint not in str(listed)  # never echoed back in full
+
+    notif.publish("invoice.issued", family["account_id"], number="F-WP-1", due_date="2026-12-20")
+    wait_for(lambda: any(r["path"].endswith(family["account_id"]) for r in push.received), what="the push")
+    [request] = [r for r in push.received if r["path"].endswith(family["account_id"])]
+    assert request["headers"]["Content-Encoding"] == "aes128gcm"
+    scheme, _, credentials = request["headers"]["Authorization"].partition(" ")
+    assert scheme == "vapid"
+    fields = dict(part.strip().split("=", 1) for part in credentials.split(","))
+    assert fields["k"] == key
+    claims = jwt.decode(fields["t"], vapid.public_key(), algorithms=["ES256"], audience=push.origin)
+    assert claims["sub"] == "mailto:dpo@mairie.example"
+    text = browser.decrypt(request["body"])
+    assert "F-WP-1" in text  # only the browser's keys can read it
+
+
+@pytest.mark.parametrize(
+    ("subscription", "slug"),
+    [
+        ({"endpoint": "http://localhost/wpush", "keys": "valid"}, "validation-error"),  # not https
+        ({"endpoint": "https://169.254.169.254/latest/meta-data", "keys": "valid"}, "push-service-not-allowed"),
+        ({"endpoint": "https://user:pw@localhost/wpush", "keys": "valid"}, "validation-error"),
+        (
+            {"endpoint": "PUSH/x", "keys": {"p256dh": "not-a-point", "auth": "AAAAAAAAAAAAAAAAAAAAAA"}},
+            "validation-error",
+        ),
+        ({"endpoint": "PUSH/x", "keys": {"p256dh": "valid", "auth": "c2hvcnQ"}}, "validation-error"),  # 5 bytes
+        ({"endpoint": "PUSH/x"}, "missing-fields"),  # no keys
+    ],
+)
+def test_bad_subscriptions_are_refused(web_push, subscription, slug):
+    notif, push, _ = web_push
+    family = notif.family()
+    valid = Browser(f"{push.origin}/x").subscription()["keys"]
+    subscription = {**subscription, "endpoint": subscription["endpoint"].replace("PUSH", push.origin)}
+    if subscription.get("keys") == "valid":
+        subscription["keys"] = valid
+    elif isinstance(subscription.get("keys"), dict) and subscription["keys"].get("p256dh") == "valid":
+        subscription["keys"] = {**subscription["keys"], "p256dh": valid["p256dh"]}
+    response = notif.call("POST", "/v1/push-devices", family, json={"kind": "webpush", "subscription": subscription})
+    assert response.status_code == 422, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["type"].endswith(slug)
+    assert notif.call("GET", "/v1/push-devices", family).json()["items"] == []
+
+
+def test_web_push_needs_a_subscription_and_a_key(web_push, notif):
+    with_key, _, _ = web_push
+    family = with_key.family()
+    missing = with_key.call("POST", "/v1/push-devices", family, json={"kind": "webpush", "target": "abcdefgh"})
+    assert missing.status_code == 422
+    # A portal without a VAPID key offers no Web Push at all.
+    other = notif.family()
+    assert notif.call("GET", "/v1/push-devices/webpush-key", other).status_code == 404
+    refused = notif.call("POST", "/v1/push-devices", other, json={"kind": "webpush", "subscription": {}})
+    assert refused.status_code == 422
