@@ -9,9 +9,10 @@
 - `finished_deliveries`: one insert when a message is sent or given up (`dead_deliveries` keeps
   the given-up ones); a message is pending while it has a pending document and no finished one.
 
-A send writes only inserts: on FerretDB an update or delete by _id reads the whole collection, so
-removing each sent message from a backlog of thousands cost more than the send. Finished messages
-leave `pending_deliveries` in bulk, when the recovery scan runs.
+A send writes only inserts, the cheapest write on both engines (upstream FerretDB even reads the
+whole collection for an update or delete by _id: removing each sent message from a backlog of
+thousands cost more than the send). Finished messages leave `pending_deliveries` in bulk, when the
+recovery scan runs.
 
 Sends run on a bounded worker pool with connect/read timeouts: a slow or silent SMTP server
 occupies workers, never the consumer. The schedule lives in memory: a message waits for a free
