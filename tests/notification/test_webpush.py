@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from portal_notification import delivery
 from tests.notification.conftest import start_service
 from tests.support.pki import make_pki
 from tests.support.wait import wait_for
@@ -79,7 +80,7 @@ class PushService:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 owner.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                self.send_response(201)
+                self.send_response(410 if "/expired/" in self.path else 201)  # RFC 8030: gone for good
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -148,6 +149,31 @@ def test_a_notification_reaches_the_browser_encrypted_and_signed(web_push):
     assert claims["sub"] == "mailto:dpo@mairie.example"
     text = browser.decrypt(request["body"])
     assert "F-WP-1" in text  # only the browser's keys can read it
+
+
+def test_an_expired_subscription_is_forgotten_and_the_others_still_get_the_message(web_push):
+    notif, push, _ = web_push
+    family = notif.family()
+    expired = Browser(f"{push.origin}/expired/{family['account_id']}")
+    current = Browser(f"{push.origin}/current/{family['account_id']}")
+    for browser in (expired, current):
+        body = {"kind": "webpush", "subscription": browser.subscription()}
+        assert notif.call("POST", "/v1/push-devices", family, json=body).status_code == 201
+
+    notif.publish("invoice.issued", family["account_id"], number="F-WP-2", due_date="2026-12-20")
+
+    def devices() -> list[dict[str, Any]]:
+        return notif.call("GET", "/v1/push-devices", family).json()["items"]
+
+    wait_for(lambda: len(devices()) == 1, what="the expired device forgotten")
+    wait_for(lambda: delivery.unfinished(notif.db, {"account_id": family["account_id"]}) == 0, what="push finished")
+    push_log = [
+        e["result"] for e in notif.db.delivery_log.find({"account_id": family["account_id"], "channel": "push"})
+    ]
+    assert push_log == ["sent"]  # one attempt: a gone subscription is no failure to retry
+    # Sent once to the live browser (a gone one is no failure, so no retry resends it).
+    [to_current] = [r for r in push.received if r["path"] == f"/current/{family['account_id']}"]
+    assert "F-WP-2" in current.decrypt(to_current["body"])
 
 
 @pytest.mark.parametrize(

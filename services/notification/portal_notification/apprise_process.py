@@ -33,29 +33,50 @@ class WebPushJob:
     subscriber: str
     timeout_s: float
 
-    def url(self, directory: str) -> str:
-        names = [f"device{i}" for i in range(len(self.subscriptions))]
-        path = os.path.join(directory, "subscriptions.json")
+    def url(self, subscription: dict[str, Any], path: str) -> str:
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
-            json.dump(dict(zip(names, self.subscriptions, strict=True)), out)
+            json.dump({"browser": subscription}, out)
         # ttl: how long a push service keeps a message for an offline browser (apprise allows 60 s at most).
         query = {"keyfile": self.key_file, "subfile": path, "ttl": 60, "cto": self.timeout_s, "rto": self.timeout_s}
-        return f"vapid://{quote(self.subscriber, safe='@')}/{'/'.join(names)}?{urlencode(query)}"
+        return f"vapid://{quote(self.subscriber, safe='@')}/browser?{urlencode(query)}"
+
+    @staticmethod
+    def expired(path: str) -> bool:
+        """The push service said the subscription no longer exists (404/410): apprise pruned it."""
+        with open(path) as kept:
+            return "browser" not in json.load(kept)
 
 
-def notify(urls: list[str], title: str, body: str, web_push: WebPushJob | None = None) -> tuple[bool, str]:
-    """Runs in a worker process: one Apprise object for this message's targets."""
+Outcome = tuple[bool, str, list[str]]  # (sent, error, Web Push endpoints that are gone for good)
+
+
+def send(urls: list[str], title: str, body: str) -> str:
+    """One Apprise object for these targets; the error, or "" when every target took the message."""
     # Memory only: apprise would otherwise keep state (and generate keys) in a directory of its own.
     notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory", pem_autogen=False))
+    for url in urls:
+        if not notifier.add(url):
+            return "apprise refused a target"
+    try:
+        return "" if notifier.notify(title=title, body=body) else "apprise reported a failure"
+    except Exception as exc:  # noqa: BLE001 - a plugin failure is a failed attempt, reported to the parent
+        return repr(exc)[:500]
+
+
+def notify(urls: list[str], title: str, body: str, web_push: WebPushJob | None = None) -> Outcome:
+    """Runs in a worker process. Each browser apart: an expired subscription is no failure, just gone."""
+    errors = [error] if urls and (error := send(urls, title, body)) else []
+    gone = []
     with tempfile.TemporaryDirectory(prefix="webpush-") as directory:
-        for url in [*urls, *([web_push.url(directory)] if web_push else [])]:
-            if not notifier.add(url):
-                return False, "apprise refused a target"
-        try:
-            sent = bool(notifier.notify(title=title, body=body))
-        except Exception as exc:  # noqa: BLE001 - a plugin failure is a failed attempt, reported to the parent
-            return False, repr(exc)[:500]
-    return sent, "" if sent else "apprise reported a failure"
+        for number, subscription in enumerate(web_push.subscriptions if web_push else []):
+            path = os.path.join(directory, f"browser{number}.json")
+            if not (error := send([web_push.url(subscription, path)], title, body)):  # type: ignore[union-attr]
+                continue
+            if web_push.expired(path):  # type: ignore[union-attr]
+                gone.append(subscription["endpoint"])
+            else:
+                errors.append(error)
+    return not errors, "; ".join(errors), gone
 
 
 HASHED_CERTIFICATE = re.compile(r"[0-9a-f]{8}\.[0-9]+")

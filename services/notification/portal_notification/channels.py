@@ -60,9 +60,13 @@ class AppriseSender:
         title, body = message["subject"], message["body"]
         future = self.processes.submit(apprise_process.notify, urls, title, body, web_push)
         try:
-            return future.result(timeout=self.wait_s)
+            sent, error, gone = future.result(timeout=self.wait_s)
         except FutureTimeout:
             return False, f"no answer from the sending process within {self.wait_s:.0f} s"
+        if gone:  # expired browser subscriptions: forget them, so the retry and later messages skip them
+            query = {"account_id": message["account_id"], "kind": "webpush", "target": {"$in": gone}}
+            self.db[devices.DEVICES].delete_many(query)
+        return sent, error
 
     def close(self) -> None:
         self.processes.shutdown(wait=True, cancel_futures=True)
