@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import mailbox
 import socket
+import ssl
 import threading
 from email.header import decode_header, make_header
 from email.message import Message
@@ -25,13 +26,15 @@ def free_port() -> int:
 class SmtpSink:
     """aiosmtpd writing every received message to a Maildir; can be stopped and started again."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.directory = directory
         self.port = port or free_port()
+        self.tls = tls  # given: STARTTLS offered and required, as a production relay does
         self.controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(Mailbox(str(self.directory)), hostname="127.0.0.1", port=self.port)
+        tls = {"tls_context": self.tls, "require_starttls": True} if self.tls else {}
+        self.controller = Controller(Mailbox(str(self.directory)), hostname="127.0.0.1", port=self.port, **tls)
         self.controller.start()
 
     def stop(self) -> None:
