@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from typing import Any
 
 from pymongo.collection import Collection
 
+from portal_common import b64url
 from portal_common.problems import Problem
 
 DEFAULT_LIMIT = 20
@@ -21,15 +21,14 @@ QUERY_PARAMETERS = [
 
 
 def encode_cursor(values: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+    return b64url.encode(json.dumps(values, separators=(",", ":")).encode())
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not cursor:
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = json.loads(b64url.decode(cursor))
     except (ValueError, UnicodeDecodeError):
         raise Problem(400, "Le curseur de pagination est invalide.", slug="invalid-cursor") from None
     if not isinstance(values, dict):

@@ -8,7 +8,6 @@ internal address.
 
 from __future__ import annotations
 
-import base64
 import binascii
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from portal_common import b64url
 from portal_common.problems import Problem
 
 DEFAULT_ORIGINS = (
@@ -30,14 +30,6 @@ INVALID = Problem(
     "Abonnement Web Push invalide : endpoint https d'un service de notification, clés p256dh et auth.",
     fields=["subscription"],
 )
-
-
-def b64url_decode(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def origin_of(endpoint: str) -> str | None:
@@ -76,7 +68,7 @@ class WebPush:
         if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
             raise ValueError("the VAPID key must be an EC P-256 private key")
         point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-        return b64url(point)
+        return b64url.encode(point)
 
     def subscription(self, data: Any) -> dict[str, Any]:
         """The subscription a browser's PushManager gave, checked; only what sending needs is kept."""
@@ -94,10 +86,10 @@ class WebPush:
                 fields=["subscription"],
             )
         try:
-            p256dh, auth = b64url_decode(keys["p256dh"]), b64url_decode(keys["auth"])
+            p256dh, auth = b64url.decode(keys["p256dh"]), b64url.decode(keys["auth"])
             ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), p256dh)
         except (KeyError, TypeError, ValueError, binascii.Error):
             raise INVALID from None
         if len(auth) != 16:
             raise INVALID
-        return {"endpoint": endpoint, "keys": {"p256dh": b64url(p256dh), "auth": b64url(auth)}}
+        return {"endpoint": endpoint, "keys": {"p256dh": b64url.encode(p256dh), "auth": b64url.encode(auth)}}
