@@ -66,16 +66,16 @@ def send(urls: list[str], title: str, body: str) -> str:
 def notify(urls: list[str], title: str, body: str, web_push: WebPushJob | None = None) -> Outcome:
     """Runs in a worker process. Each browser apart: an expired subscription is no failure, just gone."""
     errors = [error] if urls and (error := send(urls, title, body)) else []
-    gone = []
-    with tempfile.TemporaryDirectory(prefix="webpush-") as directory:
-        for number, subscription in enumerate(web_push.subscriptions if web_push else []):
-            path = os.path.join(directory, f"browser{number}.json")
-            if not (error := send([web_push.url(subscription, path)], title, body)):  # type: ignore[union-attr]
-                continue
-            if web_push.expired(path):  # type: ignore[union-attr]
-                gone.append(subscription["endpoint"])
-            else:
-                errors.append(error)
+    gone: list[str] = []
+    if web_push is not None:
+        with tempfile.TemporaryDirectory(prefix="webpush-") as directory:
+            for number, subscription in enumerate(web_push.subscriptions):
+                path = os.path.join(directory, f"browser{number}.json")
+                error = send([web_push.url(subscription, path)], title, body)
+                if error and web_push.expired(path):
+                    gone.append(subscription["endpoint"])
+                elif error:
+                    errors.append(error)
     return not errors, "; ".join(errors), gone
 
 
