@@ -71,6 +71,7 @@ install_debian_tools() {
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v patch >/dev/null || missing+=(patch)
+  command -v openssl >/dev/null || missing+=(openssl)  # local VAPID key, test certificates
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${missing[*]}"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
