@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -16,6 +18,9 @@ MAX_LENGTH = 128
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32, salt_len=16)
 # Verified against when the login is unknown, so both answers cost the same time.
 _DUMMY_HASH = HASHER.hash("not-a-real-password-only-for-timing")
+# At most one hash per core at a time: each takes 19 MiB, so a burst of logins on every HTTP thread
+# cannot multiply the memory, and hashes do not evict each other from the CPU caches.
+_HASHING = threading.BoundedSemaphore(len(os.sched_getaffinity(0)))
 
 
 @lru_cache(maxsize=1)
@@ -51,13 +56,15 @@ def check_policy(password: str, *, login: str) -> None:
 
 
 def hash_password(password: str) -> str:
-    return HASHER.hash(password)
+    with _HASHING:
+        return HASHER.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant work whether or not an account exists (`stored_hash` None verifies a dummy)."""
     try:
-        return HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        with _HASHING:
+            return HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
