@@ -129,15 +129,17 @@ def notification_deployment(*args: str) -> dict:
     return deployment
 
 
-def test_web_push_is_on_only_with_a_vapid_key_secret():
+@pytest.mark.parametrize(
+    ("value", "variable"),
+    [("webPushKeySecret", "WEBPUSH_VAPID_KEY_FILE"), ("fcmServiceAccountSecret", "FCM_SERVICE_ACCOUNT_FILE")],
+)
+def test_push_services_are_on_only_with_their_key_secret(value, variable):
     pod = notification_deployment()["spec"]["template"]["spec"]
-    assert "WEBPUSH_VAPID_KEY_FILE" not in {e["name"] for e in pod["containers"][0]["env"]}
-    pod = notification_deployment("--set", "services.notification.webPushKeySecret=portal-webpush")["spec"]["template"][
-        "spec"
-    ]
+    assert variable not in {e["name"] for e in pod["containers"][0]["env"]}
+    pod = notification_deployment("--set", f"services.notification.{value}=portal-push-key")["spec"]["template"]["spec"]
     container = pod["containers"][0]
-    [key_file] = [e["value"] for e in container["env"] if e["name"] == "WEBPUSH_VAPID_KEY_FILE"]
+    [key_file] = [e["value"] for e in container["env"] if e["name"] == variable]
     [mount] = [m for m in container["volumeMounts"] if key_file.startswith(m["mountPath"] + "/")]
     assert mount["readOnly"] is True
     [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
-    assert volume["secret"] == {"secretName": "portal-webpush", "defaultMode": 0o400}
+    assert volume["secret"] == {"secretName": "portal-push-key", "defaultMode": 0o400}

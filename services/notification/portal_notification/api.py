@@ -59,7 +59,11 @@ SUBSCRIPTION = obj(
     obj(
         {"kind": {"type": "string", "enum": list(devices.KINDS)}},
         {
-            "target": string(0, 200, description="ntfy : le sujet ; gotify : le jeton d'application"),
+            "target": string(
+                0,
+                4096,
+                description="ntfy : le sujet ; gotify : le jeton d'application ; fcm : le jeton d'enregistrement FCM",
+            ),
             "subscription": SUBSCRIPTION,
             "label": string(0, 100),
         },

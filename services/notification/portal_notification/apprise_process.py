@@ -14,14 +14,17 @@ import os
 import re
 import ssl
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import apprise
 
-logging.getLogger("apprise").setLevel(logging.WARNING)  # its debug output can contain target URLs
+APPRISE_LOG = logging.getLogger("apprise")
+APPRISE_LOG.setLevel(logging.WARNING)  # its debug output can contain target URLs
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,14 @@ class WebPushJob:
             return "browser" not in json.load(kept)
 
 
-Outcome = tuple[bool, str, list[str]]  # (sent, error, Web Push endpoints that are gone for good)
+@dataclass(frozen=True)
+class FcmJob:
+    """The phone apps to reach through apprise's `fcm` plugin: registration token -> apprise URL."""
+
+    urls: dict[str, str]
+
+
+Outcome = tuple[bool, str, list[str]]  # (sent, error, Web Push endpoints and FCM tokens gone for good)
 
 
 def send(urls: list[str], title: str, body: str) -> str:
@@ -63,10 +73,37 @@ def send(urls: list[str], title: str, body: str) -> str:
         return repr(exc)[:500]
 
 
-def notify(urls: list[str], title: str, body: str, web_push: WebPushJob | None = None) -> Outcome:
-    """Runs in a worker process. Each browser apart: an expired subscription is no failure, just gone."""
+# FCM answers 404 (UNREGISTERED) for a token whose app was uninstalled or reset; not to be confused
+# with a failure to get the OAuth token ("Failed to update FCM Access Token error=...").
+FCM_UNREGISTERED = re.compile(r"^Failed to send .*FCM notification.*error=404")
+
+
+@contextmanager
+def apprise_warnings() -> Iterator[list[str]]:
+    """What apprise warns while sending: the only place its plugins tell an HTTP status."""
+    messages: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
+    APPRISE_LOG.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        APPRISE_LOG.removeHandler(handler)
+
+
+def notify(
+    urls: list[str], title: str, body: str, web_push: WebPushJob | None = None, fcm: FcmJob | None = None
+) -> Outcome:
+    """Runs in a worker process. Each browser and phone apart: one that is gone is no failure."""
     errors = [error] if urls and (error := send(urls, title, body)) else []
     gone: list[str] = []
+    for token, url in (fcm.urls if fcm else {}).items():
+        with apprise_warnings() as warnings:
+            error = send([url], title, body)
+        if error and any(FCM_UNREGISTERED.search(w) for w in warnings):
+            gone.append(token)
+        elif error:
+            errors.append(error)
     if web_push is not None:
         with tempfile.TemporaryDirectory(prefix="webpush-") as directory:
             for number, subscription in enumerate(web_push.subscriptions):

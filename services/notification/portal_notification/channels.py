@@ -21,6 +21,7 @@ class AppriseSender:
         self.config = config
         self.servers = config.push_offer().servers
         self.web_push = config.web_push
+        self.fcm = config.fcm
         self.processes = apprise_process.create_pool(config.send_processes)
         # apprise applies the connect and read timeouts itself; this only bounds a wedged worker.
         self.wait_s = config.send_timeout_seconds * 4 + 10
@@ -40,31 +41,38 @@ class AppriseSender:
         return f"mailto://{auth}{c.smtp_host}:{c.smtp_port}?{urlencode(params)}"
 
     def __call__(self, message: dict[str, Any]) -> tuple[bool, str]:
-        web_push = None
+        web_push = fcm = None
+        timeout_s = self.config.send_timeout_seconds
         if message["channel"] == "email":
             urls = [self.email_url(message["to"], message.get("headers", {}))]
         else:
-            urls, subscriptions = [], []
+            urls, subscriptions, phones = [], [], {}
             for device in self.db[devices.DEVICES].find({"account_id": message["account_id"]}):
                 if device["kind"] == "webpush":
                     subscriptions.append(device["subscription"])
-                elif url := devices.apprise_url(device, self.servers, self.config.send_timeout_seconds):
+                elif device["kind"] == "fcm":
+                    if self.fcm is not None:
+                        phones[device["target"]] = self.fcm.url(device["target"], timeout_s)
+                elif url := devices.apprise_url(device, self.servers, timeout_s):
                     urls.append(url)
             if subscriptions and self.web_push is not None:
                 w = self.web_push
-                web_push = apprise_process.WebPushJob(
-                    subscriptions, w.key_file, w.subscriber, self.config.send_timeout_seconds
-                )
-            if not urls and web_push is None:
+                web_push = apprise_process.WebPushJob(subscriptions, w.key_file, w.subscriber, timeout_s)
+            fcm = apprise_process.FcmJob(phones) if phones else None
+            if not urls and web_push is None and fcm is None:
                 return True, "no push device any more"
         title, body = message["subject"], message["body"]
-        future = self.processes.submit(apprise_process.notify, urls, title, body, web_push)
+        future = self.processes.submit(apprise_process.notify, urls, title, body, web_push, fcm)
         try:
             sent, error, gone = future.result(timeout=self.wait_s)
         except FutureTimeout:
             return False, f"no answer from the sending process within {self.wait_s:.0f} s"
-        if gone:  # expired browser subscriptions: forget them, so the retry and later messages skip them
-            query = {"account_id": message["account_id"], "kind": "webpush", "target": {"$in": gone}}
+        if gone:  # expired subscriptions and tokens: forget them, so the retry and later messages skip them
+            query = {
+                "account_id": message["account_id"],
+                "kind": {"$in": list(devices.SENT_ONE_BY_ONE)},
+                "target": {"$in": gone},
+            }
             self.db[devices.DEVICES].delete_many(query)
         return sent, error
 

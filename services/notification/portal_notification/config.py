@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal_common.config import CommonConfig, Env
+from portal_common.config import CommonConfig, ConfigError, Env
 from portal_notification.devices import Offer
+from portal_notification.fcm import Fcm
 from portal_notification.webpush import DEFAULT_ORIGINS, WebPush
 
 
@@ -21,6 +22,7 @@ class NotificationConfig:
     ntfy_url: str
     gotify_url: str
     web_push: WebPush | None  # None: no VAPID key, no Web Push
+    fcm: Fcm | None  # None: no service account, no FCM
     unsubscribe_secret: str
     public_url: str
     send_timeout_seconds: float
@@ -30,7 +32,7 @@ class NotificationConfig:
     retry_base_seconds: float
 
     def push_offer(self) -> Offer:
-        return Offer({"ntfy": self.ntfy_url, "gotify": self.gotify_url}, self.web_push)
+        return Offer({"ntfy": self.ntfy_url, "gotify": self.gotify_url}, self.web_push, self.fcm)
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> NotificationConfig:
@@ -46,6 +48,7 @@ class NotificationConfig:
             ntfy_url=env.str("NTFY_URL", ""),  # e.g. https://ntfy.example.org: where families' ntfy topics live
             gotify_url=env.str("GOTIFY_URL", ""),
             web_push=web_push(env),
+            fcm=fcm(env),
             unsubscribe_secret=env.str("UNSUBSCRIBE_SECRET"),
             public_url=env.str("PORTAL_PUBLIC_URL", "http://127.0.0.1:8080"),
             send_timeout_seconds=env.float("SEND_TIMEOUT_SECONDS", 5.0),
@@ -71,3 +74,13 @@ def web_push(env: Env) -> WebPush | None:
     )
     configured.public_key()  # a missing or unusable key stops the start, not the first push
     return configured
+
+
+def fcm(env: Env) -> Fcm | None:
+    key_file = env.str("FCM_SERVICE_ACCOUNT_FILE", "")
+    if not key_file:
+        return None
+    try:
+        return Fcm.load(key_file)
+    except (OSError, ValueError, TypeError) as exc:  # JSON and PEM errors are ValueErrors
+        raise ConfigError(f"FCM_SERVICE_ACCOUNT_FILE: {exc}") from None

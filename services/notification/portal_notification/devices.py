@@ -1,5 +1,5 @@
-"""Push targets a family registers (ntfy topic, Gotify token, a browser's Web Push subscription);
-never echoed back in full."""
+"""Push targets a family registers (ntfy topic, Gotify token, a browser's Web Push subscription,
+the phone app's FCM registration token); never echoed back in full."""
 
 from __future__ import annotations
 
@@ -14,23 +14,31 @@ from pymongo.database import Database
 
 from portal_common.mongo import find_by_id
 from portal_common.problems import Problem
+from portal_notification.fcm import Fcm
 from portal_notification.webpush import WebPush
 
 DEVICES = "devices"
-KINDS = ("ntfy", "gotify", "webpush")
+KINDS = ("ntfy", "gotify", "webpush", "fcm")
+SENT_ONE_BY_ONE = ("webpush", "fcm")  # gone for good when their push service says so
 TARGET = re.compile(r"^[A-Za-z0-9_.~-]{6,200}$")
 MAX_DEVICES = 10
 
 
 @dataclass(frozen=True)
 class Offer:
-    """The push services this portal offers: ntfy and Gotify servers, and Web Push with a VAPID key."""
+    """The push services this portal offers: ntfy and Gotify servers, Web Push with a VAPID key, FCM
+    with a service account."""
 
     servers: dict[str, str]  # kind -> server URL
     web_push: WebPush | None
+    fcm: Fcm | None = None
 
     def offers(self, kind: str) -> bool:
-        return self.web_push is not None if kind == "webpush" else bool(self.servers.get(kind))
+        if kind == "webpush":
+            return self.web_push is not None
+        if kind == "fcm":
+            return self.fcm is not None
+        return bool(self.servers.get(kind))
 
 
 def register(
@@ -53,6 +61,8 @@ def register(
             raise Problem(422, "subscription est obligatoire pour Web Push.", fields=["subscription"])
         device["subscription"] = offer.web_push.subscription(subscription)  # type: ignore[union-attr]
         device["target"] = device["subscription"]["endpoint"]
+    elif kind == "fcm":
+        device["target"] = Fcm.token(target)
     else:
         if not isinstance(target, str) or not TARGET.match(target):
             raise Problem(
