@@ -59,7 +59,11 @@ def test_each_category_and_channel_combination(notif, sample, email, push):
         assert message["List-Unsubscribe"].startswith("<http")
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     if push:
-        assert notif.push.for_topic(topic)[0]["title"] == subject
+        [pushed] = notif.push.for_topic(topic)
+        assert pushed["title"] == subject
+        # No icon: the phone would fetch apprise's from GitHub, telling it a notification came.
+        assert "icon" not in pushed
+        assert "X-Icon" not in pushed["headers"]
 
 
 @pytest.mark.parametrize("switch", [{"invoices": {"enabled": False}}, {"invoices": {"issued": False}}])

@@ -68,7 +68,7 @@ class PushSink:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                owner.received.append({"path": self.path, **json.loads(body or b"{}")})
+                owner.received.append({"path": self.path, "headers": dict(self.headers), **json.loads(body or b"{}")})
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

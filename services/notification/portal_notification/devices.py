@@ -108,4 +108,6 @@ def apprise_url(device: dict[str, Any], servers: dict[str, str], timeout_s: floa
         ("gotify", "http"): "gotify",
         ("gotify", "https"): "gotifys",
     }[(device["kind"], parts.scheme)]
-    return f"{scheme}://{parts.netloc}/{quote(device['target'], safe='')}?cto={timeout_s}&rto={timeout_s}"
+    # image=no: apprise would otherwise send its own icon's GitHub URL, which the phone then fetches.
+    query = f"cto={timeout_s}&rto={timeout_s}" + ("&image=no" if device["kind"] == "ntfy" else "")
+    return f"{scheme}://{parts.netloc}/{quote(device['target'], safe='')}?{query}"
