@@ -109,9 +109,19 @@ def test_forged_signature_with_a_known_kid_is_rejected(verifier):
 
 
 def test_garbage_is_rejected(verifier):
-    for token in ("", "abc", "a.b.c", "\x00\x01"):
+    nested = base64.urlsafe_b64encode(b"[" * 100_000).decode().rstrip("=")
+    for token in ("", "abc", "a.b.c", "\x00\x01", "W10.e30.c2ln", "é.e30.c2ln", f"{nested}.e30.c2ln"):
         with pytest.raises(InvalidToken):
             verifier.verify(token)
+
+
+def test_the_header_is_read_leniently_but_the_whole_token_is_checked_strictly(verifier, key):
+    """The key is picked from a quick read of the header; jwt.decode then checks every segment."""
+    header, payload, signature = key.mint().split(".")
+    assert verifier.verify(f"{header}.{payload}.{signature}")
+    for tampered in (f"{header}!.{payload}.{signature}", f"{header}==.{payload}.{signature}"):
+        with pytest.raises(InvalidToken):
+            verifier.verify(tampered)
 
 
 def test_key_rotation_is_accepted_without_restart(verifier, jwks, key):
