@@ -1,5 +1,6 @@
 """Change password (current password required) and forgotten password."""
 
+import os
 import threading
 
 import pytest
@@ -162,3 +163,35 @@ def test_old_parameters_are_rehashed_at_login(svc):
     assert svc.db.accounts.find_one({"_id": account["account_id"]})["password_hash"].startswith(
         "$argon2id$v=19$m=19456,t=2"
     )
+
+
+def test_no_more_hashes_run_at_once_than_there_are_cores(monkeypatch):
+    """19 MiB each: a burst of logins on every HTTP thread must not multiply the memory."""
+    cores = len(os.sched_getaffinity(0))
+    real = passwords.HASHER
+    running, peak, lock = [0], [0], threading.Lock()
+
+    class CountingHasher:
+        def verify(self, stored: str, password: str) -> bool:
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            try:
+                return real.verify(stored, password)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+    stored = real.hash(PASSWORD)
+    monkeypatch.setattr(passwords, "HASHER", CountingHasher())
+    results: list[bool] = []
+    burst = [
+        threading.Thread(target=lambda: results.append(passwords.verify_password(stored, PASSWORD)))
+        for _ in range(cores * 4)
+    ]
+    for thread in burst:
+        thread.start()
+    for thread in burst:
+        thread.join()
+    assert results == [True] * len(burst)
+    assert peak[0] == cores
