@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def run_for(seconds: float, threads: int, work: Callable[[int], None], max_ops: int = 1_000_000) -> dict[str, Any]:
-    """Run `work(thread_index)` in `threads` threads for `seconds` (bounded by `max_ops`)."""
-    latencies: list[float] = []
-    errors = [0]
+@dataclass
+class Measured:
+    """Latencies of the operations that succeeded, failures, and the seconds spent, over one or more runs."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        values = self.latencies
+        return {
+            "operations": len(values),
+            "errors": self.errors,
+            "seconds": round(self.seconds, 2),
+            "per_second": round(len(values) / self.seconds, 1),
+            "p50_ms": round(statistics.median(values) * 1000, 2) if values else None,
+            "p99_ms": round(percentile(values, 99) * 1000, 2) if values else None,
+        }
+
+
+def measure(
+    seconds: float, threads: int, work: Callable[[int], None], into: Measured | None = None, max_ops: int = 1_000_000
+) -> Measured:
+    """Run `work(thread_index)` in `threads` threads for `seconds` (bounded by `max_ops`), adding to `into`."""
+    into = into or Measured()
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
@@ -41,18 +63,25 @@ def run_for(seconds: float, threads: int, work: Callable[[int], None], max_ops: 
                 continue
             local.append(time.perf_counter() - started)
         with lock:
-            latencies.extend(local)
-            errors[0] += failed
+            into.latencies.extend(local)
+            into.errors += failed
 
-    elapsed = run_threads(threads, loop)
-    return {
-        "operations": len(latencies),
-        "errors": errors[0],
-        "seconds": round(elapsed, 2),
-        "per_second": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
-        "p99_ms": round(percentile(latencies, 99) * 1000, 2) if latencies else None,
-    }
+    into.seconds += run_threads(threads, loop)
+    return into
+
+
+def run_for(seconds: float, threads: int, work: Callable[[int], None], max_ops: int = 1_000_000) -> dict[str, Any]:
+    return measure(seconds, threads, work, max_ops=max_ops).summary()
+
+
+def alternating(seconds: float, *loads: tuple[int, Callable[[int], None]], blocks: int = 5) -> list[dict[str, Any]]:
+    """Each load (threads, work) runs `seconds` in all, in `blocks` blocks taking turns: a change in
+    the machine's speed during the run (other tenants) weighs on a measure and its baseline alike."""
+    measured = [Measured() for _ in loads]
+    for _ in range(blocks):
+        for (threads, work), into in zip(loads, measured, strict=True):
+            measure(seconds / blocks, threads, work, into)
+    return [m.summary() for m in measured]
 
 
 def cpu_seconds(pid: int) -> float:

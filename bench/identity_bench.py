@@ -16,7 +16,7 @@ import uuid
 import jwt
 import requests
 
-from bench.common import ServiceProcess, cpu_seconds, run_for, write_results
+from bench.common import ServiceProcess, alternating, cpu_seconds, run_for, write_results
 from portal_common.auth import JwksCache, TokenVerifier
 from portal_common.config import Env
 from portal_identity import accounts
@@ -27,11 +27,7 @@ from portal_identity.passwords import HASHER
 CORES = os.cpu_count() or 1
 PASSWORD = "benchmark passphrase 2026"
 DURATION = float(os.environ.get("BENCH_SECONDS", "15"))
-
-
-def raw_argon2(threads: int) -> dict:
-    stored = HASHER.hash(PASSWORD)
-    return run_for(DURATION, threads, lambda _: HASHER.verify(stored, PASSWORD))
+ISSUER = "http://identity.bench"
 
 
 def main() -> None:
@@ -41,7 +37,7 @@ def main() -> None:
         "MONGO_URI": os.environ["TEST_MONGO_URI"],
         "MONGO_DB": db_name,
         "KAFKA_BOOTSTRAP_SERVERS": os.environ["TEST_KAFKA_BOOTSTRAP"],
-        "TOKEN_ISSUER": "http://identity.bench",
+        "TOKEN_ISSUER": ISSUER,
         "IDENTITY_KEYS_DIR": keys_dir,
         "HTTP_PORT": "18081",
         "GRPC_PORT": "15051",
@@ -65,7 +61,7 @@ def main() -> None:
             requests.post(service.url + "/v1/auth/activate", json={"token": secret, "password": PASSWORD}, timeout=10)
             logins.append(account["login"])
 
-        raw = raw_argon2(CORES)
+        stored = HASHER.hash(PASSWORD)
         sessions = [requests.Session() for _ in range(8)]
 
         def login(i: int) -> None:
@@ -75,9 +71,10 @@ def main() -> None:
             if r.status_code != 200:
                 raise RuntimeError(r.status_code)
 
-        # Enough concurrency to keep both cores busy hashing; the server has 8 HTTP threads.
+        # Logins (enough concurrency to keep both cores busy hashing; the server has 8 HTTP threads)
+        # take turns with raw verifies on every core, so both see the same machine.
         cpu_before = cpu_seconds(service.process.pid)
-        login_result = run_for(DURATION, 4, login)
+        login_result, raw = alternating(DURATION, (4, login), (CORES, lambda _: HASHER.verify(stored, PASSWORD)))
         login_cpu = cpu_seconds(service.process.pid) - cpu_before
 
         refresh_tokens = [
@@ -106,17 +103,12 @@ def main() -> None:
             .post(service.url + "/v1/auth/login", json={"login": logins[0], "password": PASSWORD}, timeout=10)
             .json()["access_token"]
         )
-        verifier = TokenVerifier(
-            JwksCache(service.url + "/.well-known/jwks.json"), issuer="http://identity.bench", audience="portal"
-        )
-        verify_result = run_for(DURATION / 3, 1, lambda _: verifier.verify(access))
+        verifier = TokenVerifier(JwksCache(service.url + "/.well-known/jwks.json"), issuer=ISSUER, audience="portal")
         public_key = verifier.jwks.key(jwt.get_unverified_header(access)["kid"])
-        raw_decode = run_for(
+        verify_result, raw_decode = alternating(
             DURATION / 3,
-            1,
-            lambda _: jwt.decode(
-                access, public_key, algorithms=["RS256"], audience="portal", issuer="http://identity.bench"
-            ),
+            (1, lambda _: verifier.verify(access)),
+            (1, lambda _: jwt.decode(access, public_key, algorithms=["RS256"], audience="portal", issuer=ISSUER)),
         )
     finally:
         service.stop()
