@@ -40,25 +40,32 @@ class AppriseSender:
         params |= {f"+{name}": value for name, value in headers.items()}
         return f"mailto://{auth}{c.smtp_host}:{c.smtp_port}?{urlencode(params)}"
 
+    def push_targets(
+        self, account_id: str
+    ) -> tuple[list[str], apprise_process.WebPushJob | None, apprise_process.FcmJob | None]:
+        """The family's devices: ntfy/Gotify URLs sent together, browsers and phones one by one."""
+        timeout_s = self.config.send_timeout_seconds
+        urls, subscriptions, phones = [], [], {}
+        for device in self.db[devices.DEVICES].find({"account_id": account_id}):
+            if device["kind"] == "webpush":
+                subscriptions.append(device["subscription"])
+            elif device["kind"] == "fcm":
+                if self.fcm is not None:
+                    phones[device["target"]] = self.fcm.url(device["target"], timeout_s)
+            elif url := devices.apprise_url(device, self.servers, timeout_s):
+                urls.append(url)
+        web_push = None
+        if subscriptions and self.web_push is not None:
+            w = self.web_push
+            web_push = apprise_process.WebPushJob(subscriptions, w.key_file, w.subscriber, timeout_s)
+        return urls, web_push, apprise_process.FcmJob(phones) if phones else None
+
     def __call__(self, message: dict[str, Any]) -> tuple[bool, str]:
         web_push = fcm = None
-        timeout_s = self.config.send_timeout_seconds
         if message["channel"] == "email":
             urls = [self.email_url(message["to"], message.get("headers", {}))]
         else:
-            urls, subscriptions, phones = [], [], {}
-            for device in self.db[devices.DEVICES].find({"account_id": message["account_id"]}):
-                if device["kind"] == "webpush":
-                    subscriptions.append(device["subscription"])
-                elif device["kind"] == "fcm":
-                    if self.fcm is not None:
-                        phones[device["target"]] = self.fcm.url(device["target"], timeout_s)
-                elif url := devices.apprise_url(device, self.servers, timeout_s):
-                    urls.append(url)
-            if subscriptions and self.web_push is not None:
-                w = self.web_push
-                web_push = apprise_process.WebPushJob(subscriptions, w.key_file, w.subscriber, timeout_s)
-            fcm = apprise_process.FcmJob(phones) if phones else None
+            urls, web_push, fcm = self.push_targets(message["account_id"])
             if not urls and web_push is None and fcm is None:
                 return True, "no push device any more"
         title, body = message["subject"], message["body"]
