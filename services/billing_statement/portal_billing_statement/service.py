@@ -65,8 +65,8 @@ class StatementService:
                 self.structure_name,
             ]
         )
-        known = self.db[REQUESTS].find_one({"_id": request})
-        if known is not None and (statement := self._statement(known["statement_id"])):
+        known_id = self._request(request)
+        if known_id is not None and (statement := self._statement(known_id)):
             return statement  # nothing changed since: not even the ledger is read again
         content = statements.compute(self.db, account["_id"], first, last)
         view = {**content, "structure_name": self.structure_name, "family_name": family_name}
@@ -115,6 +115,20 @@ class StatementService:
         # A concurrent twin may have remembered its own statement under a key: either is right.
         owner = {"statement_id": statement["_id"], "account_id": statement["account_id"]}
         insert_new(self.db[REQUESTS], [{"_id": key, **owner} for key in keys])
+        for key in keys:
+            self._request(key, known=statement["_id"])
+
+    def _request(self, key: str, known: str | None = None) -> str | None:
+        """The statement a request key leads to. A key names its inputs (ledger version included), so
+        what it leads to never changes: a replica keeps it, and a repeat costs no database read."""
+
+        def load() -> str | None:
+            if known is not None:
+                return known
+            found = self.db[REQUESTS].find_one({"_id": key}, {"statement_id": 1})
+            return found["statement_id"] if found else None
+
+        return self.cache.get(f"request:{key}", load, lambda _: 160)
 
     def _statement(self, statement_id: str, loaded: dict[str, Any] | None = None) -> dict[str, Any] | None:
         def load() -> dict[str, Any] | None:
