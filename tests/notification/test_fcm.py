@@ -13,6 +13,7 @@ import json
 import re
 import ssl
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,34 @@ def test_an_uninstalled_app_is_forgotten_and_the_other_phone_still_gets_the_mess
     assert len(google.received_by(current)) == 1  # so the other phone got it exactly once
     [left] = notif.call("GET", "/v1/push-devices", family).json()["items"]
     assert left["target_hint"] == "…" + current[-4:]
+
+
+def test_an_app_registering_its_token_again_keeps_one_device_and_gets_each_message_once(fcm):
+    notif, google = fcm
+    family = notif.family()
+    token = phone_token("again-" + family["account_id"])
+    first = register_phone(notif, family, token)  # 201
+    again = notif.call("POST", "/v1/push-devices", family, json={"kind": "fcm", "target": token})
+    assert again.status_code == 200  # already registered: the same device
+    assert again.json()["device_id"] == first["device_id"]
+    # Two starts of the app racing each other still leave one device.
+    other = phone_token("race-" + family["account_id"])
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(
+                lambda _: notif.call("POST", "/v1/push-devices", family, json={"kind": "fcm", "target": other}),
+                range(4),
+            )
+        )
+    assert {a.status_code for a in answers} <= {200, 201}
+    assert len({a.json()["device_id"] for a in answers}) == 1
+    assert len(notif.call("GET", "/v1/push-devices", family).json()["items"]) == 2
+
+    notif.publish("invoice.issued", family["account_id"], number="F-FCM-4", due_date="2026-12-20")
+    wait_for(lambda: google.received_by(token) and google.received_by(other), what="both phones reached")
+    wait_for(lambda: delivery.unfinished(notif.db, {"account_id": family["account_id"]}) == 0, what="push finished")
+    assert len(google.received_by(token)) == 1
+    assert len(google.received_by(other)) == 1
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,7 @@ SUBSCRIPTION = obj(
 )
 def register_device() -> Any:
     data = body()
-    device = devices.register(
+    device, created = devices.register(
         ext("db"),
         principal().account_id,
         data["kind"],
@@ -80,7 +80,7 @@ def register_device() -> Any:
         subscription=data.get("subscription"),
         label=data.get("label", ""),
     )
-    return devices.view(device), 201
+    return devices.view(device), 201 if created else 200
 
 
 @api.get("/push-devices/webpush-key")

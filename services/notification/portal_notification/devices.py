@@ -3,8 +3,8 @@ the phone app's FCM registration token); never echoed back in full."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 
 from pymongo.database import Database
 
-from portal_common.mongo import find_by_id
+from portal_common.mongo import find_by_id, insert_new
 from portal_common.problems import Problem
 from portal_notification.fcm import Fcm
 from portal_notification.webpush import WebPush
@@ -50,12 +50,13 @@ def register(
     target: str | None = None,
     subscription: Any = None,
     label: str = "",
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bool]:
+    """The device, and whether it is new (False: this target was already registered)."""
     if kind not in KINDS:
         raise Problem(422, f"kind doit valoir {' ou '.join(KINDS)}.", fields=["kind"])
     if not offer.offers(kind):
         raise Problem(422, f"Les notifications {kind} ne sont pas proposées par ce portail.", fields=["kind"])
-    device: dict[str, Any] = {"_id": uuid.uuid4().hex, "account_id": account_id, "kind": kind}
+    device: dict[str, Any] = {"account_id": account_id, "kind": kind}
     if kind == "webpush":
         if subscription is None:
             raise Problem(422, "subscription est obligatoire pour Web Push.", fields=["subscription"])
@@ -71,11 +72,24 @@ def register(
                 fields=["target"],
             )
         device["target"] = target
+    # One device per (family, kind, target): an app registering its token again at every start,
+    # or two registrations racing, leave one device, so each message reaches the phone once.
+    device["_id"] = device_id(account_id, kind, device["target"])
+    if (known := find_by_id(db[DEVICES], device["_id"], account_id=account_id)) is not None:
+        if kind == "webpush" and known["subscription"] != device["subscription"]:  # the browser's new keys
+            db[DEVICES].update_one({"_id": known["_id"]}, {"$set": {"subscription": device["subscription"]}})
+        return known, False
     if db[DEVICES].count_documents({"account_id": account_id}) >= MAX_DEVICES:
         raise Problem(409, f"Au plus {MAX_DEVICES} appareils par compte.", slug="too-many-devices")
     device |= {"label": label.strip()[:100], "created_at": datetime.now(UTC)}
-    db[DEVICES].insert_one(device)
-    return device
+    if not insert_new(db[DEVICES], [device]):
+        return find_by_id(db[DEVICES], device["_id"]) or device, False
+    return device, True
+
+
+def device_id(account_id: str, kind: str, target: str) -> str:
+    """32 hex characters, like the ids of devices registered before ids were derived."""
+    return hashlib.sha256(f"{account_id}\0{kind}\0{target}".encode()).hexdigest()[:32]
 
 
 def view(device: dict[str, Any]) -> dict[str, Any]:
