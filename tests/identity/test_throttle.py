@@ -27,6 +27,19 @@ def test_repeated_failures_get_429_with_retry_after_even_with_the_right_password
     assert blocked.json()["title"] == "Trop de tentatives"
 
 
+def test_a_successful_login_forgets_the_earlier_failures(svc):
+    account = svc.new_account()
+
+    def attempt(password: str) -> int:
+        return svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": password}).status_code
+
+    assert [attempt("nope nope nope") for _ in range(5)] == [401] * 5  # five free failures
+    assert attempt(PASSWORD) == 200
+    # Counting starts again: five more free failures, where a sixth in a row would have been delayed.
+    assert [attempt("nope nope nope") for _ in range(6)] == [401] * 6
+    assert attempt(PASSWORD) == 429
+
+
 def test_throttling_does_not_reveal_whether_a_login_exists(svc):
     ghost = f"ghost-{uuid.uuid4().hex[:6]}@example.fr"
     statuses = [

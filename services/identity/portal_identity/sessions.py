@@ -51,7 +51,7 @@ def _issue(ctx: Context, account: dict[str, Any], session_id: str, refresh_secre
 def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: str) -> Tokens:
     normalized = store.normalize_login(login_id)
     keys = (throttle.login_key(normalized), throttle.ip_key(ip))
-    ctx.throttle.check(*keys)
+    recorded = ctx.throttle.check(*keys)
     account = store.find_by_login(ctx.db, normalized)
     usable = account is not None and account["status"] == "active"
     # Always verify (a dummy hash when there is no usable account): same answer, same time.
@@ -67,7 +67,8 @@ def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: st
             )
             ctx.wake_relay()
         raise BAD_CREDENTIALS
-    ctx.throttle.success(keys[0])
+    if keys[0] in recorded:  # most logins have no failures to forget: no second read
+        ctx.throttle.success(keys[0])
     if passwords.needs_rehash(account["password_hash"]):  # parameters changed since it was hashed
         ctx.update(
             store.ACCOUNTS,

@@ -36,12 +36,15 @@ class Throttle:
         self.ip_policy = ip_policy
         self.locks = DocumentLocks(db)
 
-    def check(self, *keys: str, now: datetime | None = None) -> None:
-        """Raise 429 if any key must still wait."""
+    def check(self, *keys: str, now: datetime | None = None) -> set[str]:
+        """Raise 429 if any key must still wait; else the keys that have failures on record."""
         now = now or datetime.now(UTC)
-        waits = []
+        waits, recorded = [], set()
         for key in keys:  # one _id lookup each: an $in filter reads the whole collection on FerretDB
-            doc = self.collection.find_one({"_id": key}, {"blocked_until": 1}) or {}
+            doc = self.collection.find_one({"_id": key}, {"blocked_until": 1})
+            if doc is None:
+                continue
+            recorded.add(key)
             blocked_until = doc.get("blocked_until")
             if blocked_until is not None and blocked_until > now:
                 waits.append((blocked_until - now).total_seconds())
@@ -53,6 +56,7 @@ class Throttle:
                 headers={"Retry-After": str(retry_after)},
                 retry_after=retry_after,
             )
+        return recorded
 
     def failure(self, key: str, policy: Policy, now: datetime | None = None) -> None:
         with self.locks.hold(lock_key(THROTTLE, key)):  # concurrent failures must all count
@@ -81,9 +85,8 @@ class Throttle:
         self.collection.update_one({"_id": key}, {"$set": {"blocked_until": blocked_until}})
 
     def success(self, key: str) -> None:
-        # Most logins have no failure counter: a read is cheaper than a delete that finds nothing.
-        if self.collection.find_one({"_id": key}, {"_id": 1}) is not None:
-            self.collection.delete_one({"_id": key})
+        """Forget the key's failures (callers that just checked it skip this when it had none)."""
+        self.collection.delete_one({"_id": key})
 
 
 def login_key(normalized_login: str) -> str:
