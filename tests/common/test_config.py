@@ -49,3 +49,15 @@ def test_booleans_and_lists():
     env.bool("D")
     with pytest.raises(ConfigError, match="D='maybe' is not a valid boolean"):
         env.check()
+
+
+def test_numbers_below_their_minimum_or_not_numbers_are_refused():
+    env = Env({"HOLD": "-0.5", "NAN": "nan", "OK": "0.25", "WORKERS": "0"})
+    assert env.float("OK", min_value=0) == 0.25
+    env.float("HOLD", min_value=0)
+    env.float("NAN", min_value=0)
+    env.int("WORKERS", min_value=1)
+    with pytest.raises(ConfigError) as error:
+        env.check()
+    for name in ("HOLD='-0.5'", "NAN='nan'", "WORKERS='0'"):
+        assert name in str(error.value)

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -226,3 +227,19 @@ def test_a_batch_handler_without_failures_sees_every_event_once_in_partition_ord
 def test_a_batch_handler_must_be_idempotent_itself(topics, mongo_db):
     with pytest.raises(ValueError, match="dedupe=False"):
         consumer_for(topics, mongo_db, lambda e: None, batch_handler=lambda b: None)
+
+
+def test_the_consumer_tells_how_far_behind_it_runs(topics, mongo_db, producer):
+    """The age of the oldest record of its last poll; 0 once a poll finds nothing left."""
+    old = make_event()
+    send(producer, topics[0], old.SerializeToString())
+    seen: list[str] = []
+    consumer = consumer_for(topics, mongo_db, lambda e: seen.append(e.event_id))
+    time.sleep(1.0)  # the record waits a second in Kafka before anyone reads it
+    try:
+        wait_for(lambda: (consumer.poll_once(timeout_ms=300), seen)[1], timeout=30, interval=0)
+        assert consumer.delay_s >= 1.0
+        consumer.poll_once(timeout_ms=300)
+        assert consumer.delay_s == 0.0
+    finally:
+        consumer.close()

@@ -4,6 +4,7 @@ neither a compaction nor a restart ever sends a message twice."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,3 +77,40 @@ def test_a_compaction_cut_short_is_finished_by_the_next_one(mongo_db):
     assert mongo_db[delivery.FINISHED].count_documents({}) == 0
     assert dispatcher(mongo_db, sender).recover(everything=True) == 0
     assert len(sender.sent) == 3
+
+
+def test_sends_wait_while_the_event_consumer_is_behind_and_go_once_it_catches_up(mongo_db):
+    sender, behind = RecordingSender(), threading.Event()
+    behind.set()
+    held = delivery.Dispatcher(
+        mongo_db,
+        sender,
+        workers=2,
+        max_attempts=3,
+        retry_base_s=60,
+        attempt_timeout_s=1,
+        behind=behind.is_set,
+        max_hold_s=30,
+    )
+    assert held.submit_many([message(n) for n in range(3)]) == 3
+    time.sleep(1.0)
+    assert sender.sent == []  # stored, waiting
+    assert delivery.unfinished(mongo_db, {}) == 3
+    behind.clear()
+    wait_for(lambda: len(sender.sent) == 3, what="all three sent once the consumer caught up")
+
+
+def test_a_lasting_backlog_holds_each_send_for_a_bounded_time(mongo_db):
+    sender = RecordingSender()
+    held = delivery.Dispatcher(
+        mongo_db,
+        sender,
+        workers=1,
+        max_attempts=3,
+        retry_base_s=60,
+        attempt_timeout_s=1,
+        behind=lambda: True,
+        max_hold_s=0.2,
+    )
+    held.submit_many([message(n) for n in range(3)])
+    wait_for(lambda: len(sender.sent) == 3, what="sends trickling out despite the backlog")

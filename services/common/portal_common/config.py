@@ -51,8 +51,14 @@ class Env:
 
         return self._read(name, parse, default, "integer")
 
-    def float(self, name: str, default: object = _MISSING) -> float:
-        return self._read(name, float, default, "number")
+    def float(self, name: str, default: object = _MISSING, *, min_value: float | None = None) -> float:
+        def parse(raw: str) -> float:
+            value = float(raw)
+            if min_value is not None and not value >= min_value:  # also refuses nan
+                raise ValueError(f"must be >= {min_value}")
+            return value
+
+        return self._read(name, parse, default, "number")
 
     def bool(self, name: str, default: object = _MISSING) -> bool:
         def parse(raw: str) -> bool:

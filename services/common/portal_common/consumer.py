@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from portal_common import events
-from portal_common.metrics import KAFKA_CONSUMER_LAG, KAFKA_MESSAGES
+from portal_common.metrics import KAFKA_CONSUMER_DELAY, KAFKA_CONSUMER_LAG, KAFKA_MESSAGES
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,9 @@ class EventConsumer:
         settings.update(consumer_overrides or {})
         self._settings = settings
         self._consumer: KafkaConsumer | None = None
+        # How far behind this member runs: the age of the oldest record of its last poll (producer
+        # time, CreateTime), 0 when a poll found nothing. Work that can wait may yield to it.
+        self.delay_s = 0.0
 
     # ------------------------------------------------------------------ one record
 
@@ -174,6 +178,7 @@ class EventConsumer:
         """
         consumer = self._consumer_instance()
         batches = consumer.poll(timeout_ms=timeout_ms)
+        self._note_delay(batches)
         handled = 0
         next_offsets = {tp: records[0].offset for tp, records in batches.items()}
         if self.batch_handler is not None and batches and self._handle_batch(batches):
@@ -215,6 +220,11 @@ class EventConsumer:
             return False
         KAFKA_MESSAGES.labels(self.group_id, "processed").inc(len(decoded))
         return True
+
+    def _note_delay(self, batches: dict[Any, list[Any]]) -> None:
+        stamps = [records[0].timestamp for records in batches.values() if records[0].timestamp >= 0]
+        self.delay_s = max(0.0, time.time() - min(stamps) / 1000) if stamps else 0.0
+        KAFKA_CONSUMER_DELAY.labels(self.group_id).set(self.delay_s)
 
     def _report_lag(self, consumer: KafkaConsumer) -> None:
         for tp in consumer.assignment():

@@ -28,6 +28,11 @@ KAFKA_CONSUMER_LAG = Gauge(
     "Records behind the partition end, per consumer group and partition",
     ["group", "topic", "partition"],
 )
+KAFKA_CONSUMER_DELAY = Gauge(
+    "portal_kafka_consumer_delay_seconds",
+    "Age of the oldest record of the last poll (0 when caught up), per consumer group",
+    ["group"],
+)
 KAFKA_MESSAGES = Counter(
     "portal_kafka_consumer_messages_total",
     "Records handled by consumers, by outcome (processed, duplicate, retried, dead_lettered)",

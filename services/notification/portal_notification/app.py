@@ -71,6 +71,7 @@ class Notification:
             max_attempts=config.max_attempts,
             retry_base_s=config.retry_base_seconds,
             attempt_timeout_s=config.send_timeout_seconds,
+            max_hold_s=config.send_hold_max_seconds,
         )
         return cls(config, db, authentication(common), relay, Preferences(db, relay.wake), dispatcher)
 
@@ -112,6 +113,9 @@ def create_runtime(service: Notification) -> ServiceRuntime:
         db=service.db,
         dedupe=False,
     )
+    lag = service.config.send_hold_lag_seconds
+    if lag > 0:
+        service.dispatcher.behind = lambda: consumer.delay_s > lag
     return service_runtime(
         common,
         name=SERVICE,

@@ -27,6 +27,8 @@ class NotificationConfig:
     public_url: str
     send_timeout_seconds: float
     delivery_workers: int
+    send_hold_lag_seconds: float
+    send_hold_max_seconds: float
     send_processes: int
     max_attempts: int
     retry_base_seconds: float
@@ -53,6 +55,9 @@ class NotificationConfig:
             public_url=env.str("PORTAL_PUBLIC_URL", "http://127.0.0.1:8080"),
             send_timeout_seconds=env.float("SEND_TIMEOUT_SECONDS", 5.0),
             delivery_workers=env.int("DELIVERY_WORKERS", 8, min_value=1),
+            # The feed first: while the consumer runs this far behind, each send waits (0: never).
+            send_hold_lag_seconds=env.float("SEND_HOLD_LAG_SECONDS", 0.3, min_value=0),
+            send_hold_max_seconds=env.float("SEND_HOLD_MAX_SECONDS", 1.0, min_value=0),
             # Processes running apprise (CPU-bound per email); the workers above wait on them.
             send_processes=env.int("SEND_PROCESSES", 2, min_value=1),
             max_attempts=env.int("DELIVERY_MAX_ATTEMPTS", 6, min_value=1),

@@ -15,7 +15,10 @@ thousands cost more than the send). Finished messages leave `pending_deliveries`
 recovery scan runs.
 
 Sends run on a bounded worker pool with connect/read timeouts: a slow or silent SMTP server
-occupies workers, never the consumer. The schedule lives in memory: a message waits for a free
+occupies workers, never the consumer. The feed comes first: while the event consumer runs behind
+(`behind()`), each send waits, `max_hold_s` at most, so that a flood of emailed events (a monthly
+invoicing run) does not take the CPU and database the consumer needs to keep the feed current; the
+messages wait, stored, and go out as the flood ends. The schedule lives in memory: a message waits for a free
 worker in a queue and for its retry in a heap. Scanning `pending_deliveries` only recovers what a
 stopped or crashed process left: at start and every `recovery_scan_s`. Whatever a scan picks twice
 is sent once: each attempt is claimed first.
@@ -54,6 +57,7 @@ COMPACTION_CHUNK = 1000
 DELIVERED = Counter(
     "portal_notification_deliveries_total", "Delivery attempts by channel and result", ["channel", "result"]
 )
+HELD = Counter("portal_notification_send_hold_seconds_total", "Time sends waited for the event consumer to catch up")
 WAITING = Gauge("portal_notification_deliveries_waiting", "Messages waiting in memory for a free delivery worker")
 
 Sender = Callable[[dict[str, Any]], tuple[bool, str]]  # message -> (sent, error)
@@ -71,6 +75,8 @@ class Dispatcher:
         attempt_timeout_s: float,
         max_waiting: int = 50_000,
         recovery_scan_s: float = 300.0,
+        behind: Callable[[], bool] = lambda: False,
+        max_hold_s: float = 1.0,
     ) -> None:
         self.db = db
         self.send = send
@@ -87,6 +93,8 @@ class Dispatcher:
         self.recovery_scan_s = recovery_scan_s
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        self.behind = behind
+        self.max_hold_s = max_hold_s
 
     # ------------------------------------------------------------------ new messages
 
@@ -160,7 +168,14 @@ class Dispatcher:
         entry = {"account_id": message["account_id"], "channel": message["channel"], "result": result}
         insert_new(self.db[LOG], [{"_id": f"{message['_id']}:{attempt}", **entry, "error": error[:500], "at": now}])
 
+    def _hold_while_behind(self) -> None:
+        """The feed first; bounded, so that sends still trickle out under a lasting flood."""
+        deadline = time.monotonic() + self.max_hold_s
+        while time.monotonic() < deadline and self.behind() and not self.stopping.wait(0.02):
+            HELD.inc(0.02)
+
     def _attempt(self, message: dict[str, Any], attempts_before: int) -> None:
+        self._hold_while_behind()
         attempts = attempts_before + 1
         if not self._claim(message, attempts):
             return  # picked twice (recovery scan, another replica): this attempt is made elsewhere
