@@ -11,6 +11,7 @@
 #   PORTAL_CACHE   (default ${XDG_CACHE_HOME:-$HOME/.cache}/portal)  downloads, builds
 #   PORTAL_RUN_DIR (default $PORTAL_CACHE/run/local)                 pids, logs, data
 #   KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 FERRETDB_PORT=27017 SMTP_PORT=1025
+#   FERRETDB_GOGC  (default 400) the Go collector target of FerretDB
 #   PYTHON         interpreter of the project's virtual environment (for the SMTP sink and topics)
 set -euo pipefail
 
@@ -127,7 +128,9 @@ up_ferretdb() {
   local data=$PORTAL_RUN_DIR/ferretdb log=$PORTAL_RUN_DIR/ferretdb/ferretdb.log
   mkdir -p "$data/sqlite" "$data/state"
   # WAL with synchronous=NORMAL: durable across process crashes, fewer fsyncs (local and test data only).
-  launch ferretdb "$log" "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$data/sqlite/?_pragma=synchronous(normal)" \
+  # GOGC 400: Go's collector ran on every few requests (FerretDB decodes and re-encodes each document);
+  # a quarter less CPU per operation for about 65 MB of memory. FERRETDB_GOGC overrides it.
+  GOGC=${FERRETDB_GOGC:-400} launch ferretdb "$log" "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$data/sqlite/?_pragma=synchronous(normal)" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" --state-dir="$data/state" --debug-addr=- \
     --telemetry=disable --log-level=warn
   wait_until ferretdb 60 "$log" port_open "$FERRETDB_PORT"
