@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from portal_notification import delivery
 from tests.support.wait import wait_for
 
@@ -92,12 +94,15 @@ def test_sends_wait_while_the_event_consumer_is_behind_and_go_once_it_catches_up
         behind=behind.is_set,
         max_hold_s=30,
     )
+    held_before = REGISTRY.get_sample_value("portal_notification_send_hold_seconds_total") or 0.0
     assert held.submit_many([message(n) for n in range(3)]) == 3
     time.sleep(1.0)
     assert sender.sent == []  # stored, waiting
     assert delivery.unfinished(mongo_db, {}) == 3
     behind.clear()
     wait_for(lambda: len(sender.sent) == 3, what="all three sent once the consumer caught up")
+    # Ops see the time held: two workers held about a second each.
+    assert REGISTRY.get_sample_value("portal_notification_send_hold_seconds_total") - held_before >= 1.5
 
 
 def test_a_lasting_backlog_holds_each_send_for_a_bounded_time(mongo_db):

@@ -170,9 +170,10 @@ class Dispatcher:
 
     def _hold_while_behind(self) -> None:
         """The feed first; bounded, so that sends still trickle out under a lasting flood."""
-        deadline = time.monotonic() + self.max_hold_s
-        while time.monotonic() < deadline and self.behind() and not self.stopping.wait(0.02):
-            HELD.inc(0.02)
+        started = time.monotonic()
+        while time.monotonic() - started < self.max_hold_s and self.behind() and not self.stopping.wait(0.02):
+            pass
+        HELD.inc(time.monotonic() - started)
 
     def _attempt(self, message: dict[str, Any], attempts_before: int) -> None:
         self._hold_while_behind()
