@@ -92,6 +92,12 @@ def test_security_messages_go_by_email_even_with_everything_off(notif):
     )
     activation = notif.smtp.messages(to=family["email"], subject="Activez votre compte du portail famille")
     assert "tok-" + family["account_id"] in body_text(activation[0])
+    # Never held back behind a flood of other emails (the dispatcher's urgent lane).
+    stored = notif.db.deliveries.find({"account_id": family["account_id"]}, {"event_type": 1, "urgent": 1})
+    assert {d["event_type"]: d.get("urgent") for d in stored} == {
+        "account.created": True,
+        "account.password_changed": True,
+    }
 
 
 def test_one_click_unsubscribe_turns_that_category_email_off_without_login(notif):

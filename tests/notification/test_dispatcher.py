@@ -119,3 +119,52 @@ def test_a_lasting_backlog_holds_each_send_for_a_bounded_time(mongo_db):
     )
     held.submit_many([message(n) for n in range(3)])
     wait_for(lambda: len(sender.sent) == 3, what="sends trickling out despite the backlog")
+
+
+def test_an_urgent_message_is_neither_held_nor_queued_behind_a_backlog(mongo_db):
+    """A password reset link during an invoicing flood: it goes out at once, before the backlog."""
+    sender, behind = RecordingSender(), threading.Event()
+    behind.set()
+    held = delivery.Dispatcher(
+        mongo_db,
+        sender,
+        workers=1,
+        max_attempts=3,
+        retry_base_s=60,
+        attempt_timeout_s=1,
+        behind=behind.is_set,
+        max_hold_s=30,
+    )
+    held.submit_many([message(n) for n in range(3)])  # the one worker holds the first, two queued
+    time.sleep(0.5)
+    reset = {**message(9), "urgent": True}
+    held.submit_many([reset])
+    wait_for(lambda: sender.sent == [reset["_id"]], timeout=5, what="the urgent message alone, at once")
+    behind.clear()
+    wait_for(lambda: len(sender.sent) == 4, what="then the backlog")
+    assert sorted(sender.sent[1:]) == [message(n)["_id"] for n in range(3)]
+
+
+def test_urgent_messages_wait_in_memory_even_when_the_queue_is_full(mongo_db):
+    sender, behind = RecordingSender(), threading.Event()
+    behind.set()
+    held = delivery.Dispatcher(
+        mongo_db,
+        sender,
+        workers=1,
+        max_attempts=3,
+        retry_base_s=60,
+        attempt_timeout_s=1,
+        behind=behind.is_set,
+        max_hold_s=30,
+        max_waiting=2,
+    )
+    held.submit_many([message(n) for n in range(4)])  # one held, two queued, one left to the scan
+    held.submit_many([{**message(8), "urgent": True}, {**message(9), "urgent": True}])
+    wait_for(lambda: len(sender.sent) == 2, timeout=5, what="both urgent messages")
+    assert sender.sent == [message(8)["_id"], message(9)["_id"]]
+    behind.clear()
+    wait_for(lambda: len(sender.sent) == 5, what="the held and the queued ones")
+    time.sleep(0.3)
+    assert message(3)["_id"] not in sender.sent  # beyond the memory bound: left to the recovery scan
+    assert delivery.unfinished(mongo_db, {}) == 1

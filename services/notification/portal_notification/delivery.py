@@ -18,8 +18,9 @@ Sends run on a bounded worker pool with connect/read timeouts: a slow or silent 
 occupies workers, never the consumer. The feed comes first: while the event consumer runs behind
 (`behind()`), each send waits, `max_hold_s` at most, so that a flood of emailed events (a monthly
 invoicing run) does not take the CPU and database the consumer needs to keep the feed current; the
-messages wait, stored, and go out as the flood ends. The schedule lives in memory: a message waits for a free
-worker in a queue and for its retry in a heap. Scanning `pending_deliveries` only recovers what a
+messages wait, stored, and go out as the flood ends. Urgent messages (security: activation,
+password reset) are never held and jump the queue. The schedule lives in memory: a message waits
+for a free worker in a queue and for its retry in a heap. Scanning `pending_deliveries` only recovers what a
 stopped or crashed process left: at start and every `recovery_scan_s`. Whatever a scan picks twice
 is sent once: each attempt is claimed first.
 """
@@ -103,11 +104,12 @@ class Dispatcher:
         now = datetime.now(UTC)
         claims = [{**m, "at": now} for m in messages]
         claimed = insert_new(self.db[DELIVERIES], claims)
-        fresh = [m for m in messages if m["_id"] in claimed]
+        fresh = sorted((m for m in messages if m["_id"] in claimed), key=lambda m: not m.get("urgent"))
         with self.lock:
             room = max(0, self.workers - self.busy)
             start, queue = fresh[:room], fresh[room:]
-            room_to_wait = max(0, self.max_waiting - len(self.waiting))  # memory bound: the scan finds the rest
+            # Memory bound: the scan finds the rest; urgent messages (few) always wait in memory.
+            room_to_wait = max(sum(1 for m in queue if m.get("urgent")), self.max_waiting - len(self.waiting))
             queue, unqueued = queue[:room_to_wait], queue[room_to_wait:]
             self.busy += len(start)
         pending = [self._pending(m, now + self.lease) for m in start]
@@ -116,11 +118,18 @@ class Dispatcher:
             # Written before the first attempt: a crash mid-send is retried after restart.
             self.db[PENDING].insert_many(pending)
         with self.lock:
-            self.waiting.extend((m, 0) for m in queue)
-            WAITING.set(len(self.waiting))
+            self._queue([(m, 0) for m in queue])
         for message in start:
             self.pool.submit(self._work, message, 0)
         return len(fresh)
+
+    def _queue(self, items: list[tuple[dict[str, Any], int]]) -> None:
+        """Queue (message, attempts) for a free worker, urgent ones first (under `self.lock`)."""
+        for item in items:
+            if not item[0].get("urgent"):
+                self.waiting.append(item)
+        self.waiting.extendleft(reversed([item for item in items if item[0].get("urgent")]))
+        WAITING.set(len(self.waiting))
 
     @staticmethod
     def _pending(message: dict[str, Any], next_at: datetime) -> dict[str, Any]:
@@ -138,6 +147,8 @@ class Dispatcher:
     def _work(self, message: dict[str, Any], attempts: int) -> None:
         """Attempt this message, then whatever waits, until nothing does; then free the worker."""
         while True:
+            if not message.get("urgent"):
+                message, attempts = self._hold_while_behind(message, attempts)
             try:
                 self._attempt(message, attempts)
             except Exception as exc:  # noqa: BLE001 - database outage: the scan retries it later
@@ -168,15 +179,24 @@ class Dispatcher:
         entry = {"account_id": message["account_id"], "channel": message["channel"], "result": result}
         insert_new(self.db[LOG], [{"_id": f"{message['_id']}:{attempt}", **entry, "error": error[:500], "at": now}])
 
-    def _hold_while_behind(self) -> None:
-        """The feed first; bounded, so that sends still trickle out under a lasting flood."""
+    def _hold_while_behind(self, message: dict[str, Any], attempts: int) -> tuple[dict[str, Any], int]:
+        """The feed first: wait while the consumer is behind, bounded so that sends still trickle
+        out under a lasting flood. An urgent message queued meanwhile is taken instead, at once."""
         started = time.monotonic()
-        while time.monotonic() - started < self.max_hold_s and self.behind() and not self.stopping.wait(0.02):
-            pass
-        HELD.inc(time.monotonic() - started)
+        try:
+            while time.monotonic() - started < self.max_hold_s and self.behind():
+                with self.lock:
+                    if self.waiting and self.waiting[0][0].get("urgent"):
+                        urgent = self.waiting.popleft()
+                        self.waiting.appendleft((message, attempts))
+                        return urgent
+                if self.stopping.wait(0.02):
+                    break
+            return message, attempts
+        finally:
+            HELD.inc(time.monotonic() - started)
 
     def _attempt(self, message: dict[str, Any], attempts_before: int) -> None:
-        self._hold_while_behind()
         attempts = attempts_before + 1
         if not self._claim(message, attempts):
             return  # picked twice (recovery scan, another replica): this attempt is made elsewhere
@@ -251,8 +271,7 @@ class Dispatcher:
                 if start:
                     self.busy += 1
                 elif everything:
-                    self.waiting.append((message, pending["attempts"]))
-                    WAITING.set(len(self.waiting))
+                    self._queue([(message, pending["attempts"])])
             if start:
                 self.pool.submit(self._work, message, pending["attempts"])
             taken += 1

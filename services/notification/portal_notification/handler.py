@@ -97,7 +97,8 @@ class NotificationHandler:
         if kind.category == SECURITY:
             # Not optional, by email whatever the settings (the deletion confirmation included).
             address = payload.get("contact_email") or contact.get("email")
-            sends = [self._email(event, address, subject, body, headers={})] if address else []
+            # Urgent: never held back for the feed, ahead of any queue (a reset link is awaited).
+            sends = [{**self._email(event, address, subject, body, headers={}), "urgent": True}] if address else []
             return (None if event.type in NO_FEED else entry), sends
         if contact.get("status", "active") != "active":
             return None, []  # a deleted account receives nothing until restored
