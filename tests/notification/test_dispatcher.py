@@ -30,8 +30,16 @@ class RecordingSender:
             return True, ""
 
 
-def dispatcher(db, sender: RecordingSender) -> delivery.Dispatcher:
-    return delivery.Dispatcher(db, sender, workers=2, max_attempts=3, retry_base_s=60, attempt_timeout_s=1)
+def dispatcher(db, sender: RecordingSender, **overrides: Any) -> delivery.Dispatcher:
+    settings = {"workers": 2, "max_attempts": 3, "retry_base_s": 60, "attempt_timeout_s": 1} | overrides
+    return delivery.Dispatcher(db, sender, **settings)
+
+
+def consumer_behind() -> threading.Event:
+    """Set: the event consumer runs behind (what the dispatcher's `behind` reads)."""
+    behind = threading.Event()
+    behind.set()
+    return behind
 
 
 def message(number: int) -> dict[str, Any]:
@@ -82,18 +90,8 @@ def test_a_compaction_cut_short_is_finished_by_the_next_one(mongo_db):
 
 
 def test_sends_wait_while_the_event_consumer_is_behind_and_go_once_it_catches_up(mongo_db):
-    sender, behind = RecordingSender(), threading.Event()
-    behind.set()
-    held = delivery.Dispatcher(
-        mongo_db,
-        sender,
-        workers=2,
-        max_attempts=3,
-        retry_base_s=60,
-        attempt_timeout_s=1,
-        behind=behind.is_set,
-        max_hold_s=30,
-    )
+    sender, behind = RecordingSender(), consumer_behind()
+    held = dispatcher(mongo_db, sender, workers=2, behind=behind.is_set, max_hold_s=30)
     held_before = REGISTRY.get_sample_value("portal_notification_send_hold_seconds_total") or 0.0
     assert held.submit_many([message(n) for n in range(3)]) == 3
     time.sleep(1.0)
@@ -107,34 +105,15 @@ def test_sends_wait_while_the_event_consumer_is_behind_and_go_once_it_catches_up
 
 def test_a_lasting_backlog_holds_each_send_for_a_bounded_time(mongo_db):
     sender = RecordingSender()
-    held = delivery.Dispatcher(
-        mongo_db,
-        sender,
-        workers=1,
-        max_attempts=3,
-        retry_base_s=60,
-        attempt_timeout_s=1,
-        behind=lambda: True,
-        max_hold_s=0.2,
-    )
+    held = dispatcher(mongo_db, sender, workers=1, behind=lambda: True, max_hold_s=0.2)
     held.submit_many([message(n) for n in range(3)])
     wait_for(lambda: len(sender.sent) == 3, what="sends trickling out despite the backlog")
 
 
 def test_an_urgent_message_is_neither_held_nor_queued_behind_a_backlog(mongo_db):
     """A password reset link during an invoicing flood: it goes out at once, before the backlog."""
-    sender, behind = RecordingSender(), threading.Event()
-    behind.set()
-    held = delivery.Dispatcher(
-        mongo_db,
-        sender,
-        workers=1,
-        max_attempts=3,
-        retry_base_s=60,
-        attempt_timeout_s=1,
-        behind=behind.is_set,
-        max_hold_s=30,
-    )
+    sender, behind = RecordingSender(), consumer_behind()
+    held = dispatcher(mongo_db, sender, workers=1, behind=behind.is_set, max_hold_s=30)
     held.submit_many([message(n) for n in range(3)])  # the one worker holds the first, two queued
     time.sleep(0.5)
     reset = {**message(9), "urgent": True}
@@ -146,19 +125,8 @@ def test_an_urgent_message_is_neither_held_nor_queued_behind_a_backlog(mongo_db)
 
 
 def test_urgent_messages_wait_in_memory_even_when_the_queue_is_full(mongo_db):
-    sender, behind = RecordingSender(), threading.Event()
-    behind.set()
-    held = delivery.Dispatcher(
-        mongo_db,
-        sender,
-        workers=1,
-        max_attempts=3,
-        retry_base_s=60,
-        attempt_timeout_s=1,
-        behind=behind.is_set,
-        max_hold_s=30,
-        max_waiting=2,
-    )
+    sender, behind = RecordingSender(), consumer_behind()
+    held = dispatcher(mongo_db, sender, workers=1, behind=behind.is_set, max_hold_s=30, max_waiting=2)
     held.submit_many([message(n) for n in range(4)])  # one held, two queued, one left to the scan
     held.submit_many([{**message(8), "urgent": True}, {**message(9), "urgent": True}])
     wait_for(lambda: len(sender.sent) == 2, timeout=5, what="both urgent messages")
