@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -27,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from portal_common.config import ConfigError, Env
 from portal_notification import config, delivery
 from tests.notification.conftest import start_service
+from tests.support.http_standin import QuietHandler, serve, stop
 from tests.support.pki import make_pki
 from tests.support.wait import wait_for
 
@@ -55,7 +54,7 @@ class Google:
         tls.load_cert_chain(pki / "server.pem", pki / "server.key")
         owner = self
 
-        class GoogleApi(BaseHTTPRequestHandler):
+        class GoogleApi(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
@@ -65,40 +64,29 @@ class Google:
                 elif m := re.fullmatch(r"/v1/projects/([a-z0-9-]+)/messages:send", self.path):
                     self.send_message(m.group(1), json.loads(body))
                 else:
-                    self.answer(404, {"error": {"code": 404, "status": "NOT_FOUND"}})
+                    self.answer_json(404, {"error": {"code": 404, "status": "NOT_FOUND"}})
 
             def token(self, form: dict[str, list[str]]) -> None:
                 assertion = jwt.decode(form["assertion"][0], public_key, algorithms=["RS256"], audience=TOKEN_URI)
                 owner.token_requests.append({"grant_type": form["grant_type"][0], **assertion})
                 access_token = f"ya29.test-{len(owner.token_requests)}"
                 owner.access_tokens.add(access_token)
-                self.answer(200, {"access_token": access_token, "expires_in": 3599, "token_type": "Bearer"})
+                self.answer_json(200, {"access_token": access_token, "expires_in": 3599, "token_type": "Bearer"})
 
             def send_message(self, project: str, body: dict[str, Any]) -> None:
                 authorization = self.headers.get("Authorization", "")
                 if project != PROJECT or authorization.removeprefix("Bearer ") not in owner.access_tokens:
-                    self.answer(401, {"error": {"code": 401, "status": "UNAUTHENTICATED"}})
+                    self.answer_json(401, {"error": {"code": 401, "status": "UNAUTHENTICATED"}})
                     return
                 message = body["message"]
                 if message.get("token") in owner.uninstalled:
                     error = {"code": 404, "status": "NOT_FOUND", "details": [{"errorCode": "UNREGISTERED"}]}
-                    self.answer(404, {"error": error})
+                    self.answer_json(404, {"error": error})
                     return
                 owner.messages.append(message)
-                self.answer(200, {"name": f"projects/{project}/messages/{len(owner.messages)}"})
+                self.answer_json(200, {"name": f"projects/{project}/messages/{len(owner.messages)}"})
 
-            def answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        class Proxy(BaseHTTPRequestHandler):
+        class Proxy(QuietHandler):
             def do_CONNECT(self) -> None:
                 owner.tunnels.append(self.path)
                 if self.path.rpartition(":")[0] not in GOOGLE_HOSTS:
@@ -109,19 +97,14 @@ class Google:
                 GoogleApi(tls.wrap_socket(self.connection, server_side=True), self.client_address, self.server)
                 self.close_connection = True
 
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+        self.server = serve(Proxy)
         self.proxy_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def received_by(self, token: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["token"] == token]
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)
 
 
 def write_service_account(path: Path, key: rsa.RSAPrivateKey) -> None:

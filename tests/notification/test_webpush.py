@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import os
 import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from portal_notification import delivery
 from tests.notification.conftest import start_service
+from tests.support.http_standin import QuietHandler, serve, stop
 from tests.support.pki import make_pki
 from tests.support.wait import wait_for
 
@@ -76,7 +75,7 @@ class PushService:
         self.received: list[dict[str, Any]] = []
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 owner.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
@@ -84,19 +83,13 @@ class PushService:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(pki / "server.pem", pki / "server.key")
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.server = serve(Handler, tls=context)
         self.origin = f"https://localhost:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,13 @@ import ssl
 import threading
 from email.header import decode_header, make_header
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
+
+from tests.support.http_standin import QuietHandler, serve, stop
 
 
 def free_port() -> int:
@@ -65,28 +66,20 @@ class PushSink:
         self.received: list[dict[str, Any]] = []
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 owner.received.append({"path": self.path, "headers": dict(self.headers), **json.loads(body or b"{}")})
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
+                self.answer_json(200, {})
 
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = serve(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def for_topic(self, topic: str) -> list[dict[str, Any]]:
         return [r for r in self.received if r.get("topic") == topic]
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)
 
 
 class SilentServer:
