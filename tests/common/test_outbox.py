@@ -146,3 +146,30 @@ def test_a_hinted_wake_reads_only_that_document_and_the_full_scan_catches_the_re
     ids = {e.event_id for e in (hinted, silent)}
     published = find_events(topic, lambda e: e.event_id in ids, count=2)
     assert [e.event_id for e in published] == [hinted.event_id, silent.event_id]
+
+
+def test_hinted_events_of_their_own_go_out_in_one_round_in_order_and_leave_the_outbox(mongo_db):
+    topic = unique_topic("outbox-standalone")
+    create_topics(topic)
+    relay = outbox.OutboxRelay(
+        mongo_db,
+        [],
+        lambda: create_producer(KAFKA_BOOTSTRAP, "relay-standalone"),
+        topic=topic,
+        full_scan_interval_s=3600,
+    )
+    try:
+        assert relay.next_round() is None  # the first round is a full scan, with nothing to find
+        hinted = [account_event("account.login_failed", f"acc-e{i}", ip="203.0.113.7") for i in range(3)]
+        silent = account_event("account.login_failed", "acc-e9", ip="203.0.113.7")
+        for event in [*hinted, silent]:
+            outbox.emit(mongo_db, event)
+        for event in reversed(hinted):
+            relay.wake(outbox.STANDALONE, event.event_id)
+        assert relay.publish_pending(relay.next_round()) == 3
+        assert [doc["_id"] for doc in mongo_db.outbox.find()] == [silent.event_id]  # its writer gave no hint
+    finally:
+        relay._reset_producer()
+    ids = {e.event_id for e in hinted}
+    published = find_events(topic, lambda e: e.event_id in ids, count=3)
+    assert [e.event_id for e in published] == [e.event_id for e in hinted]  # written order, whatever the hints'

@@ -131,8 +131,16 @@ class OutboxRelay:
             found = [
                 (name, doc)
                 for name, doc_id in hints
-                if (doc := find_by_id(self.db[name], doc_id, {FIELD: 1}, **{PENDING: True})) is not None
+                if name != STANDALONE
+                and (doc := find_by_id(self.db[name], doc_id, {FIELD: 1}, **{PENDING: True})) is not None
             ]
+            if standalone := [doc_id for name, doc_id in hints if name == STANDALONE]:
+                # Events of their own are read, and removed once published, a round at a time with one `$in`
+                # query: that collection only ever holds unpublished events, so even FerretDB's
+                # whole-collection read of such a filter stays small.
+                found += [
+                    (STANDALONE, doc) for doc in self.db[STANDALONE].find({"_id": {"$in": standalone}}, {FIELD: 1})
+                ]
         for name, doc in found:
             for entry in doc[FIELD]:
                 pending.append((entry["seq"], name, doc["_id"], entry))
@@ -166,10 +174,10 @@ class OutboxRelay:
                 # Stop at the first failure so a later event of the same account never overtakes it.
                 break
             done.setdefault((name, doc_id), []).append(entry)
+        if standalone := [doc_id for name, doc_id in done if name == STANDALONE]:
+            self.db[STANDALONE].delete_many({"_id": {"$in": standalone}})
         for (name, doc_id), entries in done.items():
-            if name == STANDALONE:
-                self.db[name].delete_one({"_id": doc_id})
-            else:
+            if name != STANDALONE:
                 self._remove_published(name, doc_id, {entry["id"] for entry in entries})
         published = sum(len(entries) for entries in done.values())
         OUTBOX_PUBLISHED.labels(self.service).inc(published)
