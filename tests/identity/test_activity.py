@@ -4,6 +4,7 @@ import uuid
 
 from portal_common import events
 from portal_common.kafka_client import create_producer
+from portal_identity.activity import ActivityRecorder
 from tests.identity.conftest import PASSWORD
 from tests.support.env import KAFKA_BOOTSTRAP
 from tests.support.wait import wait_for
@@ -62,6 +63,26 @@ def test_history_has_every_action_with_a_french_label(svc):
     assert times == sorted(times, reverse=True)
     assert "activation_token" not in str(items)
     assert "$argon2" not in str(items)
+
+
+def test_a_poll_of_events_is_recorded_once_in_order_with_a_purge_erasing_what_came_before(mongo_db):
+    def event(event_type, account_id, **payload):
+        return events.new_event(event_type, account_id=account_id, structure_id="s1", source="test", payload=payload)
+
+    login = event("account.login_succeeded", "acc-1", ip="203.0.113.5", user_agent="Firefox", session_id="s")
+    other_purge = event("account.purged", "acc-other")
+    recorder = ActivityRecorder(mongo_db)
+    recorder.record_batch([login, other_purge])
+    later = event("invoice.issued", "acc-1", number="F-1", amount_cents=1200)
+    purge = event("account.purged", "acc-1")
+    after = event("account.login_failed", "acc-1", ip="203.0.113.5", user_agent="curl", reason="account_purged")
+    kept = event("reservation.created", "acc-2", child_name="Léa", activity="Cantine", dates=["2026-12-01"])
+    recorder.record_batch([login, later, purge, after, kept, kept])  # a redelivered poll, a duplicate inside
+
+    stored = {doc["_id"]: doc for doc in mongo_db.activity.find()}
+    assert set(stored) == {after.event_id, kept.event_id}  # what came before the purge is gone, once
+    assert stored[after.event_id]["label"] == "Tentative de connexion échouée"
+    assert stored[kept.event_id]["details"] == {"child_name": "Léa", "activity": "Cantine", "dates": ["2026-12-01"]}
 
 
 def test_history_is_paginated_and_filterable(svc):

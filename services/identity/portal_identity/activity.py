@@ -6,14 +6,13 @@ Identity's own actions reach the history the same way as other services' events:
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 
 from portal_common import events
+from portal_common.mongo import insert_new
 from portal_common.pagination import keyset_page
 from portal_common.problems import Problem
 from portal_identity.store import ACTIVITY
@@ -72,28 +71,33 @@ class ActivityRecorder:
         self.collection = db[ACTIVITY]
 
     def __call__(self, event: events.AccountEvent) -> None:
-        if event.type == "account.purged":
-            self.collection.delete_many({"account_id": event.account_id})
-            return
-        label = LABELS.get(event.type)
-        if label is None:
-            return
-        payload = events.payload_dict(event)
-        details = {k: payload[k] for k in DETAIL_FIELDS.get(event.type, ()) if k in payload}
-        # A redelivered event is already in the history.
-        with contextlib.suppress(DuplicateKeyError):
-            self.collection.insert_one(
-                {
-                    "_id": event.event_id,
-                    "account_id": event.account_id,
-                    "structure_id": event.structure_id,
-                    "type": event.type,
-                    "label": label,
-                    "source": event.source,
-                    "occurred_at": events.occurred_at(event),
-                    "details": details,
-                }
-            )
+        self.record_batch([event])
+
+    def record_batch(self, batch: list[events.AccountEvent]) -> None:
+        """A poll's events in one insert; a purge first writes what came before it, then erases."""
+        entries: list[dict[str, Any]] = []
+        for event in batch:
+            if event.type == "account.purged":
+                insert_new(self.collection, entries)  # a redelivered event is already in the history
+                entries = []
+                self.collection.delete_many({"account_id": event.account_id})
+            elif event.type in LABELS:
+                entries.append(_entry(event))
+        insert_new(self.collection, entries)
+
+
+def _entry(event: events.AccountEvent) -> dict[str, Any]:
+    payload = events.payload_dict(event)
+    return {
+        "_id": event.event_id,
+        "account_id": event.account_id,
+        "structure_id": event.structure_id,
+        "type": event.type,
+        "label": LABELS[event.type],
+        "source": event.source,
+        "occurred_at": events.occurred_at(event),
+        "details": {k: payload[k] for k in DETAIL_FIELDS.get(event.type, ()) if k in payload},
+    }
 
 
 def entry_view(entry: dict[str, Any]) -> dict[str, Any]:

@@ -126,12 +126,14 @@ def run_purge(identity: Identity) -> dict[str, int]:
 
 def create_runtime(identity: Identity) -> ServiceRuntime:
     common = identity.config.common
-    # History entries are inserted under the event id: a redelivery is a no-op.
+    # History entries are inserted under the event id, a poll's worth at a time: a redelivery is a no-op.
+    recorder = activity.ActivityRecorder(identity.db)
     consumer = event_consumer(
         common,
         service="identity",
         group=ACTIVITY_GROUP,
-        handler=activity.ActivityRecorder(identity.db),
+        handler=recorder,
+        batch_handler=recorder.record_batch,
         db=identity.db,
         dedupe=False,
     )
