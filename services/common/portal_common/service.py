@@ -48,6 +48,7 @@ def event_consumer(
     db: Database,
     dedupe: bool = True,
     batch_handler: BatchHandler | None = None,
+    consumer_overrides: dict[str, Any] | None = None,
 ) -> EventConsumer:
     """A consumer of the events topic in its own group, dead-lettering into the DLQ topic."""
     return EventConsumer(
@@ -60,6 +61,7 @@ def event_consumer(
         dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{service}-dlq"),
         dedupe=dedupe,
         batch_handler=batch_handler,
+        consumer_overrides=consumer_overrides,
     )
 
 
