@@ -136,9 +136,9 @@ def create_runtime(identity: Identity) -> ServiceRuntime:
         batch_handler=recorder.record_batch,
         db=identity.db,
         dedupe=False,
-        # A history entry may appear a tenth of a second later: fetches then carry several events,
+        # A history entry may appear half a second later: fetches then carry several events,
         # and the consumer does far fewer round trips and commits per event under load.
-        consumer_overrides={"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": 100},
+        consumer_overrides={"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": 500},
     )
     return service_runtime(
         common,
