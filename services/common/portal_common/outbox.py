@@ -4,7 +4,9 @@ An event is written in the *same single-document write* as the state change it d
 update that changes an account also pushes the encoded event onto that account document's `_outbox`
 array (`with_events`), and a new document is inserted with its events inside (`new_document`).
 Single-document writes are atomic, so the event exists exactly when the change does. Events that
-are not tied to a state document (a failed login) get a document of their own in `outbox` (`emit`).
+are not tied to a state document (a failed login) get a document of their own in `outbox` (`emit`),
+and so may an event that must exist even if its change then fails (a login, written before the
+session it opens): such a document is written once and deleted once published, never locked.
 
 `OutboxRelay` publishes pending entries in the order they were written and pulls them off once
 Kafka acknowledged them. While Kafka is down entries wait in MongoDB; nothing is lost. A crash
