@@ -245,10 +245,18 @@ def test_7_deletion_is_everywhere_within_2s_and_the_structure_restores(platform,
     restored = platform.call("POST", f"/v1/admin/accounts/{state['family_id']}/restore", state["agent"])
     assert restored.status_code == 200, restored.text
     again = login(platform, FAMILY_LOGIN, NEW_PASSWORD)["access_token"]
-    history = {
-        i["type"] for i in platform.call("GET", "/v1/account/activity", again, params={"limit": 100}).json()["items"]
-    }
-    assert {"account.created", "invoice.issued", "account.deleted"} <= history
+    # The history is read from the topic: the deletion reaches it within about half a second.
+    wait_for(
+        lambda: (
+            {
+                i["type"]
+                for i in platform.call("GET", "/v1/account/activity", again, params={"limit": 100}).json()["items"]
+            }
+            >= {"account.created", "invoice.issued", "account.deleted", "account.restored"}
+        ),
+        timeout=10,
+        what="the deletion and the restore in the history",
+    )
     wait_for(
         lambda: platform.call("GET", "/v1/documents", again).status_code == 200,
         timeout=10,

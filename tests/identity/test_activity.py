@@ -131,5 +131,9 @@ def test_a_family_sees_only_its_own_history(svc):
         "account.activated",
         "account.login_succeeded",
     }
-    ids = {e["_id"] for e in svc.db.activity.find({"account_id": theirs["account_id"]})}
+    ids = wait_for(
+        lambda: {e["_id"] for e in svc.db.activity.find({"account_id": theirs["account_id"]})},
+        timeout=30,
+        what="their history",
+    )
     assert not ids & {i["event_id"] for i in history(svc, my_token, limit=100)["items"]}
