@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from portal_common import events
+from portal_common import events, outbox
 from portal_common.mongo import DocumentLocks, update_locked
 from portal_identity.config import IdentityConfig
 from portal_identity.throttle import Throttle
@@ -38,6 +38,11 @@ class Context:
     ) -> dict[str, Any] | None:
         # Every update of accounts and sessions goes through here (see DocumentLocks for why).
         return update_locked(self.db, self.locks, collection, document_id, update, conditions)
+
+    def emit(self, event: events.AccountEvent) -> None:
+        """Store an event in an outbox document of its own and tell the relay which one to read."""
+        outbox.emit(self.db, event)
+        self.wake_relay(outbox.STANDALONE, event.event_id)
 
     def event(
         self, event_type: str, account: dict[str, Any], payload: dict[str, Any] | None = None
