@@ -1,8 +1,12 @@
 """Login, "Mon compte", refresh rotation and logout through real HTTP."""
 
 import statistics
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
 
 from portal_common.auth import JwksCache, TokenVerifier
 from tests.identity.conftest import ISSUER, PASSWORD
@@ -90,6 +94,56 @@ def test_refresh_rotates_and_reuse_of_an_old_refresh_token_kills_the_session(svc
     )
     assert event.account_session_revoked.reason == "refresh_token_reuse"
     assert list(event.account_session_revoked.session_ids) == [first["session_id"]]
+
+
+def test_an_old_refresh_token_still_kills_the_session_after_many_rotations(svc):
+    """A thief who refreshes a stolen token over and over must not outrun the reuse detection."""
+    account = svc.new_account()
+    stolen = svc.login(account)
+    tokens = stolen
+    for _ in range(15):
+        tokens = svc.call("POST", "/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).json()
+    assert svc.call("POST", "/v1/auth/refresh", json={"refresh_token": stolen["refresh_token"]}).status_code == 401
+    assert svc.call("POST", "/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+    assert svc.call("GET", "/v1/account", tokens["access_token"]).status_code == 401
+    session = svc.db["sessions"].find_one({"_id": stolen["session_id"]})
+    assert session["revoked_reason"] == "refresh_token_reuse"
+    assert "previous_refresh_digests" not in session  # only the current digest is kept, whatever the count
+
+
+def test_one_refresh_token_used_concurrently_is_rotated_once_and_the_session_ends(svc):
+    account = svc.new_account()
+    tokens = svc.login(account)
+    start = threading.Barrier(6)
+
+    def use_it(_: int) -> requests.Response:
+        start.wait()
+        return svc.call("POST", "/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(use_it, range(6)))
+    assert sorted(a.status_code for a in answers) == [200, 401, 401, 401, 401, 401]
+    [winner] = [a.json() for a in answers if a.status_code == 200]
+    # The losers presented a token that had just been rotated out: a replay, so the session ended.
+    assert svc.call("POST", "/v1/auth/refresh", json={"refresh_token": winner["refresh_token"]}).status_code == 401
+    assert svc.db["sessions"].find_one({"_id": tokens["session_id"]})["revoked_reason"] == "refresh_token_reuse"
+
+
+def test_a_made_up_secret_for_a_live_session_ends_it_and_an_unknown_session_changes_nothing(svc):
+    account = svc.new_account()
+    tokens = svc.login(account)
+    other = svc.login(account)
+    unknown = svc.call("POST", "/v1/auth/refresh", json={"refresh_token": f"{uuid.uuid4().hex}.made-up"})
+    assert unknown.status_code == 401
+    assert unknown.headers["Content-Type"] == "application/problem+json"
+    assert svc.call("GET", "/v1/account", tokens["access_token"]).status_code == 200
+
+    made_up = svc.call("POST", "/v1/auth/refresh", json={"refresh_token": f"{tokens['session_id']}.made-up"})
+    assert made_up.status_code == 401
+    assert svc.call("GET", "/v1/account", tokens["access_token"]).status_code == 401
+    assert svc.call("POST", "/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+    # Only that session: the family's other device stays signed in.
+    assert svc.call("POST", "/v1/auth/refresh", json={"refresh_token": other["refresh_token"]}).status_code == 200
 
 
 def test_logout_ends_the_session_everywhere(svc):

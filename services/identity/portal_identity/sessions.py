@@ -21,7 +21,6 @@ BAD_CREDENTIALS = Problem(
     slug="invalid-credentials",
     title="Connexion impossible",
 )
-MAX_KEPT_REFRESH_DIGESTS = 10
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,6 @@ def open_session(ctx: Context, account: dict[str, Any], *, ip: str, user_agent: 
         "ip": ip,
         "user_agent": user_agent[:300],
         "refresh_digest": digest(secret),
-        "previous_refresh_digests": [],
         "refresh_expires_at": now + timedelta(seconds=ctx.config.refresh_token_ttl_seconds),
         "revoked_at": None,
     }
@@ -105,42 +103,33 @@ def open_session(ctx: Context, account: dict[str, Any], *, ip: str, user_agent: 
 
 
 def refresh(ctx: Context, refresh_token: str, *, ip: str) -> Tokens:
+    """Rotate the session's refresh token. Any other token presented for a live session ends it.
+
+    Only the current token's digest is kept. A token that names a live session but is not its current
+    one was rotated out (or made up by someone who knows the session id, which only its holders and
+    the services see): either way the session is compromised, and RFC 9700 (4.14.2) says to end it.
+    Keeping a list of old digests instead would stop detecting an old token once the list has rolled
+    over: a thief could refresh past it and then keep the session while its owner is signed out.
+    """
     parts = split_refresh_token(refresh_token)
     invalid = Problem(401, "Le jeton de renouvellement est invalide ou expiré.", slug="invalid-refresh-token")
     if parts is None:
         raise invalid
     session_id, secret = parts
-    presented = digest(secret)
     now = ctx.now()
     new = new_secret()
-    reused = False
     # Under the session's lock, of two concurrent uses of one refresh token exactly one wins.
     with ctx.locks.hold(lock_key(store.SESSIONS, session_id)):
         session = store.find_session(ctx.db, session_id)
-        current = (
-            session is not None and session.get("revoked_at") is None and same_digest(secret, session["refresh_digest"])
-        )
+        account = store.find_account(ctx.db, session["account_id"]) if session is not None else None
+        if not store.session_is_live(account, session, now):
+            raise invalid
+        current = same_digest(secret, session["refresh_digest"])
         if current:
-            previous = [*session["previous_refresh_digests"], presented][-MAX_KEPT_REFRESH_DIGESTS:]
-            changes = {
-                "refresh_digest": digest(new),
-                "previous_refresh_digests": previous,
-                "last_used_at": now,
-                "ip": ip,
-            }
+            changes = {"refresh_digest": digest(new), "last_used_at": now, "ip": ip}
             ctx.db[store.SESSIONS].update_one({"_id": session_id}, {"$set": changes})
-            session |= changes
-        else:
-            reused = session is not None and presented in session.get("previous_refresh_digests", [])
     if not current:
-        if reused:
-            # A rotated-out token came back: it was stolen or replayed. Kill the whole session.
-            account = store.find_account(ctx.db, session["account_id"])
-            if account is not None:
-                revoke_session(ctx, account, session_id, reason="refresh_token_reuse")
-        raise invalid
-    account = store.find_account(ctx.db, session["account_id"])
-    if not store.session_is_live(account, session, now):
+        revoke_session(ctx, account, session_id, reason="refresh_token_reuse")
         raise invalid
     return _issue(ctx, account, session_id, new)
 
