@@ -24,17 +24,24 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+CpuMeter = Callable[[], float]  # CPU seconds used so far by whatever does the work (a process)
+# (threads, work) or (threads, work, cpu meter)
+Load = tuple[int, Callable[[int], None]] | tuple[int, Callable[[int], None], CpuMeter]
+
+
 @dataclass
 class Measured:
-    """Latencies of the operations that succeeded, failures, and the seconds spent, over one or more runs."""
+    """Latencies of the operations that succeeded, failures, and the seconds spent, over one or more runs
+    (and the CPU seconds spent doing the work, when a meter was given)."""
 
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    cpu_seconds: float | None = None
 
     def summary(self) -> dict[str, Any]:
         values = self.latencies
-        return {
+        summary = {
             "operations": len(values),
             "errors": self.errors,
             "seconds": round(self.seconds, 2),
@@ -42,13 +49,24 @@ class Measured:
             "p50_ms": round(statistics.median(values) * 1000, 2) if values else None,
             "p99_ms": round(percentile(values, 99) * 1000, 2) if values else None,
         }
+        if self.cpu_seconds:
+            summary["cpu_seconds"] = round(self.cpu_seconds, 2)
+            summary["per_cpu_second"] = round(len(values) / self.cpu_seconds, 1)
+        return summary
 
 
 def measure(
-    seconds: float, threads: int, work: Callable[[int], None], into: Measured | None = None, max_ops: int = 1_000_000
+    seconds: float,
+    threads: int,
+    work: Callable[[int], None],
+    into: Measured | None = None,
+    max_ops: int = 1_000_000,
+    cpu: CpuMeter | None = None,
 ) -> Measured:
-    """Run `work(thread_index)` in `threads` threads for `seconds` (bounded by `max_ops`), adding to `into`."""
+    """Run `work(thread_index)` in `threads` threads for `seconds` (bounded by `max_ops`), adding to `into`;
+    with `cpu`, also add the CPU seconds it counted meanwhile."""
     into = into or Measured()
+    cpu_before = cpu() if cpu else 0.0
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
@@ -67,6 +85,8 @@ def measure(
             into.errors += failed
 
     into.seconds += run_threads(threads, loop)
+    if cpu:
+        into.cpu_seconds = (into.cpu_seconds or 0.0) + cpu() - cpu_before
     return into
 
 
@@ -74,13 +94,14 @@ def run_for(seconds: float, threads: int, work: Callable[[int], None], max_ops: 
     return measure(seconds, threads, work, max_ops=max_ops).summary()
 
 
-def alternating(seconds: float, *loads: tuple[int, Callable[[int], None]], blocks: int = 5) -> list[dict[str, Any]]:
-    """Each load (threads, work) runs `seconds` in all, in `blocks` blocks taking turns: a change in
-    the machine's speed during the run (other tenants) weighs on a measure and its baseline alike."""
+def alternating(seconds: float, *loads: Load, blocks: int = 5) -> list[dict[str, Any]]:
+    """Each load (threads, work[, cpu meter]) runs `seconds` in all, in `blocks` blocks taking turns: a
+    change in the machine's speed during the run (other tenants) weighs on a measure and its baseline alike."""
     measured = [Measured() for _ in loads]
     for _ in range(blocks):
-        for (threads, work), into in zip(loads, measured, strict=True):
-            measure(seconds / blocks, threads, work, into)
+        for load, into in zip(loads, measured, strict=True):
+            threads, work, *meter = load
+            measure(seconds / blocks, threads, work, into, cpu=meter[0] if meter else None)
     return [m.summary() for m in measured]
 
 
@@ -120,8 +141,9 @@ class ServiceProcess:
     """`python -m <module>` with the given environment, waited for on /readyz, stopped with SIGTERM."""
 
     def __init__(self, module: str, environ: dict[str, str], http_port: int) -> None:
+        # Logging as in production (INFO, an access-log line per request, here thrown away): its cost is
+        # part of what a request costs.
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
-        env["LOG_LEVEL"] = "WARNING"
         self.url = f"http://127.0.0.1:{http_port}"
         self.process = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
