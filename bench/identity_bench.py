@@ -31,6 +31,7 @@ CORES = os.cpu_count() or 1
 PASSWORD = "benchmark passphrase 2026"
 DURATION = float(os.environ.get("BENCH_SECONDS", "15"))
 WARM_UP_SECONDS = 5.0
+IN_PROCESS = 8  # accounts 0-7 log in and refresh over HTTP; this one refreshes in-process
 ISSUER = "http://identity.bench"
 
 
@@ -52,7 +53,7 @@ def main() -> None:
         # Accounts to log in with, created through the domain (as the ops command does), activated over HTTP.
         identity = Identity.build(IdentityConfig.from_env(Env(environ)))
         logins = []
-        for i in range(9):  # the ninth refreshes in-process, the baseline of the HTTP refreshes
+        for i in range(IN_PROCESS + 1):  # the last one refreshes in-process, the baseline of the HTTP refreshes
             account, secret = accounts.create_account(
                 identity.ctx,
                 structure_id="bench",
@@ -66,7 +67,7 @@ def main() -> None:
             logins.append(account["login"])
 
         stored = HASHER.hash(PASSWORD)
-        sessions_http = [requests.Session() for _ in range(9)]
+        sessions_http = [requests.Session() for _ in range(IN_PROCESS + 1)]
 
         def login(i: int) -> None:
             r = sessions_http[i].post(
@@ -79,17 +80,20 @@ def main() -> None:
         # competes for the cores during its first minute); what is measured is the steady state.
         run_for(WARM_UP_SECONDS, 4, login)
 
+        def service_cpu() -> float:
+            return cpu_seconds(service.process.pid)
+
         # Logins (enough concurrency to keep both cores busy hashing; the server has 8 HTTP threads)
         # take turns with raw verifies on every core, so both see the same machine.
-        cpu_before = cpu_seconds(service.process.pid)
-        login_result, raw = alternating(DURATION, (4, login), (CORES, lambda _: HASHER.verify(stored, PASSWORD)))
-        login_cpu = cpu_seconds(service.process.pid) - cpu_before
+        login_result, raw = alternating(
+            DURATION, (4, login, service_cpu), (CORES, lambda _: HASHER.verify(stored, PASSWORD))
+        )
 
         refresh_tokens = [
             sessions_http[i]
             .post(service.url + "/v1/auth/login", json={"login": logins[i], "password": PASSWORD}, timeout=10)
             .json()["refresh_token"]
-            for i in range(9)
+            for i in range(IN_PROCESS + 1)
         ]
         lock = threading.Lock()
 
@@ -103,11 +107,12 @@ def main() -> None:
                 refresh_tokens[i] = r.json()["refresh_token"]
 
         def refresh_in_process(_: int) -> None:
-            refresh_tokens[8] = sessions.refresh(identity.ctx, refresh_tokens[8], ip="127.0.0.1").refresh_token
+            token = refresh_tokens[IN_PROCESS]
+            refresh_tokens[IN_PROCESS] = sessions.refresh(identity.ctx, token, ip="127.0.0.1").refresh_token
 
         refresh_result, raw_refresh = alternating(
             DURATION,
-            (8, refresh, lambda: cpu_seconds(service.process.pid)),
+            (8, refresh, service_cpu),
             (1, refresh_in_process, time.process_time),
         )
 
@@ -131,14 +136,14 @@ def main() -> None:
         "http_login": {
             **login_result,
             "per_core_per_second": round(login_result["per_second"] / CORES, 1),
-            "service_cpu_seconds": round(login_cpu, 2),
-            "per_service_cpu_second": round(login_result["operations"] / login_cpu, 1),
+            "service_cpu_seconds": login_result["cpu_seconds"],
+            "per_service_cpu_second": login_result["per_cpu_second"],
         },
         "login_vs_raw_ratio": round(login_result["per_second"] / raw["per_second"], 3),
         # Keycloak's sizing counts the cores of the identity service alone (its database runs apart);
         # here FerretDB, Kafka and the load generator share the same two cores.
         "login_per_service_core_vs_raw_per_core": round(
-            login_result["operations"] / login_cpu / (raw["per_second"] / CORES), 3
+            login_result["per_cpu_second"] / (raw["per_second"] / CORES), 3
         ),
         "http_refresh": {
             **refresh_result,
