@@ -1,10 +1,13 @@
 """The activity history: identity's own actions and other services' events, newest first, paginated."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from portal_common import events
 from portal_common.kafka_client import create_producer
+from portal_common.mongo import DocumentLocks, update_locked
 from portal_identity.activity import ActivityRecorder
+from portal_identity.app import run_purge
 from tests.identity.conftest import PASSWORD
 from tests.support.env import KAFKA_BOOTSTRAP
 from tests.support.wait import wait_for
@@ -137,3 +140,33 @@ def test_a_family_sees_only_its_own_history(svc):
         what="their history",
     )
     assert not ids & {i["event_id"] for i in history(svc, my_token, limit=100)["items"]}
+
+
+def test_the_purge_job_drops_history_and_sessions_past_their_retention_and_keeps_the_rest(svc):
+    """Defaults: history kept 365 days, a session 180 days after its refresh token expired."""
+    account = svc.new_account()
+    old_login, recent_login = svc.login(account), svc.login(account)
+    token = recent_login["access_token"]
+    logins = wait_for(
+        lambda: (lambda items: items if len(items) == 2 else None)(
+            history(svc, token, type="account.login_succeeded")["items"]
+        ),
+        timeout=30,
+        what="both logins in the history",
+    )
+    now = datetime.now(UTC)
+    newer, older = logins  # newest first
+    svc.db.activity.update_one({"_id": older["event_id"]}, {"$set": {"occurred_at": now - timedelta(days=366)}})
+    svc.db.activity.update_one({"_id": newer["event_id"]}, {"$set": {"occurred_at": now - timedelta(days=364)}})
+    # Under the session's lock, like every writer of sessions (FerretDB updates are not isolated).
+    expired = {"$set": {"refresh_expires_at": now - timedelta(days=181)}}
+    update_locked(svc.db, DocumentLocks(svc.db), "sessions", old_login["session_id"], expired)
+
+    purged = run_purge(svc.identity)
+
+    assert (purged["activity_deleted"], purged["sessions_deleted"]) == (1, 1)
+    remaining = history(svc, token, type="account.login_succeeded")["items"]
+    assert [i["event_id"] for i in remaining] == [newer["event_id"]]
+    assert svc.db.sessions.find_one({"_id": old_login["session_id"]}) is None
+    renewed = svc.call("POST", "/v1/auth/refresh", json={"refresh_token": recent_login["refresh_token"]})
+    assert renewed.status_code == 200, renewed.text
