@@ -27,6 +27,18 @@ def test_missing_settings_stop_start_up_with_their_names(tmp_path):
     assert "HTTP_PORT='not-a-port' is not a valid integer" in result.stderr
 
 
+def test_production_without_a_mounted_signing_key_refuses_to_start(tmp_path):
+    # In production IDENTITY_GENERATE_KEYS=false and the Secret is mounted; an empty mount is a misconfiguration.
+    environ = identity_environ(tmp_path, "t", IDENTITY_GENERATE_KEYS="false")
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "broken.pem").write_text("not a key")
+    result = run(["serve"], environ)
+    assert result.returncode == 2
+    assert "holds no readable RSA key" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list((tmp_path / "keys").iterdir()) == [tmp_path / "keys" / "broken.pem"]  # nothing generated
+
+
 def test_create_agent_ops_command(tmp_path):
     topic = unique_topic("identity-ops")
     create_topics(topic)

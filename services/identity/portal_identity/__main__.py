@@ -27,12 +27,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         config = IdentityConfig.from_env()
+        configure_logging("identity", config.common.log_level)
+        identity = Identity.build(config)
     except ConfigError as exc:
         print(f"identity: {exc}", file=sys.stderr)
         return 2
-    configure_logging("identity", config.common.log_level)
-
-    identity = Identity.build(config)
     command = args.command or "serve"
     if command == "serve":
         create_runtime(identity).serve_forever()

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from portal_common.auth import InvalidToken
+from portal_common.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,10 @@ class KeyStore:
                 log.info("generated a signing key in %s (local runs only)", self.directory)
         self.reload()
         if not self._keys:
-            raise RuntimeError(f"no signing key (*.pem) in {self.directory}")
+            raise ConfigError(
+                f"IDENTITY_KEYS_DIR={self.directory} holds no readable RSA key (*.pem): mount the signing-keys"
+                " Secret there, or set IDENTITY_GENERATE_KEYS=true for a local run"
+            )
 
     def reload(self) -> None:
         keys = {}
