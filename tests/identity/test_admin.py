@@ -1,7 +1,9 @@
 """Agents create family accounts; the activation secret travels in the event for the email."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
+from portal_common.mongo import DocumentLocks, update_locked
 from tests.support.kafka import find_events
 
 
@@ -61,3 +63,23 @@ def test_invalid_emails_are_refused(svc):
     for login in ("not-an-email", "a@b", "spaces in@example.fr", "x" * 250 + "@example.fr"):
         response = svc.call("POST", "/v1/admin/accounts", agent, json={"login": login, "display_name": "X"})
         assert response.status_code == 422, login
+
+
+def test_an_expired_activation_link_is_refused_and_the_account_stays_pending(svc):
+    agent = svc.login(svc.new_account(role="agent", structure="struct-9"))["access_token"]
+    login = f"tardive-{uuid.uuid4().hex[:6]}@example.fr"
+    created = svc.call("POST", "/v1/admin/accounts", agent, json={"login": login, "display_name": "Famille Martin"})
+    account_id = created.json()["account_id"]
+    [event] = find_events(svc.topic, lambda e: e.type == "account.created" and e.account_id == account_id)
+    # The link's 7 days elapse: move the stored deadline into the past, under the account's lock.
+    expired = {"$set": {"activation_expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
+    update_locked(svc.db, DocumentLocks(svc.db), "accounts", account_id, expired)
+    late = svc.call(
+        "POST", "/v1/auth/activate", json={"token": event.account_created.activation_token, "password": "my passphrase"}
+    )
+    assert late.status_code == 400
+    assert late.headers["Content-Type"] == "application/problem+json"
+    assert "expiré" in late.json()["detail"]
+    assert svc.call("GET", f"/v1/admin/accounts/{account_id}", agent).json()["status"] == "pending_activation"
+    refused = svc.call("POST", "/v1/auth/login", json={"login": login, "password": "my passphrase"})
+    assert refused.status_code == 401

@@ -2,6 +2,7 @@
 
 import os
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -195,3 +196,22 @@ def test_no_more_hashes_run_at_once_than_there_are_cores(monkeypatch):
         thread.join()
     assert results == [True] * len(burst)
     assert peak[0] == cores
+
+
+def test_an_expired_reset_link_is_refused_and_the_password_stays(svc):
+    account = svc.new_account()
+    assert svc.call("POST", "/v1/auth/password-reset", json={"login": account["login"]}).status_code == 202
+    [event] = find_events(
+        svc.topic, lambda e: e.type == "account.password_reset_requested" and e.account_id == account["account_id"]
+    )
+    # The link's hour elapses: move the stored deadline into the past, under the account's lock.
+    expired = {"$set": {"reset_expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
+    update_locked(svc.db, DocumentLocks(svc.db), "accounts", account["account_id"], expired)
+    secret = event.account_password_reset_requested.reset_token
+    late = svc.call("POST", "/v1/auth/password-reset/confirm", json={"token": secret, "new_password": NEW})
+    assert late.status_code == 400
+    assert late.headers["Content-Type"] == "application/problem+json"
+    assert "expiré" in late.json()["detail"]
+    assert svc.login(account)["access_token"]  # the old password still works
+    refused = svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": NEW})
+    assert refused.status_code == 401
