@@ -93,6 +93,7 @@ def test_415_when_not_json(url):
     ("body", "status", "slug"),
     [
         (b"{not json", 400, "malformed-json"),
+        (b"[" * 1000 + b"]" * 1000, 400, "malformed-json"),
         (b"\xff\xfe\x00garbage", 400, "invalid-encoding"),
         (b"[1, 2]", 422, "validation-error"),
         (b'{"name": "a", "admin": true}', 422, "unknown-fields"),
@@ -104,6 +105,7 @@ def test_415_when_not_json(url):
     ],
     ids=[
         "malformed",
+        "nested-deeper-than-the-parser-stack",
         "not-utf8",
         "not-an-object",
         "unknown-field",

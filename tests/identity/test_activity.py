@@ -1,5 +1,6 @@
 """The activity history: identity's own actions and other services' events, newest first, paginated."""
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -108,6 +109,8 @@ def test_history_is_paginated_and_filterable(svc):
     assert len(seen) == len(set(seen)) == 5
     assert svc.call("GET", "/v1/account/activity", token, params={"type": "account.exploded"}).status_code == 400
     assert svc.call("GET", "/v1/account/activity", token, params={"cursor": "%%%"}).status_code == 400
+    nested = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode()
+    assert svc.call("GET", "/v1/account/activity", token, params={"cursor": nested}).status_code == 400
     assert svc.call("GET", "/v1/account/activity", token, params={"limit": "1000"}).status_code == 400
 
 

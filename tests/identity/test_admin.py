@@ -60,7 +60,15 @@ def test_agents_of_another_structure_do_not_see_the_family(svc):
 
 def test_invalid_emails_are_refused(svc):
     agent = svc.login(svc.new_account(role="agent"))["access_token"]
-    for login in ("not-an-email", "a@b", "spaces in@example.fr", "x" * 250 + "@example.fr"):
+    for login in (
+        "not-an-email",
+        "a@b",
+        "spaces in@example.fr",
+        "x" * 250 + "@example.fr",
+        "nul\x00byte@example.fr",
+        "escape\x1b@example.fr",
+        "del\x7f@example.fr",
+    ):
         response = svc.call("POST", "/v1/admin/accounts", agent, json={"login": login, "display_name": "X"})
         assert response.status_code == 422, login
 
@@ -83,3 +91,17 @@ def test_an_expired_activation_link_is_refused_and_the_account_stays_pending(svc
     assert svc.call("GET", f"/v1/admin/accounts/{account_id}", agent).json()["status"] == "pending_activation"
     refused = svc.call("POST", "/v1/auth/login", json={"login": login, "password": "my passphrase"})
     assert refused.status_code == 401
+
+
+def test_display_names_must_be_visible_text(svc):
+    agent = svc.login(svc.new_account(role="agent"))["access_token"]
+    for name in ("   ", "Famille\x00Durand", "Famille\x1b[31mDurand"):
+        login = f"nom-{uuid.uuid4().hex[:6]}@example.fr"
+        response = svc.call("POST", "/v1/admin/accounts", agent, json={"login": login, "display_name": name})
+        assert response.status_code == 422, repr(name)
+        assert response.json()["fields"] == ["display_name"]
+        assert "caractères de contrôle" in response.json()["detail"]
+    login = f"nom-{uuid.uuid4().hex[:6]}@example.fr"
+    kept = svc.call("POST", "/v1/admin/accounts", agent, json={"login": login, "display_name": "  Famille N'Diaye  "})
+    assert kept.status_code == 201
+    assert kept.json()["display_name"] == "Famille N'Diaye"

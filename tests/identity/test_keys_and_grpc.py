@@ -66,6 +66,17 @@ def test_grpc_create_get_and_structure_scoping(stub):
         )
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "Données invalides" in error.value.details()
+    # No JSON Schema on this path: the domain refuses what the HTTP schema would, and names the field.
+    for display_name, structure in (("Famille\x00G", "struct-g"), ("   ", "struct-g"), ("Famille G", "")):
+        with pytest.raises(grpc.RpcError) as error:
+            stub.CreateAccount(
+                identity_pb2.CreateAccountRequest(
+                    structure_id=structure, login=f"g-{uuid.uuid4().hex[:6]}@example.fr", display_name=display_name
+                ),
+                timeout=10,
+            )
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT, repr(display_name)
+        assert ("structure_id" if not structure else "display_name") in error.value.details()
 
 
 def test_grpc_check_session_follows_logout(svc, stub):

@@ -36,6 +36,30 @@ _TYPE_NAMES = {
 # ---------------------------------------------------------------------------------------------- schema helpers
 
 
+# Patterns for free text shown to people: no control characters but tab and newline ...
+NO_CONTROL_CHARACTERS = r"^[^\u0000-\u0008\u000b-\u001f]*$"
+# ... and at least one visible character.
+NOT_BLANK = r"^[^\u0000-\u0008\u000b-\u001f]*[^\s\u0000-\u001f][^\u0000-\u0008\u000b-\u001f]*$"
+
+_TEXT_RULES = {
+    NO_CONTROL_CHARACTERS: "ne doit pas contenir de caractères de contrôle",
+    NOT_BLANK: "ne doit pas être vide ni contenir de caractères de contrôle",
+}
+
+
+def check_text(value: str, field: str, *, max_length: int, required: bool) -> str:
+    """The domain-side twin of the two patterns, for values that arrive without a JSON Schema (gRPC)."""
+    # Length first, on what was sent: the published schema bounds the raw value.
+    if len(value) > max_length:
+        raise Problem(422, f"Le champ {field} ne peut dépasser {max_length} caractères.", fields=[field])
+    value = value.strip()
+    if required and not value:
+        raise Problem(422, f"Le champ {field} est obligatoire.", fields=[field])
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise Problem(422, f"Le champ {field} contient des caractères de contrôle.", fields=[field])
+    return value
+
+
 def string(min_length: int = 0, max_length: int = 200, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "minLength": min_length, "maxLength": max_length, **extra}
 
@@ -159,6 +183,8 @@ def parse_json_object() -> Any:
         raise Problem(400, "Le corps de la requête n'est pas encodé en UTF-8.", slug="invalid-encoding") from None
     except ValueError as exc:
         raise Problem(400, f"JSON mal formé : {exc}", slug="malformed-json") from None
+    except RecursionError:  # nesting deeper than the parser's stack: no real body looks like that
+        raise Problem(400, "JSON mal formé : imbrication trop profonde.", slug="malformed-json") from None
 
 
 def validated(data: Any, validator: Draft202012Validator) -> dict[str, Any]:
@@ -213,6 +239,8 @@ def _problem(error: ValidationError) -> Problem:
     elif kind == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
         detail = f"Le champ {where} doit valoir l'une de ces valeurs : {allowed}."
+    elif kind == "pattern" and error.validator_value in _TEXT_RULES:
+        detail = f"Le champ {where} {_TEXT_RULES[error.validator_value]}."
     else:
         detail = f"Le champ {where or 'racine'} n'a pas le format attendu."
     return Problem(422, detail, fields=[where] if where else [])

@@ -29,7 +29,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         return None
     try:
         values = json.loads(b64url.decode(cursor))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad base64, UTF-8 or JSON; absurd nesting
         raise Problem(400, "Le curseur de pagination est invalide.", slug="invalid-cursor") from None
     if not isinstance(values, dict):
         raise Problem(400, "Le curseur de pagination est invalide.", slug="invalid-cursor")

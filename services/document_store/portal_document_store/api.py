@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, Request, Response, current_app, g, request
 from pymongo.database import Database
 
-from portal_common.bodies import accepts_query, describes_body, query, string
+from portal_common.bodies import NO_CONTROL_CHARACTERS, NOT_BLANK, accepts_query, describes_body, query, string
 from portal_common.http import principal, require_auth
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
@@ -19,9 +19,6 @@ from portal_document_store.files import UploadStream, read_chunks
 
 family_api = Blueprint("documents", __name__)
 admin_api = Blueprint("admin_documents", __name__, url_prefix="/v1/admin")
-# What `documents.check_text` accepts: no control characters but tab and newline; a title is not blank.
-NO_CONTROL_CHARACTERS = r"^[^\u0000-\u0008\u000b-\u001f]*$"
-NOT_BLANK = r"^[^\u0000-\u0008\u000b-\u001f]*[^\s\u0000-\u001f][^\u0000-\u0008\u000b-\u001f]*$"
 FAMILY_FIELDS = {
     "title": string(1, 200, pattern=NOT_BLANK, description="Titre affiché"),
     "comment": string(0, 2000, pattern=NO_CONTROL_CHARACTERS, description="Mot pour la structure"),

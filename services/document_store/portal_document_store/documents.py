@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from portal_common import accounts, events, outbox
 from portal_common.auth import Principal
+from portal_common.bodies import check_text
 from portal_common.pagination import keyset_page
 from portal_common.problems import Problem
 from portal_document_store.content import safe_filename
@@ -36,18 +37,6 @@ class NewDocument:
     message: str
     filename: str | None
     sent_by: str
-
-
-def check_text(value: str, field: str, *, max_length: int, required: bool) -> str:
-    # Length first, on what was sent: the published schema bounds the raw value.
-    if len(value) > max_length:
-        raise Problem(422, f"Le champ {field} ne peut dépasser {max_length} caractères.", fields=[field])
-    value = value.strip()
-    if required and not value:
-        raise Problem(422, f"Le champ {field} est obligatoire.", fields=[field])
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise Problem(422, f"Le champ {field} contient des caractères de contrôle.", fields=[field])
-    return value
 
 
 def family_account(db: Database, account_id: str, structure_id: str) -> dict[str, Any]:

@@ -11,13 +11,15 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from portal_common import outbox
+from portal_common.bodies import check_text
 from portal_common.problems import Problem
 from portal_identity import passwords, store, throttle
 from portal_identity.context import Context
 from portal_identity.sessions import live_sessions
 from portal_identity.tokens import digest, new_secret
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
+# Deliberately loose (internationalised addresses are fine), but no spaces or control characters.
+EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,189}\.[^@\s\x00-\x1f\x7f]{1,63}$")
 ROLES = ("family", "agent")
 NOT_FOUND = Problem(404, "Ce compte n'existe pas.", slug="account-not-found", title="Compte introuvable")
 
@@ -44,8 +46,9 @@ def create_account(
         raise Problem(422, "role doit valoir family ou agent.", fields=["role"])
     normalized = _valid_email(login, "login")
     contact = _valid_email(contact_email, "contact_email") if contact_email else normalized
-    if not structure_id or not 1 <= len(display_name.strip()) <= 200:
-        raise Problem(422, "Le nom affiché doit contenir entre 1 et 200 caractères.", fields=["display_name"])
+    if not structure_id:
+        raise Problem(422, "Le champ structure_id est obligatoire.", fields=["structure_id"])
+    display_name = check_text(display_name, "display_name", max_length=200, required=True)
     now = ctx.now()
     secret = new_secret()
     expires = now + timedelta(seconds=ctx.config.activation_token_ttl_seconds)
@@ -53,7 +56,7 @@ def create_account(
         "_id": uuid.uuid4().hex,
         "login": normalized,
         "contact_email": contact,
-        "display_name": display_name.strip(),
+        "display_name": display_name,
         "role": role,
         "structure_id": structure_id,
         "status": "pending_activation",

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, g, request
 
 from portal_common.auth import InvalidToken, TokenVerifier
-from portal_common.bodies import accepts, accepts_query, body, obj, query, string
+from portal_common.bodies import NOT_BLANK, accepts, accepts_query, body, obj, query, string
 from portal_common.http import bearer_token, invalid_token
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
@@ -208,7 +208,12 @@ def my_activity() -> Any:
 
 @admin_api.post("/accounts")
 @signed_in("agent")
-@accepts(obj({"login": string(3, 254), "display_name": string(1, 200)}, {"contact_email": string(3, 254)}))
+@accepts(
+    obj(
+        {"login": string(3, 254), "display_name": string(1, 200, pattern=NOT_BLANK)},
+        {"contact_email": string(3, 254)},
+    )
+)
 def create_family_account() -> Any:
     account, _ = accounts.create_account(
         ctx(),
