@@ -51,6 +51,11 @@ def test_create_agent_ops_command(tmp_path):
     [event] = find_events(topic, lambda e: e.type == "account.created" and e.account_id == created["account_id"])
     assert event.account_created.role == "agent"
     assert event.structure_id == "mairie-1"
+    same_login = ["create-agent", "--structure", "mairie-1", "--login", login.upper(), "--display-name", "Agent"]
+    again = run(same_login, environ)
+    assert again.returncode == 1
+    assert "identity: Un compte existe déjà avec cet identifiant." in again.stderr
+    assert "Traceback" not in again.stderr
     purge = run(["purge"], environ)
     assert purge.returncode == 0, purge.stderr
     assert json.loads(purge.stdout.strip().splitlines()[-1])["accounts_purged"] == 0

@@ -8,6 +8,7 @@ import sys
 
 from portal_common.config import ConfigError
 from portal_common.logs import configure_logging
+from portal_common.problems import Problem
 from portal_identity import accounts
 from portal_identity.app import Identity, create_runtime, run_purge
 from portal_identity.config import IdentityConfig
@@ -42,15 +43,19 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_purge(identity)))
         identity.relay.publish_pending()
     elif command == "create-agent":
-        account, secret = accounts.create_account(
-            identity.ctx,
-            structure_id=args.structure,
-            login=args.login,
-            contact_email=None,
-            display_name=args.display_name,
-            role="agent",
-            created_by="ops",
-        )
+        try:
+            account, secret = accounts.create_account(
+                identity.ctx,
+                structure_id=args.structure,
+                login=args.login,
+                contact_email=None,
+                display_name=args.display_name,
+                role="agent",
+                created_by="ops",
+            )
+        except Problem as refused:  # a taken login or a malformed value: the operator reads why
+            print(f"identity: {refused.detail}", file=sys.stderr)
+            return 1
         identity.relay.publish_pending()  # the activation email goes out through the event too
         print(json.dumps({"account_id": account["_id"], "activation_token": secret}))
     return 0
