@@ -52,6 +52,7 @@ def test_push_devices_are_masked_and_owned(notif):
         {"kind": "ntfy", "target": "a b/../c"},
         {"kind": "gotify", "target": "abcdefgh"},
         {"kind": "ntfy"},
+        {"kind": "ntfy", "target": "secret-topic-123456", "label": "Tél\x00\x1b[2J"},
     ):
         assert notif.call("POST", "/v1/push-devices", family, json=bad).status_code == 422, bad
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from portal_common.bodies import accepts, accepts_query, body, obj, query, string
+from portal_common.bodies import NO_CONTROL_CHARACTERS, accepts, accepts_query, body, obj, query, string
 from portal_common.http import principal, require_auth
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
@@ -65,7 +65,7 @@ SUBSCRIPTION = obj(
                 description="ntfy : le sujet ; gotify : le jeton d'application ; fcm : le jeton d'enregistrement FCM",
             ),
             "subscription": SUBSCRIPTION,
-            "label": string(0, 100),
+            "label": string(0, 100, pattern=NO_CONTROL_CHARACTERS, description="Nom du support, affiché à la famille"),
         },
     )
 )
