@@ -18,7 +18,7 @@ import grpc
 import requests
 from pymongo import MongoClient
 
-from bench.common import ServiceProcess, write_results
+from bench.common import ServiceProcess, judged, write_results
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
@@ -221,8 +221,11 @@ def main() -> None:
             "peak": round(peak[0] / 2**20, 1),
         },
         "render_concurrency": 2,
-        "targets": {"service_overhead_ratio": "<= 0.20", "cached_speedup": ">= 50"},
     }
+    results |= judged(
+        service_overhead_ratio=("<=", 0.20, results["service_overhead_ratio"]),
+        cached_speedup=(">=", 50, results["cached_speedup"]),
+    )
     write_results("billing_statement", results)
 
 

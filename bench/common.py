@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import os
 import statistics
 import subprocess
@@ -123,6 +124,20 @@ def run_threads(count: int, target: Callable[[int], None]) -> float:
     return time.perf_counter() - started
 
 
+_COMPARISONS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
+
+
+def judged(**targets: tuple[str, float, float]) -> dict[str, Any]:
+    """`name=(comparison, threshold, measured)`: each target as text and whether this run met it.
+
+    One place states a target and checks it, so the JSON's verdict cannot drift from its text.
+    """
+    return {
+        "targets": {name: f"{cmp} {threshold}" for name, (cmp, threshold, _) in targets.items()},
+        "targets_met": {name: _COMPARISONS[cmp](value, threshold) for name, (cmp, threshold, value) in targets.items()},
+    }
+
+
 def write_results(name: str, results: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
@@ -134,6 +149,10 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
     }
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(results, indent=2, ensure_ascii=False))
+    if "targets_met" in results:
+        print(
+            "targets: " + ", ".join(f"{k} {'met' if met else 'NOT MET'}" for k, met in results["targets_met"].items())
+        )
     return path
 
 
