@@ -56,8 +56,19 @@ def test_the_same_id_with_different_content_is_refused_not_overwritten(billing):
         (lambda: [line(*LEA, "Garderie", 1000)], "EUR", "28/02/2026"),
         (lambda: [], "EUR", "2026-02-28"),
         (lambda: [line(*LEA, "Garderie", 1000, mode=billing_pb2.BILLING_MODE_UNSPECIFIED)], "EUR", "2026-02-28"),
+        (lambda: [line(*LEA, "Garderie\x00\x1b[2J", 1000)], "EUR", "2026-02-28"),  # printed on the statement
+        (lambda: [line("L" * 101, "2019-03-14", "Garderie", 1000)], "EUR", "2026-02-28"),
     ],
-    ids=["negative", "fractional-cent", "currency", "date", "no-lines", "no-billing-mode"],
+    ids=[
+        "negative",
+        "fractional-cent",
+        "currency",
+        "date",
+        "no-lines",
+        "no-billing-mode",
+        "control-characters",
+        "long-child-name",
+    ],
 )
 def test_bad_invoices_are_refused(billing, make_lines, currency, issue_date):
     family = billing.family()

@@ -20,6 +20,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from portal_common import events, outbox
+from portal_common.bodies import check_text
 from portal_common.mongo import DocumentLocks, update_locked
 from portal_common.problems import Problem
 
@@ -49,10 +50,8 @@ def cents(value: Any, field: str, *, allow_zero: bool = True) -> int:
 
 
 def text(value: str, field: str, max_length: int = 200) -> str:
-    value = (value or "").strip()
-    if not value or len(value) > max_length:
-        raise Problem(422, f"{field} est obligatoire ({max_length} caractères au plus).", fields=[field])
-    return value
+    """Required text from the invoicing system: printed on statements, so no control characters."""
+    return check_text(value or "", field, max_length=max_length, required=True)
 
 
 def fingerprint(content: Any) -> str:
