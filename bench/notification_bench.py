@@ -75,6 +75,8 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
         "SMTP_MODE": "insecure",
         "UNSUBSCRIBE_SECRET": "bench",
         "DELIVERY_WORKERS": str(WORKERS),
+        # The send hold's settings may be tried from the command line (SEND_HOLD_LAG_SECONDS=...).
+        **{name: value for name, value in os.environ.items() if name.startswith("SEND_HOLD_")},
     }
     service = ServiceProcess("portal_notification", environ, http_port)
     producer = create_producer(bootstrap, "bench", linger_ms=20)
