@@ -98,6 +98,10 @@ def test_wrong_shapes_of_request(docs):
     assert unknown.status_code == 422
     no_title = docs.call("POST", path, agent, files={"file": ("a.pdf", PDF)})
     assert no_title.status_code == 422
+    twice = docs.call("POST", path, agent, data=[("title", "A"), ("title", "B")], files={"file": ("a.pdf", PDF)})
+    assert twice.status_code == 422
+    assert twice.json()["fields"] == ["title"]
+    assert docs.call("GET", path, agent).json()["items"] == []  # nothing of the refused requests was kept
 
 
 def test_a_multipart_body_cut_in_the_middle_leaves_nothing(docs):

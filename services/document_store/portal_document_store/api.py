@@ -96,6 +96,9 @@ def received_upload(fields: dict[str, Any]) -> tuple[UploadStream, str | None, d
     unknown = sorted(set(form.keys()) - set(fields))
     if unknown:
         raise Problem(422, f"Champs inconnus : {', '.join(unknown)}.", slug="unknown-fields", fields=unknown)
+    repeated = sorted(name for name in fields if len(form.getlist(name)) > 1)
+    if repeated:  # which one was meant is anyone's guess: refuse rather than keep the first
+        raise Problem(422, f"Champs envoyés plusieurs fois : {', '.join(repeated)}.", fields=repeated)
     file = uploaded["file"]
     return file.stream, file.filename, {k: form.get(k, "") for k in fields}
 
