@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 # Importing the modules registers every metric the four services define.
 import portal_billing_statement.render  # noqa: F401
 import portal_common.metrics  # noqa: F401
+import portal_identity.sessions  # noqa: F401
 import portal_notification.delivery  # noqa: F401
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "charts" / "portal" / "dashboards" / "portal.json"

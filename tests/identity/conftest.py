@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from portal_common.config import Env
 from portal_common.runtime import ServiceRuntime
@@ -69,6 +70,18 @@ class IdentityUnderTest:
         )
         assert response.status_code == 200, response.text
         return response.json()
+
+
+def outcome_counts(svc: IdentityUnderTest) -> dict[tuple[str, str], float]:
+    """The identity process's login and refresh counters, read from its /metrics over HTTP."""
+    text = requests.get(svc.url + "/metrics", timeout=10).text
+    watched = ("portal_identity_logins_total", "portal_identity_refreshes_total")
+    return {
+        (sample.name, sample.labels["outcome"]): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name in watched
+    }
 
 
 def identity_environ(tmp_path, topic: str, **overrides: str) -> dict[str, str]:

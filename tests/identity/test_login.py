@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from portal_common.auth import JwksCache, TokenVerifier
-from tests.identity.conftest import ISSUER, PASSWORD
+from tests.identity.conftest import ISSUER, PASSWORD, outcome_counts
 from tests.support.kafka import find_events
 
 
@@ -198,3 +198,31 @@ def test_pending_account_cannot_log_in(svc):
     )
     response = svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": PASSWORD})
     assert response.status_code == 401
+
+
+def test_metrics_count_logins_and_refreshes_by_outcome_for_the_security_dashboard(svc):
+    before = outcome_counts(svc)
+    account = svc.new_account()
+    first = svc.login(account)
+    wrong = svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": "not the password"})
+    assert wrong.status_code == 401
+    second = svc.call("POST", "/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    assert svc.call("POST", "/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).status_code == 401
+    newest = second.json()["refresh_token"]
+    assert svc.call("POST", "/v1/auth/refresh", json={"refresh_token": newest}).status_code == 401
+    after = outcome_counts(svc)
+
+    changes = {key: after[key] - before.get(key, 0) for key in after if after[key] != before.get(key, 0)}
+    assert changes == {
+        ("portal_identity_logins_total", "succeeded"): 1,
+        ("portal_identity_logins_total", "bad_credentials"): 1,
+        ("portal_identity_refreshes_total", "rotated"): 1,
+        ("portal_identity_refreshes_total", "reuse_detected"): 1,  # the replay ends the session ...
+        ("portal_identity_refreshes_total", "refused"): 1,  # ... so its newest token is refused
+    }
+    assert {outcome for name, outcome in after if name == "portal_identity_logins_total"} == {
+        "succeeded",
+        "bad_credentials",
+        "throttled",
+    }

@@ -7,10 +7,11 @@ import pytest
 
 from portal_common.problems import Problem
 from portal_identity.throttle import Policy, Throttle
-from tests.identity.conftest import PASSWORD
+from tests.identity.conftest import PASSWORD, outcome_counts
 
 
 def test_repeated_failures_get_429_with_retry_after_even_with_the_right_password(svc):
+    throttled_before = outcome_counts(svc).get(("portal_identity_logins_total", "throttled"), 0)
     account = svc.new_account()
     for _ in range(5):
         assert (
@@ -25,6 +26,7 @@ def test_repeated_failures_get_429_with_retry_after_even_with_the_right_password
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) >= 1
     assert blocked.json()["title"] == "Trop de tentatives"
+    assert outcome_counts(svc)[("portal_identity_logins_total", "throttled")] == throttled_before + 1
 
 
 def test_a_successful_login_forgets_the_earlier_failures(svc):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client import Counter
+
 from portal_common import outbox
 from portal_common.auth import InvalidToken, Principal, TokenVerifier
 from portal_common.mongo import lock_key
@@ -14,6 +16,14 @@ from portal_common.problems import Problem
 from portal_identity import passwords, store, throttle
 from portal_identity.context import Context
 from portal_identity.tokens import digest, new_secret, same_digest, split_refresh_token
+
+# What a security team watches: a rise in refused logins (guessing) or in reused refresh tokens (theft).
+LOGINS = Counter("portal_identity_logins_total", "Password logins by outcome", ["outcome"])
+REFRESHES = Counter("portal_identity_refreshes_total", "Refresh-token uses by outcome", ["outcome"])
+for _outcome in ("succeeded", "bad_credentials", "throttled"):
+    LOGINS.labels(_outcome)  # exported at 0 from the start, so rates and alerts have a series
+for _outcome in ("rotated", "refused", "reuse_detected"):
+    REFRESHES.labels(_outcome)
 
 BAD_CREDENTIALS = Problem(
     401,
@@ -50,7 +60,11 @@ def _issue(ctx: Context, account: dict[str, Any], session_id: str, refresh_secre
 def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: str) -> Tokens:
     normalized = store.normalize_login(login_id)
     keys = (throttle.login_key(normalized), throttle.ip_key(ip))
-    recorded = ctx.throttle.check(*keys)
+    try:
+        recorded = ctx.throttle.check(*keys)
+    except Problem:
+        LOGINS.labels("throttled").inc()
+        raise
     account = store.find_by_login(ctx.db, normalized)
     usable = account is not None and account["status"] == "active"
     # Always verify (a dummy hash when there is no usable account): same answer, same time.
@@ -61,6 +75,7 @@ def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: st
         if account is not None:
             reason = "bad_password" if usable else f"account_{account['status']}"
             ctx.emit(ctx.event("account.login_failed", account, {"ip": ip, "user_agent": user_agent, "reason": reason}))
+        LOGINS.labels("bad_credentials").inc()
         raise BAD_CREDENTIALS
     if keys[0] in recorded:  # most logins have no failures to forget: no second read
         ctx.throttle.success(keys[0])
@@ -71,7 +86,9 @@ def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: st
             {"$set": {"password_hash": passwords.hash_password(password)}},
             password_hash=account["password_hash"],
         )
-    return open_session(ctx, account, ip=ip, user_agent=user_agent)
+    tokens = open_session(ctx, account, ip=ip, user_agent=user_agent)
+    LOGINS.labels("succeeded").inc()
+    return tokens
 
 
 def open_session(ctx: Context, account: dict[str, Any], *, ip: str, user_agent: str) -> Tokens:
@@ -114,6 +131,7 @@ def refresh(ctx: Context, refresh_token: str, *, ip: str) -> Tokens:
     parts = split_refresh_token(refresh_token)
     invalid = Problem(401, "Le jeton de renouvellement est invalide ou expiré.", slug="invalid-refresh-token")
     if parts is None:
+        REFRESHES.labels("refused").inc()
         raise invalid
     session_id, secret = parts
     now = ctx.now()
@@ -123,6 +141,7 @@ def refresh(ctx: Context, refresh_token: str, *, ip: str) -> Tokens:
         session = store.find_session(ctx.db, session_id)
         account = store.find_account(ctx.db, session["account_id"]) if session is not None else None
         if not store.session_is_live(account, session, now):
+            REFRESHES.labels("refused").inc()
             raise invalid
         current = same_digest(secret, session["refresh_digest"])
         if current:
@@ -130,7 +149,9 @@ def refresh(ctx: Context, refresh_token: str, *, ip: str) -> Tokens:
             ctx.db[store.SESSIONS].update_one({"_id": session_id}, {"$set": changes})
     if not current:
         revoke_session(ctx, account, session_id, reason="refresh_token_reuse")
+        REFRESHES.labels("reuse_detected").inc()
         raise invalid
+    REFRESHES.labels("rotated").inc()
     return _issue(ctx, account, session_id, new)
 
 
