@@ -11,6 +11,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal_common.config import Env
+from portal_common.mongo import DocumentLocks, update_locked
 from portal_common.runtime import ServiceRuntime
 from portal_identity import accounts
 from portal_identity.app import Identity, create_runtime
@@ -63,6 +64,11 @@ class IdentityUnderTest:
         response = self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password})
         assert response.status_code == 204, response.text
         return {"account_id": account["_id"], "login": login, "password": password, "structure": structure}
+
+    def set_stored(self, collection: str, document_id: str, **fields: Any) -> None:
+        """Change stored fields (a deadline moved into the past, an old hash) under the document's lock,
+        like every writer of accounts and sessions: FerretDB updates are not isolated."""
+        update_locked(self.db, DocumentLocks(self.db), collection, document_id, {"$set": fields})
 
     def login(self, account: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         response = self.call(

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from portal_common import events
 from portal_common.kafka_client import create_producer
-from portal_common.mongo import DocumentLocks, update_locked
 from portal_identity.activity import ActivityRecorder
 from portal_identity.app import run_purge
 from tests.identity.conftest import PASSWORD
@@ -161,9 +160,7 @@ def test_the_purge_job_drops_history_and_sessions_past_their_retention_and_keeps
     newer, older = logins  # newest first
     svc.db.activity.update_one({"_id": older["event_id"]}, {"$set": {"occurred_at": now - timedelta(days=366)}})
     svc.db.activity.update_one({"_id": newer["event_id"]}, {"$set": {"occurred_at": now - timedelta(days=364)}})
-    # Under the session's lock, like every writer of sessions (FerretDB updates are not isolated).
-    expired = {"$set": {"refresh_expires_at": now - timedelta(days=181)}}
-    update_locked(svc.db, DocumentLocks(svc.db), "sessions", old_login["session_id"], expired)
+    svc.set_stored("sessions", old_login["session_id"], refresh_expires_at=now - timedelta(days=181))
 
     purged = run_purge(svc.identity)
 

@@ -3,7 +3,6 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from portal_common.mongo import DocumentLocks, update_locked
 from tests.support.kafka import find_events
 
 
@@ -79,9 +78,8 @@ def test_an_expired_activation_link_is_refused_and_the_account_stays_pending(svc
     created = svc.call("POST", "/v1/admin/accounts", agent, json={"login": login, "display_name": "Famille Martin"})
     account_id = created.json()["account_id"]
     [event] = find_events(svc.topic, lambda e: e.type == "account.created" and e.account_id == account_id)
-    # The link's 7 days elapse: move the stored deadline into the past, under the account's lock.
-    expired = {"$set": {"activation_expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
-    update_locked(svc.db, DocumentLocks(svc.db), "accounts", account_id, expired)
+    # The link's 7 days elapse: move the stored deadline into the past.
+    svc.set_stored("accounts", account_id, activation_expires_at=datetime.now(UTC) - timedelta(seconds=1))
     late = svc.call(
         "POST", "/v1/auth/activate", json={"token": event.account_created.activation_token, "password": "my passphrase"}
     )

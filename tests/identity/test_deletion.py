@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime, timedelta
 
-from portal_common.mongo import DocumentLocks, update_locked
 from portal_identity.app import run_purge
 from tests.identity.conftest import PASSWORD
 from tests.support.kafka import find_events
@@ -68,14 +67,7 @@ def test_restore_after_the_grace_period_is_refused_and_the_purge_pseudonymises(s
     account = svc.new_account(structure="struct-C")
     delete(svc, svc.login(account)["access_token"])
     # The grace period elapses (30 days by default): move the stored deadline into the past.
-    # Under the document's lock, like every writer of accounts (FerretDB updates are not isolated).
-    update_locked(
-        svc.db,
-        DocumentLocks(svc.db),
-        "accounts",
-        account["account_id"],
-        {"$set": {"restorable_until": datetime.now(UTC) - timedelta(seconds=1)}},
-    )
+    svc.set_stored("accounts", account["account_id"], restorable_until=datetime.now(UTC) - timedelta(seconds=1))
     agent = agent_token(svc, "struct-C")
     late = svc.call("POST", f"/v1/admin/accounts/{account['account_id']}/restore", agent)
     assert late.status_code == 410

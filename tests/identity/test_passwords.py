@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal_common.mongo import DocumentLocks, update_locked
 from portal_identity import passwords
 from tests.identity.conftest import PASSWORD
 from tests.support.kafka import find_events
@@ -159,7 +158,7 @@ def test_old_parameters_are_rehashed_at_login(svc):
 
     account = svc.new_account()
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
-    update_locked(svc.db, DocumentLocks(svc.db), "accounts", account["account_id"], {"$set": {"password_hash": weak}})
+    svc.set_stored("accounts", account["account_id"], password_hash=weak)
     svc.login(account)
     assert svc.db.accounts.find_one({"_id": account["account_id"]})["password_hash"].startswith(
         "$argon2id$v=19$m=19456,t=2"
@@ -204,9 +203,8 @@ def test_an_expired_reset_link_is_refused_and_the_password_stays(svc):
     [event] = find_events(
         svc.topic, lambda e: e.type == "account.password_reset_requested" and e.account_id == account["account_id"]
     )
-    # The link's hour elapses: move the stored deadline into the past, under the account's lock.
-    expired = {"$set": {"reset_expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
-    update_locked(svc.db, DocumentLocks(svc.db), "accounts", account["account_id"], expired)
+    # The link's hour elapses: move the stored deadline into the past.
+    svc.set_stored("accounts", account["account_id"], reset_expires_at=datetime.now(UTC) - timedelta(seconds=1))
     secret = event.account_password_reset_requested.reset_token
     late = svc.call("POST", "/v1/auth/password-reset/confirm", json={"token": secret, "new_password": NEW})
     assert late.status_code == 400
