@@ -17,7 +17,8 @@ space := $(empty) $(empty)
 export PYTHONPATH := $(subst $(space),:,$(CURDIR)/$(GEN) $(CURDIR)/services/common $(foreach s,$(SERVICES),$(CURDIR)/services/$(s)))
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv protos lock lint test bench up down agent infra-up infra-down infra-status install-tools clean
+.PHONY: help venv protos lock lint test bench up down agent infra-up infra-down infra-status install-tools clean \
+	cluster-up cluster-down cluster-status cluster-install test-cluster
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,6 +71,22 @@ test: protos install-tools ## install what is missing, start a private test stac
 
 fuzz: protos install-tools ## the schemathesis run of `make test`, longer (FUZZ_EXAMPLES=300 per operation)
 	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} deploy/local/run-tests.sh tests/e2e/test_schemathesis_fuzzing.py -s $(ARGS)
+
+cluster-up: ## build (first run, cached) and start the single-node Kubernetes test cluster
+	@deploy/cluster/cluster.sh up
+
+cluster-down: ## stop the test cluster and undo its host changes (data kept for the next cluster-up)
+	@deploy/cluster/cluster.sh down
+
+cluster-status: ## show the test cluster's processes, node and pods
+	@deploy/cluster/cluster.sh status
+
+cluster-install: install-tools ## install Kafka, FerretDB and the portal chart on the running test cluster
+	@deploy/cluster/release.sh deps
+	@deploy/cluster/release.sh install
+
+test-cluster: protos install-tools ## only the cluster tests: cluster up, release installed, tests, cluster down
+	@deploy/local/run-tests.sh --cluster-only $(ARGS)
 
 bench: protos install-tools ## run the benchmarks; results in bench/results/
 	@deploy/local/run-bench.sh $(ARGS)

@@ -7,19 +7,15 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PORTAL_CACHE=${PORTAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portal}
-HELM_VERSION=v3.22.0
+# shellcheck source=../cluster/versions.env
+source "$ROOT/deploy/cluster/versions.env"
 KUBE_VERSION=1.34.0
 HELM=$PORTAL_CACHE/bin/helm-$HELM_VERSION
 CHART=$ROOT/charts/portal
 OUT=${CHART_RENDER_DIR:-$ROOT/build/charts}
 say() { printf '[charts] %s\n' "$*" >&2; }
 
-if [ ! -x "$HELM" ]; then
-  say "building helm $HELM_VERSION through the Go module proxy (first run only)..."
-  tmp=$(mktemp -d)
-  GOBIN=$tmp go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  mkdir -p "$(dirname "$HELM")" && mv "$tmp/helm" "$HELM" && rm -rf "$tmp"
-fi
+"$ROOT/deploy/cluster/build.sh" helm
 
 lock=$ROOT/deploy/k8s/chart-tools-requirements.txt
 TOOLS=$PORTAL_CACHE/chart-tools-$(sha256sum "$lock" | cut -c1-16)

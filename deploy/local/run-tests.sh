@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# `make test`: a private, fresh stack, every test, then the stack is stopped whatever happened.
-# Extra arguments go to pytest.
+# `make test`: a private, fresh stack, every test, then the cluster tests on the test Kubernetes cluster;
+# the stack and the cluster are stopped whatever happened. Extra arguments go to pytest (then only those
+# tests run, without the cluster); `--cluster-only [ARGS]` runs only the cluster tests.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PORTAL_RUN_DIR=${PORTAL_CACHE:?}/run/test
+CLUSTER=$ROOT/deploy/cluster/cluster.sh
+cluster_only=0; [ "${1:-}" = --cluster-only ] && { cluster_only=1; shift; }
 started=$SECONDS
 # shellcheck source=private-stack.sh
 source "$ROOT/deploy/local/private-stack.sh"
 echo "[test] stack up in $((SECONDS - started))s" >&2
 cd "$ROOT"
-if [ $# -eq 0 ]; then  # the whole suite: the chart checks too (they install helm, which tests/deploy uses)
-  "$ROOT/deploy/k8s/check-charts.sh"
+if [ $cluster_only = 0 ]; then
+  if [ $# -gt 0 ]; then "$PYTHON" -m pytest "$@"; exit; fi
+  "$ROOT/deploy/k8s/check-charts.sh"  # also builds helm, which tests/deploy and the cluster use
+  echo "[test] running tests" >&2
+  "$PYTHON" -m pytest --ignore=tests/cluster
 fi
-echo "[test] running tests" >&2
-"$PYTHON" -m pytest "$@"
+t=$SECONDS
+trap '"$CLUSTER" down; "$STACK" down' EXIT
+"$CLUSTER" up
+echo "[test] cluster up in $((SECONDS - t))s; running the cluster tests" >&2
+"$PYTHON" -m pytest tests/cluster "$@"

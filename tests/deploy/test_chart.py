@@ -49,6 +49,9 @@ def helm_template(*args: str) -> subprocess.CompletedProcess:
         ("colour=red", "colour"),
         ("global.imagePullPolicy=Sometimes", "imagePullPolicy"),
         ("auth.issuer=not-a-url", "issuer"),
+        ("kafka.replicationFactor=0", "replicationFactor"),
+        ("prometheusRule.thresholds.errorRatio=2", "errorRatio"),
+        ("global.nodeSelector=zone-a", "nodeSelector"),
     ],
 )
 def test_the_schema_refuses_bad_values(setting, complaint):
@@ -115,7 +118,8 @@ def test_every_service_has_hardened_pods():
         assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
-        assert "grpc" in container["livenessProbe"]
+        # Liveness follows the process only: a dependency outage must never restart pods.
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert all("value" not in env for env in container.get("env", []))  # secrets only by reference
 
@@ -143,3 +147,80 @@ def test_push_services_are_on_only_with_their_key_secret(value, variable):
     assert mount["readOnly"] is True
     [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
     assert volume["secret"] == {"secretName": "portal-push-key", "defaultMode": 0o400}
+
+
+def rendered(*args: str) -> list[dict]:
+    result = helm_template(*args)
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def test_every_object_carries_the_recommended_labels():
+    for doc in rendered("--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true"):
+        labels = doc["metadata"].get("labels", {})
+        for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of"):
+            assert key in labels, f"{doc['kind']} {doc['metadata']['name']} lacks {key}"
+
+
+def test_the_ingress_body_limit_follows_the_upload_limit():
+    for upload, expected in (("10485760", "10304k"), ("52428800", "51264k")):
+        docs = rendered("--set-string", f"services.document-store.env.MAX_UPLOAD_BYTES={upload}")
+        ingress = next(d for d in docs if d["kind"] == "Ingress")
+        assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == expected
+
+
+def test_the_migrations_job_creates_both_topics_with_the_configured_durability():
+    docs = rendered("--set", "kafka.replicationFactor=3", "--set", "kafka.minInsyncReplicas=2")
+    job = next(d for d in docs if d["kind"] == "Job")
+    spec = job["spec"]["template"]["spec"]
+    # MongoDB migrations first (init containers): an unreachable database fails before a topic is made.
+    assert [c["args"] for c in spec["initContainers"]] == [["migrate"]] * 4
+    topics = spec["containers"][0]["command"]
+    assert topics[topics.index("--dlq-topic") + 1] == "account-events.dlq"
+    assert topics[topics.index("--replication-factor") + 1] == "3"
+    assert topics[topics.index("--min-insync-replicas") + 1] == "2"
+    assert topics[topics.index("--retention-ms") + 1] == str(168 * 3600 * 1000)
+
+
+def test_monitoring_objects_carry_the_prometheus_release_label():
+    docs = rendered("--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true")
+    for kind in ("ServiceMonitor", "PrometheusRule"):
+        doc = next(d for d in docs if d["kind"] == kind)
+        assert doc["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    rule = next(d for d in docs if d["kind"] == "PrometheusRule")
+    for alert in rule["spec"]["groups"][0]["rules"]:
+        assert "docs/runbooks.md#" + alert["alert"].lower() in alert["annotations"]["runbook_url"]
+
+
+def test_workload_knobs_reach_every_pod():
+    docs = rendered(
+        "--set",
+        "global.nodeSelector.pool=portal",
+        "--set",
+        "global.tolerations[0].key=dedicated",
+        "--set",
+        "global.imagePullSecrets[0].name=regcred",
+        "--set",
+        "global.podAnnotations.team=famille",
+        "--set",
+        "global.extraEnv[0].name=HTTPS_PROXY",
+        "--set",
+        "global.extraEnv[0].value=http://proxy:3128",
+        "--set",
+        "services.notification.nodeSelector.pool=push",
+        "--set",
+        "global.anythingAParentChartSets=true",  # global is open: the chart can be a subchart
+    )
+    pods = {d["metadata"]["name"]: d["spec"]["template"] for d in docs if d["kind"] in ("Deployment", "Job")}
+    assert len(pods) == 5
+    for name, pod in pods.items():
+        spec = pod["spec"]
+        assert spec["imagePullSecrets"] == [{"name": "regcred"}]
+        assert spec["tolerations"][0]["key"] == "dedicated"
+        expected_pool = "push" if name.endswith("notification") else "portal"
+        assert spec["nodeSelector"] == {"pool": expected_pool}
+    for name, pod in pods.items():
+        if name.endswith("migrations-1"):
+            continue
+        assert pod["metadata"]["annotations"]["team"] == "famille"
+        assert {"name": "HTTPS_PROXY", "value": "http://proxy:3128"} in pod["spec"]["containers"][0]["env"]

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
-from tests.support.env import MAILDIR, ROOT
+from tests.support.env import KAFKA_BOOTSTRAP, MAILDIR, ROOT
 from tests.support.sinks import PushSink
 from tests.support.wait import wait_for
 
@@ -38,6 +38,9 @@ class Platform:
         self.run_dir = run_dir
         self.push = push
         self.gateway = f"http://127.0.0.1:{PORTS['GATEWAY_PORT']}"
+        self.billing_grpc = f"127.0.0.1:{PORTS['BILLING_GRPC_PORT']}"  # where the invoicing system calls
+        self.kafka_bootstrap = KAFKA_BOOTSTRAP  # where the dossier and reservation services publish
+        self.events_topic = "account-events"
         self.env = {
             **os.environ,
             **PORTS,
@@ -110,7 +113,7 @@ class Platform:
             currency="EUR",
             lines=[line],
         )
-        with grpc.insecure_channel(f"127.0.0.1:{PORTS['BILLING_GRPC_PORT']}") as channel:
+        with grpc.insecure_channel(self.billing_grpc) as channel:
             stub = billing_pb2_grpc.BillingServiceStub(channel)
 
             def recorded() -> bool:

@@ -10,8 +10,7 @@ import grpc
 import pytest
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
-from tests.e2e.conftest import PORTS
-from tests.support.env import KAFKA_BOOTSTRAP, MAILDIR
+from tests.support.env import MAILDIR
 from tests.support.sinks import SmtpSink
 from tests.support.wait import wait_for
 
@@ -101,7 +100,7 @@ def test_3_an_invoice_notifies_and_a_dossier_event_only_reaches_the_feed(platfor
         issue_date="2026-01-31",
         amount_cents=42_000,
     )
-    with grpc.insecure_channel(f"127.0.0.1:{PORTS['BILLING_GRPC_PORT']}") as channel:
+    with grpc.insecure_channel(platform.billing_grpc) as channel:
         stub = billing_pb2_grpc.BillingServiceStub(channel)
         stub.RecordPayment(
             billing_pb2.RecordPaymentRequest(
@@ -118,7 +117,7 @@ def test_3_an_invoice_notifies_and_a_dossier_event_only_reaches_the_feed(platfor
     wait_for(lambda: platform.push.for_topic(f"famille-{RUN}"), timeout=20, what="invoice push")
     subprocess.run(
         [
-            *_cli(),
+            *_cli(platform),
             "publish",
             "dossier.review_completed",
             "--account",
@@ -158,10 +157,18 @@ def test_3_an_invoice_notifies_and_a_dossier_event_only_reaches_the_feed(platfor
     assert activity
 
 
-def _cli() -> list[str]:
+def _cli(platform) -> list[str]:
     import sys
 
-    return [sys.executable, "-m", "portal_common.events_cli", "--bootstrap", KAFKA_BOOTSTRAP]
+    return [
+        sys.executable,
+        "-m",
+        "portal_common.events_cli",
+        "--bootstrap",
+        platform.kafka_bootstrap,
+        "--topic",
+        platform.events_topic,
+    ]
 
 
 def test_4_a_statement_for_the_year(platform, state):

@@ -24,9 +24,11 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
-def serve(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
-    """Serve on a free local port from a daemon thread (over TLS when given a server context)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serve(
+    handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None, host: str = "127.0.0.1", port: int = 0
+) -> ThreadingHTTPServer:
+    """Serve on a local port (a free one by default) from a daemon thread (over TLS when given a server context)."""
+    server = ThreadingHTTPServer((host, port), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -27,15 +27,18 @@ def free_port() -> int:
 class SmtpSink:
     """aiosmtpd writing every received message to a Maildir; can be stopped and started again."""
 
-    def __init__(self, directory: Path, port: int | None = None, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, directory: Path, port: int | None = None, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self.directory = directory
+        self.host = host
         self.port = port or free_port()
         self.tls = tls  # given: STARTTLS offered and required, as a production relay does
         self.controller: Controller | None = None
 
     def start(self) -> None:
         tls = {"tls_context": self.tls, "require_starttls": True} if self.tls else {}
-        self.controller = Controller(Mailbox(str(self.directory)), hostname="127.0.0.1", port=self.port, **tls)
+        self.controller = Controller(Mailbox(str(self.directory)), hostname=self.host, port=self.port, **tls)
         self.controller.start()
 
     def stop(self) -> None:
@@ -62,7 +65,7 @@ def decoded(header: str | None) -> str:
 class PushSink:
     """Accepts ntfy-style JSON POSTs and keeps them."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.received: list[dict[str, Any]] = []
         owner = self
 
@@ -72,8 +75,8 @@ class PushSink:
                 owner.received.append({"path": self.path, "headers": dict(self.headers), **json.loads(body or b"{}")})
                 self.answer_json(200, {})
 
-        self.server = serve(Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = serve(Handler, host=host, port=port)
+        self.url = f"http://{host}:{self.server.server_address[1]}"
 
     def for_topic(self, topic: str) -> list[dict[str, Any]]:
         return [r for r in self.received if r.get("topic") == topic]

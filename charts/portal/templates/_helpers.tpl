@@ -10,6 +10,7 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 
 {{- define "portal.labels" -}}
 {{ include "portal.selector" . }}
+app.kubernetes.io/component: {{ .component | default "service" }}
 app.kubernetes.io/part-of: portal
 app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
@@ -58,5 +59,32 @@ capabilities:
     secretKeyRef:
       name: {{ $ref.name }}
       key: {{ $ref.key }}
+{{- end }}
+{{- end -}}
+
+{{/* Labels of the release's shared objects (Job, Ingress, policies, rules): name = what the object is. */}}
+{{- define "portal.releaseLabels" -}}
+{{ include "portal.labels" (dict "root" .root "name" .name "component" (.component | default "platform")) }}
+{{- end -}}
+
+{{/* Scheduling and pull knobs: global values merged with the service's own (the service wins). */}}
+{{- define "portal.scheduling" -}}
+{{- $g := .root.Values.global -}}
+{{- $s := .svc | default dict -}}
+{{- with (concat $g.imagePullSecrets ($s.imagePullSecrets | default list)) }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with (merge (dict) ($s.nodeSelector | default dict) $g.nodeSelector) }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with (concat $g.tolerations ($s.tolerations | default list)) }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with ($s.affinity | default $g.affinity) }}
+affinity:
+  {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}

@@ -103,7 +103,15 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
 def cmd_ensure_topics(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    created = ensure_topics(args.bootstrap, {args.topic: args.partitions, events.DLQ_TOPIC: 1})
+    configs = {"min.insync.replicas": str(args.min_insync_replicas)}
+    if args.retention_ms:
+        configs["retention.ms"] = str(args.retention_ms)
+    created = ensure_topics(
+        args.bootstrap,
+        {args.topic: args.partitions, args.dlq_topic: 1},
+        replication_factor=args.replication_factor,
+        configs=configs,
+    )
     print(
         f"topics ready ({', '.join(created) or 'already present'}) in {time.monotonic() - started:.1f}s",
         file=sys.stderr,
@@ -135,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     tail.set_defaults(func=cmd_tail)
     topics = sub.add_parser("ensure-topics", help="create the events topic and its DLQ")
     topics.add_argument("--partitions", type=int, default=3)
+    topics.add_argument("--dlq-topic", default=events.DLQ_TOPIC)
+    topics.add_argument("--replication-factor", type=int, default=1, help="3 on a production cluster")
+    topics.add_argument("--min-insync-replicas", type=int, default=1, help="2 on a production cluster")
+    topics.add_argument("--retention-ms", type=int, default=0, help="topic retention (0: the broker's default)")
     topics.set_defaults(func=cmd_ensure_topics)
     return parser
 

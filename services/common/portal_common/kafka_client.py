@@ -39,8 +39,10 @@ def ensure_topics(
     topics: dict[str, int] | None = None,
     replication_factor: int = 1,
     timeout_s: float = 60.0,
+    configs: dict[str, str] | None = None,
 ) -> list[str]:
-    """Create the events topic and its DLQ when missing (broker auto-creation stays off)."""
+    """Create the events topic and its DLQ when missing (broker auto-creation stays off). `configs` are topic
+    settings such as min.insync.replicas; existing topics are left as they are."""
     topics = topics or {events.TOPIC: 3, events.DLQ_TOPIC: 1}
     deadline = time.monotonic() + timeout_s
     while True:
@@ -59,7 +61,7 @@ def ensure_topics(
             if name in existing:
                 continue
             try:
-                admin.create_topics([NewTopic(name, partitions, replication_factor)])
+                admin.create_topics([NewTopic(name, partitions, replication_factor, topic_configs=configs or {})])
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass

@@ -38,7 +38,18 @@ KAFKA_MESSAGES = Counter(
     "Records handled by consumers, by outcome (processed, duplicate, retried, dead_lettered)",
     ["group", "outcome"],
 )
+# Kafka is not a readiness check (an outage must not take pods out of Services: the outbox keeps events until
+# it is back); it is watched here and alerted on instead. Set from a callback at scrape time.
+KAFKA_REACHABLE = Gauge(
+    "portal_kafka_reachable", "1 when a Kafka bootstrap server accepts a connection, else 0", ["service"]
+)
 OUTBOX_PUBLISHED = Counter("portal_outbox_published_total", "Events published by the outbox relay", ["service"])
+OUTBOX_BACKLOG = Gauge(
+    "portal_outbox_backlog", "Events seen waiting in the outbox at the last relay round (at most a batch)", ["service"]
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "portal_outbox_oldest_age_seconds", "Age of the oldest event waiting in the outbox (0 when empty)", ["service"]
+)
 OUTBOX_FAILURES = Counter("portal_outbox_publish_failures_total", "Failed outbox relay rounds", ["service"])
 
 

@@ -30,7 +30,7 @@ from kafka import KafkaProducer
 from pymongo.database import Database
 
 from portal_common import events
-from portal_common.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
+from portal_common.metrics import OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 from portal_common.mongo import DocumentLocks, ensure_indexes, find_by_id, lock_key
 
 log = logging.getLogger(__name__)
@@ -149,10 +149,20 @@ class OutboxRelay:
         pending.sort(key=lambda item: item[0])
         return pending[: self.batch_size]
 
+    def _watch_backlog(self, pending: list[tuple[int, str, Any, dict[str, Any]]], hints: object) -> None:
+        """Backlog gauges: what this round saw waiting (a hinted round sees only its hints, so an empty one
+        says nothing about the rest and leaves the gauges alone)."""
+        if not pending and hints is not None:
+            return
+        OUTBOX_BACKLOG.labels(self.service).set(len(pending))
+        oldest = min((seq for seq, *_ in pending), default=None)
+        OUTBOX_OLDEST_AGE.labels(self.service).set(0 if oldest is None else max(0.0, time.time() - oldest / 1e9))
+
     def publish_pending(self, hints: set[tuple[str, Any]] | None = None) -> int:
         """Publish one batch (of the hinted documents, or found by a full scan); return how many
         entries were published and removed."""
         pending = self._pending(hints)
+        self._watch_backlog(pending, hints)
         if not pending:
             return 0
         if self._producer is None:
@@ -183,6 +193,7 @@ class OutboxRelay:
                 self._remove_published(name, doc_id, {entry["id"] for entry in entries})
         published = sum(len(entries) for entries in done.values())
         OUTBOX_PUBLISHED.labels(self.service).inc(published)
+        self._watch_backlog(pending[published:], hints)
         if published < len(pending):
             self._full_scan_due = True  # what was not published is found again by a scan
             raise RuntimeError(f"published {published} of {len(pending)} outbox entries; will retry")

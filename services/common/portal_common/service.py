@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from portal_common import mongo
+from portal_common import metrics, mongo
 from portal_common.auth import JwksCache, RevocationCache, RevocationListener, TokenVerifier
 from portal_common.config import CommonConfig, ConfigError
 from portal_common.consumer import BatchHandler, EventConsumer, Handler
@@ -36,7 +36,12 @@ def authentication(common: CommonConfig) -> Authentication:
 
 
 def readiness(db: Database, common: CommonConfig) -> ReadinessChecks:
-    return {"mongodb": lambda: mongo.ping(db), "kafka": lambda: kafka_reachable(common.kafka_bootstrap)}
+    """Ready = able to serve routes, which needs MongoDB. Kafka is only watched (portal_kafka_reachable): writes
+    keep their events in the outbox while it is down, so an outage must not empty the Services."""
+    metrics.KAFKA_REACHABLE.labels(service=common.service_name).set_function(
+        lambda: float(kafka_reachable(common.kafka_bootstrap))
+    )
+    return {"mongodb": lambda: mongo.ping(db)}
 
 
 def event_consumer(

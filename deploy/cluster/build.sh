@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Builds the test cluster's programs through the Go module proxy, once, into the cache:
+#   build.sh [all|helm|kubernetes|etcd|coredns|kube-router|metrics-server|traefik|promtool|prometheus|pause]...
+# Each binary lands in $CLUSTER_CACHE/bin/<name>-<version>; an existing one is never rebuilt.
+# Go's module and build caches live in $CLUSTER_CACHE/go so a new machine rebuilds them from nothing.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+source "$HERE/versions.env"
+PORTAL_CACHE=${PORTAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portal}
+CLUSTER_CACHE=${CLUSTER_CACHE:-$PORTAL_CACHE/cluster}
+BIN=$CLUSTER_CACHE/bin
+WORK=$CLUSTER_CACHE/build
+export GOMODCACHE=$CLUSTER_CACHE/go/mod GOCACHE=$CLUSTER_CACHE/go/cache
+export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false -trimpath"
+mkdir -p "$BIN" "$WORK"
+
+say() { printf '[cluster-build] %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+have() { [ -x "$BIN/$1" ]; }
+
+# A writable copy of a module's source: replace directives and generated files then work as upstream's.
+module_copy() {  # module_copy MODULE VERSION -> prints the copy's directory
+  local dir dst=$WORK/$(basename "$1")-$2
+  if [ ! -d "$dst" ]; then
+    dir=$(go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -n "$dir" ] || die "go mod download $1@$2 gave no directory"
+    cp -r "$dir" "$dst.tmp" && chmod -R u+w "$dst.tmp" && mv "$dst.tmp" "$dst"
+  fi
+  echo "$dst"
+}
+
+timed() {  # timed LABEL CMD...: prints how long a slow step took
+  local t=$SECONDS; "${@:2}"; say "$1 built in $((SECONDS - t))s"
+}
+
+build_kubernetes() {
+  local v=$KUBERNETES_VERSION names=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+  local missing=0 n; for n in "${names[@]}"; do have "$n-$v" || missing=1; done
+  [ $missing = 1 ] || return 0
+  say "kubernetes $v: compiling six programs (about 5 minutes cold on 2 cores)..."
+  # k8s.io/kubernetes replaces its staging modules by ./staging paths the module zip lacks:
+  # a wrapper module points each of them at its published v0.x release instead.
+  local src wrap=$WORK/kubernetes-wrapper-$v staging=v0.${v#v1.}
+  src=$(go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  rm -rf "$wrap" && mkdir -p "$wrap"
+  {
+    echo "module portal.local/kubernetes-wrapper"
+    echo "go 1.24"
+    echo "require k8s.io/kubernetes $v"
+    sed -n 's|^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*$|replace \1 => \1 '"$staging"'|p' "$src/go.mod"
+  } > "$wrap/go.mod"
+  local minor flags="" p; minor=$(echo "$v" | cut -d. -f2)
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  local out=$WORK/kubernetes-out-$v; rm -rf "$out" && mkdir -p "$out"
+  (cd "$wrap" && go build -ldflags "-s -w $flags" -o "$out/" \
+     $(for n in "${names[@]}"; do echo "k8s.io/kubernetes/cmd/$n"; done))
+  for n in "${names[@]}"; do mv "$out/$n" "$BIN/$n-$v"; done
+}
+
+build_etcd() {
+  have "etcd-$ETCD_VERSION" && return 0
+  say "etcd $ETCD_VERSION..."
+  local wrap=$WORK/etcd-wrapper-$ETCD_VERSION
+  rm -rf "$wrap" && mkdir -p "$wrap"
+  printf 'module portal.local/etcd-wrapper\ngo 1.24\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > "$wrap/go.mod"
+  (cd "$wrap" && go build -ldflags "-s -w" -o "$BIN/etcd-$ETCD_VERSION" go.etcd.io/etcd/server/v3)
+}
+
+build_coredns() {
+  have "coredns-$COREDNS_VERSION" && return 0
+  say "coredns $COREDNS_VERSION (only the plugins the cluster's Corefile uses)..."
+  local src; src=$(module_copy github.com/coredns/coredns "$COREDNS_VERSION")
+  mkdir -p "$src/cmd/portal-coredns"
+  cat > "$src/cmd/portal-coredns/main.go" <<'GO'
+package main
+
+import (
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/loop"
+	_ "github.com/coredns/coredns/plugin/metrics"
+	_ "github.com/coredns/coredns/plugin/ready"
+	_ "github.com/coredns/coredns/plugin/reload"
+
+	"github.com/coredns/coredns/coremain"
+)
+
+func main() { coremain.Run() }
+GO
+  (cd "$src" && go build -ldflags "-s -w" -o "$BIN/coredns-$COREDNS_VERSION" ./cmd/portal-coredns)
+}
+
+build_from_module() {  # build_from_module NAME MODULE VERSION PACKAGE_DIR
+  have "$1-$3" && return 0
+  say "$1 $3..."
+  local src; src=$(module_copy "$2" "$3")
+  (cd "$src" && go build -ldflags "-s -w" -o "$BIN/$1-$3" "$4")
+}
+
+build_pause() {
+  have "pause-1" && return 0
+  local dir=$WORK/pause; mkdir -p "$dir"
+  cp "$HERE/pause/main.go" "$dir/main.go"
+  printf 'module portal.local/pause\ngo 1.24\n' > "$dir/go.mod"
+  (cd "$dir" && go build -ldflags "-s -w" -o "$BIN/pause-1" .)
+}
+
+build_helm() {  # the path check-charts.sh has always used
+  [ -x "$PORTAL_CACHE/bin/helm-$HELM_VERSION" ] && return 0
+  say "helm $HELM_VERSION..."
+  local tmp; tmp=$(mktemp -d)
+  GOBIN=$tmp go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  mkdir -p "$PORTAL_CACHE/bin" && mv "$tmp/helm" "$PORTAL_CACHE/bin/helm-$HELM_VERSION" && rm -rf "$tmp"
+}
+
+build() {
+  case $1 in
+    helm) timed "$1" build_helm ;;
+    kubernetes) timed "$1" build_kubernetes ;;
+    etcd) timed "$1" build_etcd ;;
+    coredns) timed "$1" build_coredns ;;
+    kube-router) timed "$1" build_from_module kube-router github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" ./cmd/kube-router ;;
+    metrics-server) timed "$1" build_from_module metrics-server sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" ./cmd/metrics-server ;;
+    traefik) timed "$1" build_from_module traefik github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" ./cmd/traefik ;;
+    promtool) timed "$1" build_from_module promtool github.com/prometheus/prometheus "$PROMETHEUS_VERSION" ./cmd/promtool ;;
+    prometheus) timed "$1" build_from_module prometheus github.com/prometheus/prometheus "$PROMETHEUS_VERSION" ./cmd/prometheus ;;
+    pause) build_pause ;;
+    *) die "unknown part: $1" ;;
+  esac
+}
+
+parts=("$@"); [ ${#parts[@]} -gt 0 ] && [ "${parts[0]}" != all ] ||
+  parts=(pause helm kubernetes etcd coredns kube-router metrics-server traefik)
+for p in "${parts[@]}"; do build "$p"; done

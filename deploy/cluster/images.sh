@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Container images for the test cluster, built here and imported into containerd (no registry is reachable):
+#   images.sh pause              the pod sandbox image
+#   images.sh addons             CoreDNS, metrics-server, Traefik, Prometheus (static binaries in scratch images)
+#   images.sh deps               Kafka (KRaft, Maven Central jars on a Debian JRE) and FerretDB
+#   images.sh services [TAG]     the four services from deploy/docker/Dockerfile; prints the tag
+#   images.sh tag                the services' tag for this checkout (a hash of what goes into them)
+# The services' base image is made from Debian packages with mmdebstrap (python3 + venv), once.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=versions.env
+source "$HERE/versions.env"
+PORTAL_CACHE=${PORTAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portal}
+CLUSTER_CACHE=${CLUSTER_CACHE:-$PORTAL_CACHE/cluster}
+BIN=$CLUSTER_CACHE/bin
+IMAGES=$CLUSTER_CACHE/images
+SERVICES=(identity billing_statement document_store notification)
+BASE=localhost/portal-base:bookworm-1
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mkdir -p "$IMAGES"
+
+say() { printf '[images] %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+ctr_() { ctr --address /run/containerd/containerd.sock -n k8s.io "$@"; }
+
+imported() { ctr_ images ls -q | grep -qx "docker.io/library/$1"; }
+
+import_image() {  # import_image BUILDAH_IMAGE NAME:TAG
+  local archive=$IMAGES/${2//[:\/]/_}.tar
+  rm -f "$archive"
+  buildah push -q "$1" "docker-archive:$archive:$2" >/dev/null
+  ctr_ images import "$archive" >/dev/null
+  rm -f "$archive"
+}
+
+scratch_image() {  # scratch_image NAME:TAG BINARY ENTRYPOINT_PATH
+  imported "$1" && return 0
+  [ -x "$2" ] || die "$2 is missing: run deploy/cluster/build.sh"
+  local c; c=$(buildah from scratch)
+  buildah copy -q "$c" "$2" "$3" >/dev/null
+  buildah config --entrypoint "[\"$3\"]" --user 65532:65532 "$c"
+  buildah commit -q "$c" "localhost/$1" >/dev/null
+  buildah rm "$c" >/dev/null
+  import_image "localhost/$1" "$1"
+  say "imported $1"
+}
+
+base_image() {
+  buildah inspect "$BASE" >/dev/null 2>&1 && return 0
+  local t=$SECONDS rootfs=$IMAGES/base-rootfs.tar
+  say "making the base image from Debian packages (mmdebstrap, first run only)..."
+  # passwd: the Dockerfile creates the service user; python-is-python3: `python` in the Dockerfile.
+  mmdebstrap --quiet --variant=minbase \
+    --include=python3,python3-venv,python-is-python3,ca-certificates,passwd bookworm "$rootfs" \
+    "deb $DEBIAN_MIRROR bookworm main" "deb $DEBIAN_MIRROR bookworm-updates main"
+  local c; c=$(buildah from scratch)
+  buildah add -q "$c" "$rootfs" / >/dev/null
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd /bin/bash "$c"
+  buildah commit -q "$c" "$BASE" >/dev/null
+  buildah rm "$c" >/dev/null; rm -f "$rootfs"
+  say "base image made in $((SECONDS - t))s"
+}
+
+# pip inside the build reaches PyPI through this machine's egress, whose CA the image does not know.
+bud() {  # bud ARGS...: buildah bud with the host's CA bundle for pip
+  local conf=$IMAGES/pip.conf
+  printf '[global]\ncert = /etc/ssl/certs/host-ca-bundle.crt\ndisable-pip-version-check = true\n' > "$conf"
+  buildah bud -q --layers --network host \
+    --volume /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/host-ca-bundle.crt:ro \
+    --volume "$conf:/etc/pip.conf:ro" "$@"
+}
+
+services_tag() {  # a hash of every file that goes into the service images
+  (cd "$ROOT" && find deploy/docker protos services -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 |
+     sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+}
+
+service_images() {
+  local tag=${1:-$(services_tag)} s name t
+  base_image
+  for s in "${SERVICES[@]}"; do
+    name=portal-${s//_/-}
+    imported "$name:$tag" && continue
+    t=$SECONDS
+    say "building $name:$tag..."
+    bud -f "$ROOT/deploy/docker/Dockerfile" --build-arg SERVICE="$s" --build-arg PYTHON_IMAGE="$BASE" \
+      -t "localhost/$name:$tag" "$ROOT" >/dev/null
+    import_image "localhost/$name:$tag" "$name:$tag"
+    say "$name:$tag built and imported in $((SECONDS - t))s"
+  done
+  echo "$tag"
+}
+
+deps_images() {
+  base_image
+  PYTHON=${PYTHON:-python3} "$ROOT/deploy/local/stack.sh" install >/dev/null
+  local kafka_tag=$KAFKA_VERSION-1 ferret ctx
+  if ! imported "portal-kafka:$kafka_tag"; then
+    say "building portal-kafka:$kafka_tag (Debian JRE + Maven Central jars)..."
+    ctx=$IMAGES/kafka-context; rm -rf "$ctx" && mkdir -p "$ctx"
+    cp -r "$PORTAL_CACHE/kafka-$KAFKA_VERSION/libs" "$ctx/libs"
+    cp "$ROOT/deploy/local/kafka/log4j2.properties" "$HERE/images/kafka-entrypoint.sh" "$ctx/"
+    bud -f "$HERE/images/kafka.Dockerfile" --build-arg BASE="$BASE" -t "localhost/portal-kafka:$kafka_tag" "$ctx" >/dev/null
+    import_image "localhost/portal-kafka:$kafka_tag" "portal-kafka:$kafka_tag"
+    rm -rf "$ctx"
+  fi
+  ferret=$(ls -t "$PORTAL_CACHE"/bin/ferretdb-* | head -1)
+  scratch_image "portal-ferretdb:$(basename "$ferret" | sed 's/^ferretdb-//')" "$ferret" /ferretdb
+}
+
+KAFKA_VERSION=$(sed -n 's/^KAFKA_VERSION=//p' "$ROOT/deploy/local/stack.sh")
+
+case ${1:-} in
+  pause) scratch_image portal-pause:1 "$BIN/pause-1" /pause ;;
+  addons)
+    scratch_image "portal-coredns:$COREDNS_VERSION" "$BIN/coredns-$COREDNS_VERSION" /coredns
+    scratch_image "portal-metrics-server:$METRICS_SERVER_VERSION" "$BIN/metrics-server-$METRICS_SERVER_VERSION" /metrics-server
+    scratch_image "portal-traefik:$TRAEFIK_VERSION" "$BIN/traefik-$TRAEFIK_VERSION" /traefik ;;
+
+  base) base_image ;;
+  deps) deps_images ;;
+  services) service_images "${2:-}" ;;
+  tag) services_tag ;;
+  kafka-tag) echo "$KAFKA_VERSION-1" ;;
+  *) sed -n '2,8p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The platform on the test cluster, the way an ops team installs it:
+#   release.sh deps                       Kafka + FerretDB (charts/portal-dev-deps) in namespace portal-deps
+#   release.sh install [NS] [RELEASE] [helm args...]
+#                                         images, Secrets, then `helm upgrade --install` of charts/portal
+#                                         with deploy/cluster/values-portal.yaml (default portal/portal)
+#   release.sh secrets NS RELEASE         the Secrets the chart references (made once, never overwritten)
+#   release.sh test [NS] [RELEASE]        `helm test`: signs in and reads Mon compte (Service and Ingress)
+#   release.sh uninstall [NS] [RELEASE]
+# Needs a running cluster (`make cluster-up`). Prints the Ingress URL.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=versions.env
+source "$HERE/versions.env"
+PORTAL_CACHE=${PORTAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portal}
+CLUSTER_CACHE=${CLUSTER_CACHE:-$PORTAL_CACHE/cluster}
+RUN=$CLUSTER_CACHE/run
+NODE_IP=198.18.255.1
+export KUBECONFIG=$RUN/admin.kubeconfig
+KUBECTL=$CLUSTER_CACHE/bin/kubectl-$KUBERNETES_VERSION
+HELM=$PORTAL_CACHE/bin/helm-$HELM_VERSION
+DEPS_NS=portal-deps
+VOLUMES=$RUN/volumes
+
+say() { printf '[release] %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+k() { "$KUBECTL" "$@"; }
+
+deps() {
+  "$HERE/images.sh" deps
+  local ferret_tag d
+  ferret_tag=$(ls -t "$PORTAL_CACHE"/bin/ferretdb-* | head -1 | xargs basename | sed 's/^ferretdb-//')
+  # hostPath volumes: made here, owned by the pods' user (a hostPath ignores fsGroup).
+  for d in kafka ferretdb/sqlite ferretdb/state; do
+    mkdir -p "$VOLUMES/$DEPS_NS/deps/$d"
+  done
+  chown -R 10001:10001 "$VOLUMES/$DEPS_NS"
+  say "installing Kafka and FerretDB (charts/portal-dev-deps) in $DEPS_NS..."
+  "$HELM" upgrade --install deps "$ROOT/charts/portal-dev-deps" --namespace "$DEPS_NS" --create-namespace \
+    --set storage.hostPathRoot="$VOLUMES" --set ferretdb.image="portal-ferretdb:$ferret_tag" \
+    --set kafka.image="portal-kafka:$("$HERE/images.sh" kafka-tag)" \
+    --set kafka.external.host="$NODE_IP" --set kafka.external.nodePort=30092 \
+    --wait --timeout 5m >/dev/null
+  say "deps ready: kafka.$DEPS_NS.svc.cluster.local:9092 (node: $NODE_IP:30092), ferretdb.$DEPS_NS.svc.cluster.local:27017"
+}
+
+secret_missing() { ! k -n "$1" get secret "$2" >/dev/null 2>&1; }
+
+secrets() {  # secrets NS RELEASE: what values.yaml names, created once and never overwritten
+  local ns=$1 release=$2 s uri dir
+  k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
+  for s in identity billing-statement document-store notification; do
+    # One FerretDB; the databases are per release (mongoDatabasePrefix), so two releases never share data.
+    uri="mongodb://ferretdb.$DEPS_NS.svc.cluster.local:27017/"
+    secret_missing "$ns" "portal-$s-mongo" && k -n "$ns" create secret generic "portal-$s-mongo" --from-literal=uri="$uri" >/dev/null
+  done
+  if secret_missing "$ns" portal-identity-signing-keys; then
+    dir=$(mktemp -d); openssl genrsa -out "$dir/$(date +%Y%m%d)-1.pem" 2048 2>/dev/null
+    k -n "$ns" create secret generic portal-identity-signing-keys --from-file="$dir" >/dev/null; rm -rf "$dir"
+  fi
+  secret_missing "$ns" portal-notification-secrets && k -n "$ns" create secret generic portal-notification-secrets \
+    --from-literal=unsubscribe-secret="$(openssl rand -hex 32)" --from-literal=smtp-password= >/dev/null
+  secret_missing "$ns" portal-helm-test-account && k -n "$ns" create secret generic portal-helm-test-account \
+    --from-literal=login="helm-test@$release.portal.test" --from-literal=password="$(openssl rand -hex 16)" >/dev/null
+  true
+}
+
+install() {
+  local ns=${1:-portal} release=${2:-portal} tag
+  shift 2 || shift $#
+  tag=$("$HERE/images.sh" services)
+  secrets "$ns" "$release"
+  # The first release keeps the default topic names; another one gets its own topics (one broker serves both).
+  local topics=()
+  [ "$ns/$release" = portal/portal ] ||
+    topics=(--set kafka.eventsTopic="account-events-$ns-$release" --set kafka.dlqTopic="account-events-$ns-$release.dlq")
+  say "helm upgrade --install $release (images $tag) in $ns..."
+  local t=$SECONDS
+  "$HELM" upgrade --install "$release" "$ROOT/charts/portal" --namespace "$ns" \
+    -f "$HERE/values-portal.yaml" --set global.imageTag="$tag" \
+    "${topics[@]}" \
+    --set mongoDatabasePrefix="${ns//-/_}_${release//-/_}_" \
+    --wait --timeout 10m "$@" >/dev/null
+  say "release $release ready in $((SECONDS - t))s: http://$NODE_IP:30080/ (Ingress, class traefik)"
+  test_account "$ns" "$release"
+}
+
+# The account `helm test` signs in with: an agent of a structure of its own, activated once.
+test_account() {
+  local ns=$1 release=$2 login password url token
+  login=$(k -n "$ns" get secret portal-helm-test-account -o jsonpath='{.data.login}' | base64 -d)
+  password=$(k -n "$ns" get secret portal-helm-test-account -o jsonpath='{.data.password}' | base64 -d)
+  url=http://$(k -n "$ns" get service "$release-identity" -o jsonpath='{.spec.clusterIP}'):8081
+  body() { python3 -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' "$@"; }
+  if curl -sf -o /dev/null -H 'Content-Type: application/json' -d "$(body login "$login" password "$password")" "$url/v1/auth/login"; then
+    return 0
+  fi
+  token=$(k -n "$ns" exec "deploy/$release-identity" -- python -m portal_identity create-agent --structure helm-test \
+            --login "$login" --display-name "Test de déploiement" | tail -1 |
+          python3 -c 'import json,sys; print(json.load(sys.stdin)["activation_token"])')
+  curl -sf -o /dev/null -H 'Content-Type: application/json' -d "$(body token "$token" password "$password")" \
+    "$url/v1/auth/activate" || die "could not activate the helm test account"
+  say "helm test account $login activated"
+}
+
+case ${1:-} in
+  deps) deps ;;
+  install) shift; install "$@" ;;
+  test) "$HELM" test "${3:-portal}" --namespace "${2:-portal}" --timeout 3m --logs ;;
+  secrets) secrets "$2" "$3" ;;
+  uninstall) "$HELM" uninstall "${3:-portal}" --namespace "${2:-portal}" --wait ;;
+  *) sed -n '2,9p' "$0"; exit 2 ;;
+esac

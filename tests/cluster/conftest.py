@@ -1,0 +1,186 @@
+"""The chart on a real single-node Kubernetes (deploy/cluster): the release installed as ops install it, then
+used through the cluster's Ingress. `make test` brings the cluster up before these tests and down after.
+
+The release fixture installs Kafka and FerretDB (charts/portal-dev-deps) and the portal chart with
+deploy/cluster/values-portal.yaml; both are idempotent, so a warm cluster reuses what is there.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import Platform
+from tests.support.env import MAILDIR, ROOT
+from tests.support.sinks import PushSink, SmtpSink
+
+CACHE = Path(os.environ.get("PORTAL_CACHE", Path.home() / ".cache" / "portal"))
+VERSIONS = dict(
+    line.split("=", 1) for line in (ROOT / "deploy/cluster/versions.env").read_text().split() if "=" in line
+)
+KUBECTL = CACHE / "cluster" / "bin" / f"kubectl-{VERSIONS['KUBERNETES_VERSION']}"
+HELM = CACHE / "bin" / f"helm-{VERSIONS['HELM_VERSION']}"
+KUBECONFIG = CACHE / "cluster" / "run" / "admin.kubeconfig"
+RELEASE_SH = ROOT / "deploy" / "cluster" / "release.sh"
+NODE_IP = "198.18.255.1"
+INGRESS = f"http://{NODE_IP}:30080"
+NAMESPACE = "portal"
+SMTP_PORT, PUSH_PORT = 2525, 2580  # what values-portal.yaml gives notification
+
+
+def run(*args: str | Path, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "KUBECONFIG": str(KUBECONFIG)},
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr}{result.stdout}"
+        )
+    return result
+
+
+def kubectl(*args: str, namespace: str = NAMESPACE, timeout: float = 120, check: bool = True) -> str:
+    return run(KUBECTL, "-n", namespace, *args, timeout=timeout, check=check).stdout
+
+
+def helm(
+    *args: str, namespace: str = NAMESPACE, timeout: float = 900, check: bool = True
+) -> subprocess.CompletedProcess:
+    return run(HELM, "-n", namespace, *args, timeout=timeout, check=check)
+
+
+def pods(selector: str, namespace: str = NAMESPACE) -> list[dict[str, Any]]:
+    return json.loads(kubectl("get", "pods", "-l", selector, "-o", "json", namespace=namespace))["items"]
+
+
+def restarts_and_readiness(namespace: str = NAMESPACE) -> dict[str, tuple[int, bool]]:
+    """Each service pod's restart count and readiness, by pod name."""
+    result = {}
+    for pod in pods("app.kubernetes.io/component=service", namespace):
+        statuses = pod["status"].get("containerStatuses", [])
+        result[pod["metadata"]["name"]] = (
+            sum(s["restartCount"] for s in statuses),
+            bool(statuses) and all(s["ready"] for s in statuses),
+        )
+    return result
+
+
+class ClusterPlatform(Platform):
+    """The e2e journeys' Platform, pointed at the release: the Ingress as gateway, billing's Service for the
+    invoicing system, Kafka's node listener for the external event producers."""
+
+    def __init__(self, push: PushSink) -> None:
+        super().__init__(CACHE / "cluster" / "run", push)
+        self.gateway = INGRESS
+        billing_ip = kubectl("get", "service", "portal-billing-statement", "-o", "jsonpath={.spec.clusterIP}")
+        self.billing_grpc = f"{billing_ip}:50052"
+        self.kafka_bootstrap = f"{NODE_IP}:30092"
+
+    def script(self, command: str) -> None:  # the release is installed by the fixture, not by platform.sh
+        raise NotImplementedError
+
+    def create_agent(self, structure: str, login: str) -> str:
+        out = kubectl(
+            "exec",
+            "deploy/portal-identity",
+            "--",
+            "python",
+            "-m",
+            "portal_identity",
+            "create-agent",
+            "--structure",
+            structure,
+            "--login",
+            login,
+            "--display-name",
+            "Agent",
+        )
+        return json.loads(out.strip().splitlines()[-1])["activation_token"]
+
+    def signing_key(self) -> tuple[str, bytes]:
+        data = json.loads(kubectl("get", "secret", "portal-identity-signing-keys", "-o", "jsonpath={.data}"))
+        name = max(data)
+        return name.removesuffix(".pem"), base64.b64decode(data[name])
+
+
+@pytest.fixture(scope="session")
+def release() -> None:
+    if run(KUBECTL, "get", "--raw", "/readyz", check=False).returncode != 0:
+        pytest.fail("no test cluster answers: run `make cluster-up` (make test does it)")
+    started = time.monotonic()
+    run("bash", RELEASE_SH, "deps", timeout=900)
+    run("bash", RELEASE_SH, "install", NAMESPACE, "portal", timeout=1800)
+    print(f"[cluster] release installed in {time.monotonic() - started:.0f}s")
+
+
+@pytest.fixture(scope="session")
+def sinks(release) -> Iterator[tuple[SmtpSink, PushSink]]:
+    """Mail and push sinks on the node's address, where the release's notification pods send."""
+    MAILDIR.mkdir(parents=True, exist_ok=True)
+    for sub in ("tmp", "new", "cur"):
+        (MAILDIR / sub).mkdir(exist_ok=True)
+    smtp = SmtpSink(MAILDIR, port=SMTP_PORT, host=NODE_IP)
+    smtp.start()
+    push = PushSink(host=NODE_IP, port=PUSH_PORT)
+    try:
+        yield smtp, push
+    finally:
+        smtp.stop()
+        push.close()
+
+
+@pytest.fixture(scope="session")
+def platform(release, sinks) -> ClusterPlatform:
+    return ClusterPlatform(sinks[1])
+
+
+@dataclass
+class Traffic:
+    """A steady trickle of what families do most (sign in, download a statement, read the feed) through the
+    Ingress, on threads, counting every answer. Any non-2xx or connection error is a failed request."""
+
+    calls: dict[str, Callable[[], requests.Response]]
+    pause_s: float = 0.15
+    sent: Counter = field(default_factory=Counter)
+    failed: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _loop(self, name: str, call: Callable[[], requests.Response]) -> None:
+        while not self._stop.is_set():
+            try:
+                response = call()
+                ok = 200 <= response.status_code < 300
+                detail = f"{response.status_code} {response.text[:200]}"
+            except requests.RequestException as error:
+                ok, detail = False, repr(error)
+            self.sent[name] += 1
+            if not ok:
+                self.failed.append(f"{time.strftime('%H:%M:%S')} {name}: {detail}")
+            self._stop.wait(self.pause_s)
+
+    def __enter__(self) -> Traffic:
+        self._threads = [threading.Thread(target=self._loop, args=item, daemon=True) for item in self.calls.items()]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)

@@ -1,0 +1,295 @@
+"""The release under the situations ops meet: `helm test`, upgrade and rollback under traffic, pods killed
+while events flow, Kafka away for a minute, callers the NetworkPolicies must stop, a broken image, a second
+release. Every request goes through the cluster's Ingress; every figure is printed for the report."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.cluster.conftest import (
+    INGRESS,
+    NAMESPACE,
+    ClusterPlatform,
+    Traffic,
+    helm,
+    kubectl,
+    pods,
+    restarts_and_readiness,
+    run,
+)
+from tests.support.sinks import SmtpSink
+from tests.support.wait import wait_for
+
+pytestmark = pytest.mark.slow
+PASSWORD = "une phrase de passe solide"
+RUN = uuid.uuid4().hex[:6]
+STRUCTURE = f"mairie-k8s-{RUN}"
+
+
+def call(method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+    headers = kwargs.pop("headers", {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return requests.request(method, INGRESS + path, headers=headers, timeout=30, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def family(platform: ClusterPlatform, sinks) -> dict:
+    """An agent, a family of its structure with one invoice and one statement, all through the release."""
+    smtp: SmtpSink = sinks[0]
+    agent_login, family_login = f"agent.{RUN}@mairie.fr", f"famille.{RUN}@example.fr"
+    token = platform.create_agent(STRUCTURE, agent_login)
+    assert call("POST", "/v1/auth/activate", json={"token": token, "password": PASSWORD}).status_code == 204
+    agent = call("POST", "/v1/auth/login", json={"login": agent_login, "password": PASSWORD}).json()["access_token"]
+    created = call("POST", "/v1/admin/accounts", agent, json={"login": family_login, "display_name": "Famille K"})
+    assert created.status_code == 201, created.text
+    account_id = created.json()["account_id"]
+    [mail] = wait_for(lambda: smtp.messages(to=family_login), timeout=30, what="activation email")
+    secret = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
+    assert call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).status_code == 204
+    session = call("POST", "/v1/auth/login", json={"login": family_login, "password": PASSWORD}).json()
+    platform.record_invoice(
+        STRUCTURE,
+        account_id,
+        external_id=f"k8s-{RUN}",
+        number=f"K-{RUN}",
+        child="Léa K",
+        issue_date="2026-03-31",
+        amount_cents=31_000,
+    )
+    statement = call(
+        "POST",
+        "/v1/statements",
+        session["access_token"],
+        json={"period_start": "2026-01-01", "period_end": "2026-06-30"},
+    )
+    assert statement.status_code == 201, statement.text
+    return {
+        "login": family_login,
+        "account_id": account_id,
+        "agent": agent,
+        "token": session["access_token"],
+        "statement": statement.json()["statement_id"],
+    }
+
+
+def family_traffic(family: dict) -> Traffic:
+    """Logins, statement downloads and feed reads; the latest login's token serves the other two."""
+    current = {"token": family["token"]}
+
+    def sign_in() -> requests.Response:
+        response = call("POST", "/v1/auth/login", json={"login": family["login"], "password": PASSWORD})
+        if response.status_code == 200:
+            current["token"] = response.json()["access_token"]
+        return response
+
+    return Traffic(
+        {
+            "login": sign_in,
+            "statement_pdf": lambda: call("GET", f"/v1/statements/{family['statement']}/pdf", current["token"]),
+            "feed": lambda: call("GET", "/v1/notifications", current["token"]),
+        }
+    )
+
+
+def report(name: str, **figures: object) -> None:
+    print(f"[cluster figures] {name}: " + json.dumps(figures, default=str), file=sys.stderr)
+
+
+def test_helm_test_signs_in_through_the_service_and_the_ingress(release):
+    result = helm("test", "portal", "--timeout", "3m", "--logs", timeout=300)
+    assert "service: signed in and read Mon compte" in result.stdout, result.stdout
+    assert "ingress: signed in and read Mon compte" in result.stdout, result.stdout
+
+
+def test_migrations_created_both_topics_and_the_uploads_pass_the_ingress(platform, family):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "portal_common.events_cli",
+            "--bootstrap",
+            platform.kafka_bootstrap,
+            "tail",
+            "--dlq",
+            "--idle-timeout",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr  # the DLQ topic exists (tail of a missing topic fails)
+    # A 10 MiB document (the default MAX_UPLOAD_BYTES) goes through the Ingress and is stored whole.
+    content = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 - 20) + b"\n%%EOF\n"
+    sent = call(
+        "POST",
+        "/v1/dossier/documents",
+        family["token"],
+        files={"file": ("justificatif.pdf", content, "application/pdf")},
+        data={"title": "Justificatif"},
+    )
+    assert sent.status_code == 201, sent.text[:300]
+
+
+def test_upgrade_then_rollback_under_traffic_fail_no_request(family):
+    before = json.loads(helm("history", "portal", "-o", "json").stdout)[-1]["revision"]
+    tag = kubectl("get", "deploy/portal-identity", "-o", "jsonpath={.spec.template.spec.containers[0].image}").split(
+        ":"
+    )[-1]
+    new_tag = f"{tag}-next"
+    for image in ("portal-identity", "portal-billing-statement", "portal-document-store", "portal-notification"):
+        run(
+            "ctr",
+            "--address",
+            "/run/containerd/containerd.sock",
+            "-n",
+            "k8s.io",
+            "images",
+            "tag",
+            "--force",
+            f"docker.io/library/{image}:{tag}",
+            f"docker.io/library/{image}:{new_tag}",
+        )
+    values = ["-f", "deploy/cluster/values-portal.yaml", "--reuse-values"]
+    with family_traffic(family) as traffic:
+        time.sleep(3)
+        started = time.monotonic()
+        helm(
+            "upgrade",
+            "portal",
+            "charts/portal",
+            *values,
+            "--set",
+            f"global.imageTag={new_tag}",
+            "--set",
+            "logLevel=DEBUG",
+            "--wait",
+            "--timeout",
+            "10m",
+        )
+        upgraded_in = time.monotonic() - started
+        images = {c["image"] for p in pods("app.kubernetes.io/component=service") for c in p["spec"]["containers"]}
+        assert images == {
+            f"{i}:{new_tag}"
+            for i in ("portal-identity", "portal-billing-statement", "portal-document-store", "portal-notification")
+        }
+        time.sleep(3)
+        after_upgrade = (dict(traffic.sent), list(traffic.failed))
+        started = time.monotonic()
+        helm("rollback", "portal", str(before), "--wait", "--timeout", "10m")
+        rolled_back_in = time.monotonic() - started
+        time.sleep(3)
+    images = {
+        c["image"].split(":")[-1] for p in pods("app.kubernetes.io/component=service") for c in p["spec"]["containers"]
+    }
+    assert images == {tag}
+    report("upgrade", seconds=round(upgraded_in), sent=after_upgrade[0], failed=len(after_upgrade[1]))
+    report("rollback", seconds=round(rolled_back_in), sent=dict(traffic.sent), failed=len(traffic.failed))
+    assert sum(traffic.sent.values()) > 100
+    assert traffic.failed == [], traffic.failed[:10]
+
+
+def test_a_missing_image_fails_the_upgrade_cleanly_and_rollback_restores(family):
+    before = json.loads(helm("history", "portal", "-o", "json").stdout)[-1]["revision"]
+    failed = helm(
+        "upgrade",
+        "portal",
+        "charts/portal",
+        "-f",
+        "deploy/cluster/values-portal.yaml",
+        "--reuse-values",
+        "--set",
+        "global.imageTag=does-not-exist",
+        "--wait",
+        "--timeout",
+        "60s",
+        check=False,
+    )
+    assert failed.returncode != 0
+    # maxUnavailable 0: the old pods kept serving while the new ones could not start.
+    assert call("POST", "/v1/auth/login", json={"login": family["login"], "password": PASSWORD}).status_code == 200
+    helm("rollback", "portal", str(before), "--wait", "--timeout", "5m")
+    assert all(ready for _, ready in restarts_and_readiness().values())
+
+
+def test_network_policies_admit_only_named_callers(release):
+    """From a pod of the release's namespace without an allowed caller's labels, identity's and notification's
+    gRPC ports and every HTTP port are closed; the same probe labelled as billing-statement reaches identity's
+    gRPC (the positive control), and from the Ingress controller's namespace the HTTP ports answer."""
+    image = kubectl("get", "deploy/portal-identity", "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+    targets = {
+        "identity-grpc": "portal-identity:50051",
+        "notification-grpc": "portal-notification:50054",
+        "identity-http": "portal-identity:8081",
+        "billing-http": "portal-billing-statement:8082",
+        "documents-http": "portal-document-store:8083",
+        "notification-http": "portal-notification:8084",
+    }
+    probe = (
+        "import socket,sys,json\n"
+        "out={}\n"
+        "for name,t in json.loads(sys.argv[1]).items():\n"
+        "  h,p=t.rsplit(':',1)\n"
+        "  try:\n"
+        "    socket.create_connection((h+'.portal.svc.cluster.local',int(p)),timeout=3).close(); out[name]=True\n"
+        "  except OSError: out[name]=False\n"
+        "print(json.dumps(out))\n"
+    )
+
+    def reach(name: str, namespace: str, labels: str) -> dict:
+        overrides = json.dumps(
+            {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": name,
+                            "image": image,
+                            "imagePullPolicy": "Never",
+                            "command": ["python", "-c", probe, json.dumps(targets)],
+                            "securityContext": {
+                                "runAsNonRoot": True,
+                                "runAsUser": 10001,
+                                "allowPrivilegeEscalation": False,
+                                "capabilities": {"drop": ["ALL"]},
+                                "seccompProfile": {"type": "RuntimeDefault"},
+                            },
+                        }
+                    ]
+                }
+            }
+        )
+        out = kubectl(
+            "run",
+            name,
+            "--rm",
+            "-i",
+            "--restart=Never",
+            "--quiet",
+            f"--labels={labels}",
+            f"--image={image}",
+            f"--overrides={overrides}",
+            namespace=namespace,
+            timeout=120,
+        )
+        return json.loads(out.strip().splitlines()[-1])
+
+    intruder = reach(f"intruder-{RUN}", NAMESPACE, "app=intruder")
+    assert intruder == dict.fromkeys(targets, False), intruder
+    caller = reach(
+        f"caller-{RUN}", NAMESPACE, "app.kubernetes.io/name=billing-statement,app.kubernetes.io/instance=portal"
+    )
+    assert caller["identity-grpc"] is True, caller
+    assert caller["notification-grpc"] is True, caller  # billing-statement is one of notification's callers
+    assert caller["billing-http"] is False, caller
+    gateway = reach(f"gateway-{RUN}", "ingress", "app=probe")
+    assert all(gateway[name] for name in targets if name.endswith("-http")), gateway
+    assert gateway["identity-grpc"] is False, gateway
