@@ -272,10 +272,12 @@ node_ready() { kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(
 
 up_addons() {
   "$HERE/images.sh" addons
-  sed -e "s|@DNS@|$DNS_SERVICE_IP|g" -e "s|@COREDNS_VERSION@|$COREDNS_VERSION|g" \
-      -e "s|@METRICS_SERVER_VERSION@|$METRICS_SERVER_VERSION|g" -e "s|@TRAEFIK_VERSION@|$TRAEFIK_VERSION|g" \
-      "$HERE"/config/addons/*.yaml | kubectl apply --server-side --force-conflicts -f - >/dev/null
-  local d
+  local f d
+  for f in "$HERE"/config/addons/*.yaml; do
+    sed -e "s|@DNS@|$DNS_SERVICE_IP|g" -e "s|@COREDNS_VERSION@|$COREDNS_VERSION|g" \
+        -e "s|@METRICS_SERVER_VERSION@|$METRICS_SERVER_VERSION|g" -e "s|@TRAEFIK_VERSION@|$TRAEFIK_VERSION|g" \
+        "$f" | kubectl apply --server-side --force-conflicts -f - >/dev/null
+  done
   for d in kube-system/coredns kube-system/metrics-server ingress/traefik; do
     kubectl -n "${d%/*}" rollout status "deployment/${d#*/}" --timeout 180s >/dev/null ||
       die "add-on $d not ready: kubectl -n ${d%/*} describe pods"

@@ -95,7 +95,7 @@ service_images() {
 deps_images() {
   base_image
   PYTHON=${PYTHON:-python3} "$ROOT/deploy/local/stack.sh" install >/dev/null
-  local kafka_tag=$KAFKA_VERSION-1 ferret ctx
+  local kafka_tag ferret ctx; kafka_tag=$(kafka_tag)
   if ! imported "portal-kafka:$kafka_tag"; then
     say "building portal-kafka:$kafka_tag (Debian JRE + Maven Central jars)..."
     ctx=$IMAGES/kafka-context; rm -rf "$ctx" && mkdir -p "$ctx"
@@ -110,6 +110,10 @@ deps_images() {
 }
 
 KAFKA_VERSION=$(sed -n 's/^KAFKA_VERSION=//p' "$ROOT/deploy/local/stack.sh")
+kafka_tag() {  # the Kafka version and a hash of the files that make the image
+  echo "$KAFKA_VERSION-$(cat "$HERE/images/kafka.Dockerfile" "$HERE/images/kafka-entrypoint.sh" \
+    "$ROOT/deploy/local/kafka/log4j2.properties" | sha256sum | cut -c1-8)"
+}
 
 case ${1:-} in
   pause) scratch_image portal-pause:1 "$BIN/pause-1" /pause ;;
@@ -122,6 +126,6 @@ case ${1:-} in
   deps) deps_images ;;
   services) service_images "${2:-}" ;;
   tag) services_tag ;;
-  kafka-tag) echo "$KAFKA_VERSION-1" ;;
+  kafka-tag) kafka_tag ;;
   *) sed -n '2,8p' "$0"; exit 2 ;;
 esac

@@ -293,3 +293,159 @@ def test_network_policies_admit_only_named_callers(release):
     gateway = reach(f"gateway-{RUN}", "ingress", "app=probe")
     assert all(gateway[name] for name in targets if name.endswith("-http")), gateway
     assert gateway["identity-grpc"] is False, gateway
+
+
+def publish_dossier_reviews(platform: ClusterPlatform, account_id: str, count: int, pause_s: float = 0.2) -> None:
+    """What the dossier service publishes when an agent finishes a review, `count` times (distinct events)."""
+    from portal_common import events
+    from portal_common.kafka_client import create_producer
+
+    producer = create_producer(platform.kafka_bootstrap, f"test-dossier-{RUN}")
+    try:
+        for _ in range(count):
+            event = events.new_event(
+                "dossier.review_completed",
+                account_id=account_id,
+                structure_id=STRUCTURE,
+                source="dossier",
+                payload={"outcome": "validé"},
+            )
+            record = events.encode(event)
+            producer.send(platform.events_topic, key=record.key, value=record.value, headers=record.headers).get(30)
+            time.sleep(pause_s)
+    finally:
+        producer.close(timeout=10)
+
+
+def feed_count(token: str, event_type: str) -> int:
+    items, cursor = [], None
+    while True:
+        page = call("GET", "/v1/notifications", token, params={"limit": 100, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200, page.text
+        items += page.json()["items"]
+        cursor = page.json().get("next_cursor")
+        if not cursor:
+            return sum(1 for item in items if item["type"] == event_type)
+
+
+def fresh_token(family: dict) -> str:
+    return call("POST", "/v1/auth/login", json={"login": family["login"], "password": PASSWORD}).json()["access_token"]
+
+
+def test_pods_killed_without_grace_while_events_flow_lose_and_repeat_nothing(platform, family, sinks):
+    smtp: SmtpSink = sinks[0]
+    subject = "Votre dossier a été vérifié"
+    token = fresh_token(family)
+    prefs = call(
+        "PATCH", "/v1/notification-preferences", token, json={"email_enabled": True, "dossier": {"enabled": True}}
+    )
+    assert prefs.status_code == 200, prefs.text
+    feed_before, mail_before = (
+        feed_count(token, "dossier.review_completed"),
+        len(smtp.messages(family["login"], subject)),
+    )
+    count = 40
+    import threading
+
+    producer = threading.Thread(target=publish_dossier_reviews, args=(platform, family["account_id"], count))
+    producer.start()
+    killed = []
+    for service in ("identity", "billing-statement", "document-store", "notification"):
+        time.sleep(1.5)
+        victim = pods(f"app.kubernetes.io/name={service},app.kubernetes.io/instance=portal")[0]["metadata"]["name"]
+        kubectl("delete", "pod", victim, "--grace-period=0", "--force", "--wait=false")
+        killed.append(victim)
+    producer.join(timeout=120)
+    token = fresh_token(family)
+    wait_for(
+        lambda: feed_count(token, "dossier.review_completed") - feed_before >= count,
+        timeout=180,
+        what=f"{count} events in the feed",
+    )
+    wait_for(
+        lambda: len(smtp.messages(family["login"], subject)) - mail_before >= count, timeout=180, what=f"{count} emails"
+    )
+    time.sleep(10)  # anything sent twice would arrive by now
+    feed_in = feed_count(token, "dossier.review_completed") - feed_before
+    mails_in = len(smtp.messages(family["login"], subject)) - mail_before
+    report("pod kill", killed=killed, events_in=count, feed_out=feed_in, emails_out=mails_in)
+    assert feed_in == count
+    assert mails_in == count
+
+
+def test_kafka_away_for_a_minute_keeps_pods_ready_and_the_platform_serving(platform, family, sinks):
+    smtp: SmtpSink = sinks[0]
+    before = restarts_and_readiness()
+    token = fresh_token(family)
+    feed_before = feed_count(token, "dossier.review_completed")
+    kubectl("scale", "deployment/kafka", "--replicas=0", namespace="portal-deps")
+    wait_for(lambda: not pods("app.kubernetes.io/name=kafka", "portal-deps"), timeout=60, what="kafka stopped")
+    stopped = time.monotonic()
+    unready_seen: set[str] = set()
+    # During the outage: events written by identity (two password changes) wait in its outbox.
+    new_password = "une autre phrase de passe"
+    for current, new in ((PASSWORD, new_password), (new_password, PASSWORD)):
+        session = call("POST", "/v1/auth/login", json={"login": family["login"], "password": current}).json()
+        changed = call(
+            "PUT",
+            "/v1/account/password",
+            session["access_token"],
+            json={"current_password": current, "new_password": new, "sign_out_other_sessions": False},
+        )
+        assert changed.status_code in (200, 204), changed.text
+    with family_traffic(family) as traffic:
+        while time.monotonic() - stopped < 60:
+            unready_seen |= {name for name, (_, ready) in restarts_and_readiness().items() if not ready}
+            time.sleep(2)
+        assert smtp.messages(family["login"], "Votre mot de passe a été modifié") == []  # still in the outbox
+        kubectl("scale", "deployment/kafka", "--replicas=1", namespace="portal-deps")
+        kubectl("rollout", "status", "deployment/kafka", "--timeout=180s", namespace="portal-deps", timeout=200)
+        time.sleep(3)
+    after = restarts_and_readiness()
+    restarted = {name for name, (count, _) in after.items() if name in before and count > before[name][0]}
+    # Written during the outage, delivered after it: the two password-change notices reach the mailbox.
+    wait_for(
+        lambda: len(smtp.messages(family["login"], "Votre mot de passe a été modifié")) >= 2,
+        timeout=120,
+        what="password-change emails after the outage",
+    )
+    report(
+        "kafka outage",
+        seconds=60,
+        sent=dict(traffic.sent),
+        failed=len(traffic.failed),
+        restarted=sorted(restarted),
+        unready=sorted(unready_seen),
+    )
+    assert restarted == set()
+    assert unready_seen == set()
+    assert traffic.failed == [], traffic.failed[:10]
+    assert feed_count(fresh_token(family), "dossier.review_completed") == feed_before
+
+
+def test_a_second_release_in_another_namespace_installs_beside_the_first(release):
+    namespace = "portal-second"
+    try:
+        run(
+            "bash",
+            "deploy/cluster/release.sh",
+            "install",
+            namespace,
+            "second",
+            "--set",
+            "ingress.host=second.portal.test",
+            "--set",
+            "tests.ingressUrl=",
+            *[
+                f"--set=services.{s}.autoscaling.minReplicas=1"
+                for s in ("identity", "billing-statement", "document-store", "notification")
+            ],
+            timeout=1200,
+        )
+        result = helm("test", "second", "--timeout", "3m", "--logs", namespace=namespace, timeout=300)
+        assert "service: signed in and read Mon compte" in result.stdout, result.stdout
+        # The first release still answers on its own Ingress.
+        assert call("GET", "/.well-known/jwks.json").status_code == 200
+    finally:
+        helm("uninstall", "second", "--wait", namespace=namespace, check=False)
+        kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)

@@ -4,7 +4,7 @@
 #   KAFKA_EXTERNAL_ADVERTISED  host:port of a second listener (:9094) for clients outside the cluster
 #                              (the tests on the node, through a NodePort); unset: no such listener
 #   KAFKA_DATA_DIR         the volume (default /var/lib/kafka)
-set -eu
+set -euf  # -f: the classpath wildcard is for java, not for the shell
 : "${KAFKA_ADVERTISED_HOST:?}"
 DATA=${KAFKA_DATA_DIR:-/var/lib/kafka}
 CFG=/tmp/server.properties
