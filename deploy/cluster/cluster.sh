@@ -196,14 +196,21 @@ stop() {  # stop NAME [SECONDS]
   rm -f "$pf"
 }
 
+# Writes a config file from its template only when the result differs: kube-proxy exits when its file changes.
+render() {  # render TEMPLATE DEST SED_ARGS...
+  local src=$1 dst=$2; shift 2
+  sed "$@" "$src" > "$dst.new"
+  if cmp -s "$dst.new" "$dst"; then rm -f "$dst.new"; else mv "$dst.new" "$dst"; fi
+}
+
 https_ok() { curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$1"; }
 
 # ---------------------------------------------------------------------------------------------- components
 
 up_containerd() {
   mkdir -p "$RUN/containerd" /etc/cni/net.d
-  sed -e "s|@RUN@|$RUN|g" "$HERE/config/containerd.toml" > "$RUN/containerd/config.toml"
-  sed -e "s|@POD_CIDR@|$POD_CIDR|g" "$HERE/config/cni.conflist" > /etc/cni/net.d/10-portal.conflist
+  render "$HERE/config/containerd.toml" "$RUN/containerd/config.toml" -e "s|@RUN@|$RUN|g"
+  render "$HERE/config/cni.conflist" /etc/cni/net.d/10-portal.conflist -e "s|@POD_CIDR@|$POD_CIDR|g"
   launch containerd containerd --config "$RUN/containerd/config.toml"
   wait_for containerd 30 containerd ctr --address /run/containerd/containerd.sock version
 }
@@ -252,14 +259,14 @@ up_controllers() {
 
 up_node() {
   mkdir -p "$RUN/kubelet" "$LOGS/pods"
-  sed -e "s|@PKI@|$PKI|g" -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@DNS@|$DNS_SERVICE_IP|g" -e "s|@LOGS@|$LOGS/pods|g" \
-    "$HERE/config/kubelet.yaml" > "$RUN/kubelet/config.yaml"
+  render "$HERE/config/kubelet.yaml" "$RUN/kubelet/config.yaml" \
+    -e "s|@PKI@|$PKI|g" -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@DNS@|$DNS_SERVICE_IP|g" -e "s|@LOGS@|$LOGS/pods|g"
   # kubelet tunes these sysctls itself; `down` puts back what the machine had.
   [ -f "$RUN/sysctl.saved" ] || sysctl vm.overcommit_memory kernel.panic kernel.panic_on_oops > "$RUN/sysctl.saved"
   launch kubelet "$BIN/kubelet-$K" --config "$RUN/kubelet/config.yaml" --kubeconfig "$RUN/kubelet.kubeconfig" \
     --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --v=0
-  sed -e "s|@RUN@|$RUN|g" -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@CLUSTER_CIDR@|$CLUSTER_CIDR|g" \
-    "$HERE/config/kube-proxy.yaml" > "$RUN/kube-proxy.yaml"
+  render "$HERE/config/kube-proxy.yaml" "$RUN/kube-proxy.yaml" \
+    -e "s|@RUN@|$RUN|g" -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@CLUSTER_CIDR@|$CLUSTER_CIDR|g"
   launch kube-proxy "$BIN/kube-proxy-$K" --config "$RUN/kube-proxy.yaml" --hostname-override "$NODE_NAME"
   # NetworkPolicy: kube-router's firewall only (routing and service proxy stay with the bridge and kube-proxy).
   launch kube-router "$BIN/kube-router-$KUBE_ROUTER_VERSION" --kubeconfig "$RUN/kube-router.kubeconfig" \

@@ -96,6 +96,11 @@ test_account() {
   if curl -sf -o /dev/null -H 'Content-Type: application/json' -d "$(body login "$login" password "$password")" "$url/v1/auth/login"; then
     return 0
   fi
+  # Not signed in: a new login (a half-made one from an interrupted run cannot be activated again).
+  login="helm-test-$(openssl rand -hex 4)@$release.portal.test"
+  k -n "$ns" delete secret portal-helm-test-account >/dev/null
+  k -n "$ns" create secret generic portal-helm-test-account --from-literal=login="$login" \
+    --from-literal=password="$password" >/dev/null
   token=$(k -n "$ns" exec "deploy/$release-identity" -- python -m portal_identity create-agent --structure helm-test \
             --login "$login" --display-name "Test de déploiement" | tail -1 |
           python3 -c 'import json,sys; print(json.load(sys.stdin)["activation_token"])')
