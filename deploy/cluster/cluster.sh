@@ -269,10 +269,12 @@ up_node() {
     -e "s|@RUN@|$RUN|g" -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@CLUSTER_CIDR@|$CLUSTER_CIDR|g"
   launch kube-proxy "$BIN/kube-proxy-$K" --config "$RUN/kube-proxy.yaml" --hostname-override "$NODE_NAME"
   # NetworkPolicy: kube-router's firewall only (routing and service proxy stay with the bridge and kube-proxy).
+  kubectl apply -f "$HERE/config/kube-router-rbac.yaml" >/dev/null
   launch kube-router "$BIN/kube-router-$KUBE_ROUTER_VERSION" --kubeconfig "$RUN/kube-router.kubeconfig" \
     --hostname-override "$NODE_NAME" --run-firewall=true --run-router=false --run-service-proxy=false \
     --run-loadbalancer=false --metrics-port 0 --health-port 20244
   wait_for "node $NODE_NAME" 120 kubelet node_ready
+  wait_for "kube-router (NetworkPolicy)" 120 kube-router curl -sf http://127.0.0.1:20244/healthz
 }
 
 node_ready() { kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -q True; }

@@ -226,23 +226,34 @@ def test_network_policies_admit_only_named_callers(release):
     gRPC ports and every HTTP port are closed; the same probe labelled as billing-statement reaches identity's
     gRPC (the positive control), and from the Ingress controller's namespace the HTTP ports answer."""
     image = kubectl("get", "deploy/portal-identity", "-o", "jsonpath={.spec.template.spec.containers[0].image}")
-    targets = {
-        "identity-grpc": "portal-identity:50051",
-        "notification-grpc": "portal-notification:50054",
-        "identity-http": "portal-identity:8081",
-        "billing-http": "portal-billing-statement:8082",
-        "documents-http": "portal-document-store:8083",
-        "notification-http": "portal-notification:8084",
+    # Service addresses, not names: a DNS failure must not pass for a closed port.
+    ip = {
+        svc: kubectl("get", "service", f"portal-{svc}", "-o", "jsonpath={.spec.clusterIP}")
+        for svc in ("identity", "billing-statement", "document-store", "notification")
     }
+    targets = {
+        "identity-grpc": f"{ip['identity']}:50051",
+        "notification-grpc": f"{ip['notification']}:50054",
+        "identity-http": f"{ip['identity']}:8081",
+        "billing-http": f"{ip['billing-statement']}:8082",
+        "documents-http": f"{ip['document-store']}:8083",
+        "notification-http": f"{ip['notification']}:8084",
+    }
+    # Each target is tried for 20 s (a new pod's address reaches the allowed sets a few seconds after it
+    # starts), in parallel: open if any attempt connects.
     probe = (
-        "import socket,sys,json\n"
-        "out={}\n"
-        "for name,t in json.loads(sys.argv[1]).items():\n"
-        "  h,p=t.rsplit(':',1)\n"
-        "  try:\n"
-        "    socket.create_connection((h+'.portal.svc.cluster.local',int(p)),timeout=3).close(); out[name]=True\n"
-        "  except OSError: out[name]=False\n"
-        "print(json.dumps(out))\n"
+        "import json,socket,sys,time\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "def reach(t):\n"
+        "  h,p=t.rsplit(':',1); end=time.monotonic()+20\n"
+        "  while time.monotonic()<end:\n"
+        "    try:\n"
+        "      socket.create_connection((h,int(p)),timeout=2).close(); return True\n"
+        "    except OSError: time.sleep(0.5)\n"
+        "  return False\n"
+        "targets=json.loads(sys.argv[1])\n"
+        "with ThreadPoolExecutor(len(targets)) as pool:\n"
+        "  print(json.dumps(dict(zip(targets, pool.map(reach, targets.values())))))\n"
     )
 
     def reach(name: str, namespace: str, labels: str) -> dict:
