@@ -66,7 +66,9 @@ def helm(
 
 
 def pods(selector: str, namespace: str = NAMESPACE) -> list[dict[str, Any]]:
-    return json.loads(kubectl("get", "pods", "-l", selector, "-o", "json", namespace=namespace))["items"]
+    """The pods of a selector, leaving out those already terminating (a rollout's old pods, draining)."""
+    items = json.loads(kubectl("get", "pods", "-l", selector, "-o", "json", namespace=namespace))["items"]
+    return [pod for pod in items if "deletionTimestamp" not in pod["metadata"]]
 
 
 def restarts_and_readiness(namespace: str = NAMESPACE) -> dict[str, tuple[int, bool]]:
