@@ -82,14 +82,14 @@ net_down() {
   # Chains that kube-proxy, kubelet, kube-router and the CNI plugins created.
   for t in filter nat mangle; do
     for c in $(iptables -t "$t" -S | awk '/^-N (KUBE-|CNI-|KUBE-ROUTER)/{print $2}'); do
-      iptables -t "$t" -S | grep -- "-j $c\b" | sed 's/^-A/-D/' | while read -r rule; do
+      { iptables -t "$t" -S | grep -- "-j $c\b" || true; } | sed 's/^-A/-D/' | while read -r rule; do
         eval "iptables -t $t $rule" 2>/dev/null || true
       done
     done
     for c in $(iptables -t "$t" -S | awk '/^-N (KUBE-|CNI-|KUBE-ROUTER)/{print $2}'); do iptables -t "$t" -F "$c" 2>/dev/null || true; done
     for c in $(iptables -t "$t" -S | awk '/^-N (KUBE-|CNI-|KUBE-ROUTER)/{print $2}'); do iptables -t "$t" -X "$c" 2>/dev/null || true; done
     for c in $(ip6tables -t "$t" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/{print $2}'); do
-      ip6tables -t "$t" -S | grep -- "-j $c\b" | sed 's/^-A/-D/' | while read -r rule; do eval "ip6tables -t $t $rule" 2>/dev/null || true; done
+      { ip6tables -t "$t" -S | grep -- "-j $c\b" || true; } | sed 's/^-A/-D/' | while read -r rule; do eval "ip6tables -t $t $rule" 2>/dev/null || true; done
     done
     for c in $(ip6tables -t "$t" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/{print $2}'); do ip6tables -t "$t" -F "$c" 2>/dev/null || true; ip6tables -t "$t" -X "$c" 2>/dev/null || true; done
   done
@@ -326,8 +326,8 @@ cmd_down() {
   fi
   stop kube-scheduler; stop kube-controller-manager; stop kube-apiserver; stop etcd; stop containerd 20
   # Mounts and namespaces the kubelet and the CNI left behind.
-  grep -oE ' (/var/lib/kubelet|/run/containerd|/run/netns|/var/lib/containerd|'"$RUN"')[^ ]*' /proc/mounts | sort -r | \
-    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { grep -oE ' (/var/lib/kubelet|/run/containerd|/run/netns|/var/lib/containerd|'"$RUN"')[^ ]*' /proc/mounts || true; } |
+    sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   for ns in $(ip netns list 2>/dev/null | awk '/^cni-/{print $1}'); do ip netns del "$ns" 2>/dev/null || true; done
   net_down
   if [ -f "$RUN/sysctl.saved" ]; then sysctl -q -p "$RUN/sysctl.saved" >/dev/null 2>&1 || true; rm -f "$RUN/sysctl.saved"; fi

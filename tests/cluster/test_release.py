@@ -464,3 +464,28 @@ def test_a_second_release_in_another_namespace_installs_beside_the_first(release
     finally:
         helm("uninstall", "second", "--wait", namespace=namespace, check=False)
         kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)
+
+
+def test_a_node_restart_keeps_what_the_volumes_hold(family):
+    """`make cluster-down && make cluster-up`: every process stopped and the host's network undone, then the
+    same cluster back; the family signs in and downloads its statement (FerretDB's and Kafka's volumes)."""
+    script = "deploy/cluster/cluster.sh"
+    started = time.monotonic()
+    run("bash", script, "down", timeout=300)
+    run("bash", script, "up", timeout=900)
+    for namespace, deployments in (
+        ("portal-deps", ("kafka", "ferretdb")),
+        (NAMESPACE, ("portal-identity", "portal-billing-statement", "portal-document-store", "portal-notification")),
+    ):
+        for deployment in deployments:
+            kubectl("rollout", "status", f"deployment/{deployment}", "--timeout=300s", namespace=namespace, timeout=320)
+
+    def signed_in() -> str | None:
+        response = call("POST", "/v1/auth/login", json={"login": family["login"], "password": PASSWORD})
+        return response.json()["access_token"] if response.status_code == 200 else None
+
+    token = wait_for(signed_in, timeout=120, what="the family signs in after the restart")
+    pdf = call("GET", f"/v1/statements/{family['statement']}/pdf", token)
+    report("node restart", seconds=round(time.monotonic() - started))
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
