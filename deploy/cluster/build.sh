@@ -5,18 +5,14 @@
 # Go's module and build caches live in $CLUSTER_CACHE/go so a new machine rebuilds them from nothing.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=versions.env
-source "$HERE/versions.env"
-PORTAL_CACHE=${PORTAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portal}
-CLUSTER_CACHE=${CLUSTER_CACHE:-$PORTAL_CACHE/cluster}
-BIN=$CLUSTER_CACHE/bin
+SAY_PREFIX=cluster-build
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 WORK=$CLUSTER_CACHE/build
 export GOMODCACHE=$CLUSTER_CACHE/go/mod GOCACHE=$CLUSTER_CACHE/go/cache
 export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false -trimpath"
 mkdir -p "$BIN" "$WORK"
 
-say() { printf '[cluster-build] %s\n' "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
 have() { [ -x "$BIN/$1" ]; }
 
 # A writable copy of a module's source: replace directives and generated files then work as upstream's.

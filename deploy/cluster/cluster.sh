@@ -12,17 +12,12 @@
 # a guard chain drops anything from those ranges towards the machine's uplink, so traffic stays here.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=versions.env
-source "$HERE/versions.env"
-PORTAL_CACHE=${PORTAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portal}
-CLUSTER_CACHE=${CLUSTER_CACHE:-$PORTAL_CACHE/cluster}
-BIN=$CLUSTER_CACHE/bin
-RUN=$CLUSTER_CACHE/run            # state kept across down/up: PKI, etcd data, volumes, logs
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 PKI=$RUN/pki
 LOGS=$RUN/logs
 KUBECONFIG_ADMIN=$RUN/admin.kubeconfig
 NODE_NAME=portal-node
-NODE_IP=198.18.255.1
 POD_CIDR=198.18.0.0/24
 CLUSTER_CIDR=198.18.0.0/17
 SERVICE_CIDR=198.19.0.0/16
@@ -32,8 +27,6 @@ UPLINK=${CLUSTER_UPLINK:-$(ip route show default | awk '{print $5; exit}')}
 K=$KUBERNETES_VERSION
 export PATH=$BIN/links:$PATH
 
-say() { printf '[cluster] %s\n' "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
 kubectl() { "$BIN/kubectl-$K" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 
 # ---------------------------------------------------------------------------------------------- host setup

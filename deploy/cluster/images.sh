@@ -8,20 +8,15 @@
 # The services' base image is made from Debian packages with mmdebstrap (python3 + venv), once.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-# shellcheck source=versions.env
-source "$HERE/versions.env"
-PORTAL_CACHE=${PORTAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portal}
-CLUSTER_CACHE=${CLUSTER_CACHE:-$PORTAL_CACHE/cluster}
-BIN=$CLUSTER_CACHE/bin
+SAY_PREFIX=images
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 IMAGES=$CLUSTER_CACHE/images
 SERVICES=(identity billing_statement document_store notification)
 BASE=localhost/portal-base:bookworm-1
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$IMAGES"
 
-say() { printf '[images] %s\n' "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
 ctr_() { ctr --address /run/containerd/containerd.sock -n k8s.io "$@"; }
 
 imported() { ctr_ images ls -q | grep -qx "docker.io/library/$1"; }

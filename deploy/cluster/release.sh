@@ -10,21 +10,15 @@
 # Needs a running cluster (`make cluster-up`). Prints the Ingress URL.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-# shellcheck source=versions.env
-source "$HERE/versions.env"
-PORTAL_CACHE=${PORTAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portal}
-CLUSTER_CACHE=${CLUSTER_CACHE:-$PORTAL_CACHE/cluster}
-RUN=$CLUSTER_CACHE/run
-NODE_IP=198.18.255.1
+SAY_PREFIX=release
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 export KUBECONFIG=$RUN/admin.kubeconfig
-KUBECTL=$CLUSTER_CACHE/bin/kubectl-$KUBERNETES_VERSION
+KUBECTL=$BIN/kubectl-$KUBERNETES_VERSION
 HELM=$PORTAL_CACHE/bin/helm-$HELM_VERSION
 DEPS_NS=portal-deps
 VOLUMES=$RUN/volumes
 
-say() { printf '[release] %s\n' "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
 k() { "$KUBECTL" "$@"; }
 
 deps() {

@@ -97,23 +97,9 @@ class ClusterPlatform(Platform):
     def script(self, command: str) -> None:  # the release is installed by the fixture, not by platform.sh
         raise NotImplementedError
 
-    def create_agent(self, structure: str, login: str) -> str:
-        out = kubectl(
-            "exec",
-            "deploy/portal-identity",
-            "--",
-            "python",
-            "-m",
-            "portal_identity",
-            "create-agent",
-            "--structure",
-            structure,
-            "--login",
-            login,
-            "--display-name",
-            "Agent",
-        )
-        return json.loads(out.strip().splitlines()[-1])["activation_token"]
+    def identity_command(self, *args: str) -> str:
+        """The ops command inside an identity pod, with the pod's own configuration."""
+        return kubectl("exec", "deploy/portal-identity", "--", "python", "-m", "portal_identity", *args)
 
     def signing_key(self) -> tuple[str, bytes]:
         data = json.loads(kubectl("get", "secret", "portal-identity-signing-keys", "-o", "jsonpath={.data}"))

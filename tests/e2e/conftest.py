@@ -127,28 +127,24 @@ class Platform:
 
             wait_for(recorded, timeout=30, what="billing knows the family")
 
-    def create_agent(self, structure: str, login: str) -> str:
+    def identity_command(self, *args: str) -> str:
+        """`python -m portal_identity ARGS` as ops run it (here: with the service's own environment); stdout."""
         environ = dict(line.split("=", 1) for line in (self.run_dir / "services" / "identity.env").read_text().split())
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "portal_identity",
-                "create-agent",
-                "--structure",
-                structure,
-                "--login",
-                login,
-                "--display-name",
-                "Agent",
-            ],
+            [sys.executable, "-m", "portal_identity", *args],
             env={**os.environ, **environ},
             capture_output=True,
             text=True,
             timeout=60,
             check=True,
         )
-        return json.loads(result.stdout.strip().splitlines()[-1])["activation_token"]
+        return result.stdout
+
+    def create_agent(self, structure: str, login: str) -> str:
+        out = self.identity_command(
+            "create-agent", "--structure", structure, "--login", login, "--display-name", "Agent"
+        )
+        return json.loads(out.strip().splitlines()[-1])["activation_token"]
 
 
 @pytest.fixture(scope="package")
