@@ -314,8 +314,8 @@ cmd_down() {
   stop kubelet
   if running containerd; then
     local c
-    for c in $(crictl_ps); do ctr -n k8s.io tasks kill -s KILL "$c" >/dev/null 2>&1 || true; done
-    for c in $(crictl_ps); do ctr -n k8s.io tasks delete -f "$c" >/dev/null 2>&1 || true; done
+    for c in $(running_tasks); do ctr -n k8s.io tasks kill -s KILL "$c" >/dev/null 2>&1 || true; done
+    for c in $(running_tasks); do ctr -n k8s.io tasks delete -f "$c" >/dev/null 2>&1 || true; done
   fi
   stop kube-scheduler; stop kube-controller-manager; stop kube-apiserver; stop etcd; stop containerd 20
   # Mounts and namespaces the kubelet and the CNI left behind.
@@ -327,7 +327,7 @@ cmd_down() {
   say "cluster down in $((SECONDS - t0))s (data kept in $RUN)"
 }
 
-crictl_ps() { ctr -n k8s.io tasks ls -q 2>/dev/null || true; }
+running_tasks() { ctr -n k8s.io tasks ls -q 2>/dev/null || true; }
 
 cmd_status() {
   local n

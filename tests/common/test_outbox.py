@@ -6,7 +6,7 @@ import pytest
 
 from portal_common import events, outbox
 from portal_common.kafka_client import create_producer
-from portal_common.metrics import OUTBOX_FAILURES
+from portal_common.metrics import OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_OLDEST_AGE
 from tests.support.env import KAFKA_BOOTSTRAP
 from tests.support.kafka import create_topics, find_events, read_all, unique_topic
 from tests.support.private_kafka import PrivateKafka
@@ -71,9 +71,14 @@ def test_events_written_while_kafka_is_down_arrive_after_it_returns(broker, mong
             what="a failed publish round while Kafka is down",
         )
         assert pending(mongo_db) == 50  # nothing dropped during the outage
+        # What ops see meanwhile (the PortalOutboxBacklog alert): events waiting, and for how long.
+        assert OUTBOX_BACKLOG.labels("outbox-test")._value.get() > 0
+        assert OUTBOX_OLDEST_AGE.labels("outbox-test")._value.get() > 0
 
         broker.start()
         wait_for(lambda: pending(mongo_db) == 0, timeout=60, what="outbox drained after Kafka is back")
+        wait_for(lambda: OUTBOX_BACKLOG.labels("outbox-test")._value.get() == 0, timeout=10, what="backlog gauge 0")
+        assert OUTBOX_OLDEST_AGE.labels("outbox-test")._value.get() == 0
     finally:
         stop.set()
         thread.join(15)

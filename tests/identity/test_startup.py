@@ -95,3 +95,48 @@ def test_sigterm_drains_and_exits_cleanly(tmp_path):
     assert "received signal SIGTERM" in messages
     assert messages[-1] == "identity stopped"
     assert "correct horse" not in output
+
+
+def test_ready_without_kafka_which_the_metrics_report(tmp_path):
+    """Readiness follows MongoDB only: with no broker at the configured address the process still serves and
+    says so in portal_kafka_reachable (the chart's probes and the PortalKafkaUnreachable alert rely on it)."""
+    import socket
+    import time
+
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    environ = identity_environ(
+        tmp_path, "no-broker", HTTP_PORT="38082", GRPC_PORT="35052", KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{closed}"
+    )
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal_identity"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ready = requests.get("http://127.0.0.1:38082/readyz", timeout=2)
+                if ready.status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert process.poll() is None
+            assert time.monotonic() < deadline, "identity never became ready without Kafka"
+            time.sleep(0.2)
+        assert ready.json()["checks"] == {"mongodb": True}
+        text = requests.get("http://127.0.0.1:38082/metrics", timeout=10).text
+        [reachable] = [
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "portal_kafka_reachable" and sample.labels["service"] == "identity"
+        ]
+        assert reachable == 0
+    finally:
+        process.kill()
+        process.wait(10)

@@ -36,11 +36,9 @@ def authentication(common: CommonConfig) -> Authentication:
 
 
 def readiness(db: Database, common: CommonConfig) -> ReadinessChecks:
-    """Ready = able to serve routes, which needs MongoDB. Kafka is only watched (portal_kafka_reachable): writes
-    keep their events in the outbox while it is down, so an outage must not empty the Services."""
-    metrics.KAFKA_REACHABLE.labels(service=common.service_name).set_function(
-        lambda: float(kafka_reachable(common.kafka_bootstrap))
-    )
+    """Ready = able to serve routes, which needs MongoDB. Kafka is only watched (portal_kafka_reachable, set up by
+    service_app): writes keep their events in the outbox while it is down, so an outage must not empty the
+    Services."""
     return {"mongodb": lambda: mongo.ping(db)}
 
 
@@ -79,6 +77,7 @@ def service_app(
     max_request_bytes: int | None = None,
 ) -> Any:
     """The service's Flask app on the common base (problem+json, auth, health, metrics, OpenAPI)."""
+    metrics.KAFKA_REACHABLE.labels(service=name).set_function(lambda: float(kafka_reachable(common.kafka_bootstrap)))
     return create_base_app(
         name,
         max_request_bytes=max_request_bytes or common.max_request_bytes,
