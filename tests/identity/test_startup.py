@@ -100,36 +100,40 @@ def test_sigterm_drains_and_exits_cleanly(tmp_path):
 def test_ready_without_kafka_which_the_metrics_report(tmp_path):
     """Readiness follows MongoDB only: with no broker at the configured address the process still serves and
     says so in portal_kafka_reachable (the chart's probes and the PortalKafkaUnreachable alert rely on it)."""
-    import socket
     import time
 
     import requests
     from prometheus_client.parser import text_string_to_metric_families
 
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
+    from tests.support.sinks import free_port
+
+    closed, http_port, grpc_port = free_port(), free_port(), free_port()  # nothing listens on `closed`
     environ = identity_environ(
-        tmp_path, "no-broker", HTTP_PORT="38082", GRPC_PORT="35052", KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{closed}"
+        tmp_path,
+        "no-broker",
+        HTTP_PORT=str(http_port),
+        GRPC_PORT=str(grpc_port),
+        KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{closed}",
     )
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portal_identity"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log = tmp_path / "identity.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "portal_identity"], env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{http_port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                ready = requests.get("http://127.0.0.1:38082/readyz", timeout=2)
+                ready = requests.get(f"{url}/readyz", timeout=2)
                 if ready.status_code == 200:
                     break
             except requests.RequestException:
                 pass
-            assert process.poll() is None
+            assert process.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "identity never became ready without Kafka"
             time.sleep(0.2)
         assert ready.json()["checks"] == {"mongodb": True}
-        text = requests.get("http://127.0.0.1:38082/metrics", timeout=10).text
+        text = requests.get(f"{url}/metrics", timeout=10).text
         [reachable] = [
             sample.value
             for family in text_string_to_metric_families(text)
