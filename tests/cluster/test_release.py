@@ -5,7 +5,9 @@ release. Every request goes through the cluster's Ingress; every figure is print
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -19,7 +21,10 @@ from portal_common import events
 from portal_common.kafka_client import create_producer
 from tests.cluster.conftest import (
     INGRESS,
+    KUBECONFIG,
+    KUBECTL,
     NAMESPACE,
+    RELEASE_SH,
     ClusterPlatform,
     Traffic,
     helm,
@@ -210,6 +215,108 @@ def test_a_missing_image_fails_the_upgrade_cleanly_and_rollback_restores(family)
     assert call("POST", "/v1/auth/login", json={"login": family["login"], "password": PASSWORD}).status_code == 200
     helm("rollback", "portal", str(before), "--wait", "--timeout", "5m")
     assert all(ready for _, ready in restarts_and_readiness().values())
+
+
+SERVICES = ("identity", "billing-statement", "document-store", "notification")
+
+
+def test_a_node_drain_stops_at_the_disruption_budgets_and_fails_no_request(family):
+    """`kubectl drain` (what a node upgrade does) evicts through the PodDisruptionBudgets: one pod of each
+    service goes, the last one stays (the eviction is refused), and the families notice nothing."""
+    node = kubectl("get", "nodes", "-o", "jsonpath={.items[0].metadata.name}", namespace="default")
+    budgets = json.loads(kubectl("get", "pdb", "-o", "json"))["items"]
+    assert {b["metadata"]["name"] for b in budgets} == {f"portal-{s}" for s in SERVICES}
+    fewest_ready = dict.fromkeys(SERVICES, 99)
+    with family_traffic(family) as traffic:
+        drain = subprocess_drain(node)
+        try:
+            while drain.poll() is None:
+                for service in SERVICES:
+                    ready = sum(
+                        1
+                        for pod in pods(f"app.kubernetes.io/name={service},app.kubernetes.io/instance=portal")
+                        if all(s["ready"] for s in pod["status"].get("containerStatuses", [{"ready": False}]))
+                    )
+                    fewest_ready[service] = min(fewest_ready[service], ready)
+                time.sleep(1)
+            refused = drain.stderr.read()
+        finally:
+            kubectl("uncordon", node, namespace="default")
+        for service in SERVICES:
+            kubectl("rollout", "status", f"deployment/portal-{service}", "--timeout=180s", timeout=200)
+    report("node drain", sent=dict(traffic.sent), failed=len(traffic.failed), fewest_ready=fewest_ready)
+    assert drain.returncode != 0  # it could not finish: the budgets kept one pod of each service
+    assert "disruption budget" in refused, refused[-2000:]
+    assert all(count >= 1 for count in fewest_ready.values()), fewest_ready
+    assert traffic.failed == [], traffic.failed[:10]
+
+
+def subprocess_drain(node: str) -> subprocess.Popen:
+    """`kubectl drain` of the release's service pods, in the background; it retries refused evictions."""
+    return subprocess.Popen(
+        [
+            str(KUBECTL),
+            "drain",
+            node,
+            "--pod-selector=app.kubernetes.io/instance=portal,app.kubernetes.io/component=service",
+            "--delete-emptydir-data",
+            "--ignore-daemonsets",
+            "--timeout=45s",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "KUBECONFIG": str(KUBECONFIG)},
+    )
+
+
+def test_mongodb_unreachable_at_install_fails_the_job_clearly_before_any_topic(platform, release):
+    """A release whose MongoDB address is wrong: the migrations Job's first step fails with one clear line,
+    the install is marked failed, and the Job never reached the step that creates topics."""
+    namespace, name = "portal-nomongo", "nomongo"
+    topic = f"account-events-{namespace}-{name}"  # what release.sh names a second release's topic
+    kubectl("create", "namespace", namespace, namespace="default")
+    try:
+        for service in SERVICES:  # made before release.sh, which never overwrites a Secret
+            kubectl(
+                "create",
+                "secret",
+                "generic",
+                f"portal-{service}-mongo",
+                "--from-literal=uri=mongodb://ferretdb-absent.portal-deps.svc.cluster.local:27017/",
+                namespace=namespace,
+            )
+        installed = run(
+            "bash",
+            RELEASE_SH,
+            "install",
+            namespace,
+            name,
+            "--wait=false",
+            "--timeout=3m",
+            "--set=migrations.backoffLimit=0",
+            "--set=tests.ingressUrl=",
+            *[f"--set=services.{s}.autoscaling.minReplicas=1" for s in SERVICES],
+            timeout=400,
+            check=False,
+        )
+        job_log = kubectl("logs", f"job/{name}-migrations-1", "-c", "billing-statement", namespace=namespace)
+        status = json.loads(helm("status", name, "-o", "json", namespace=namespace).stdout)["info"]["status"]
+        admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap, client_id=f"test-nomongo-{RUN}")
+        try:
+            topics = set(admin.list_topics())
+        finally:
+            admin.close()
+        report("mongodb unreachable at install", helm_status=status, job_log=job_log.strip())
+        assert installed.returncode != 0
+        assert "post-install" in installed.stderr, installed.stderr
+        assert status == "failed"
+        assert "MongoDB is unreachable at ferretdb-absent.portal-deps.svc.cluster.local:27017" in job_log, job_log
+        assert "Traceback" not in job_log
+        assert {topic, f"{topic}.dlq"} & topics == set()
+    finally:
+        helm("uninstall", name, "--wait", namespace=namespace, check=False)
+        kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)
 
 
 def test_network_policies_admit_only_named_callers(release):

@@ -144,3 +144,19 @@ def test_ready_without_kafka_which_the_metrics_report(tmp_path):
     finally:
         process.kill()
         process.wait(10)
+
+
+def test_migrate_with_mongodb_unreachable_says_so_in_one_line(tmp_path):
+    """The migrations Job's first step: an operator reading its log learns which dependency failed, without a
+    traceback and without the URI's credentials."""
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    environ = identity_environ(tmp_path, "t", MONGO_URI=f"mongodb://portal:s3cret-pass@127.0.0.1:{port}/")
+    result = run(["migrate"], environ)
+    assert result.returncode == 3, result.stderr
+    assert f"identity: MongoDB is unreachable at 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "s3cret-pass" not in result.stderr

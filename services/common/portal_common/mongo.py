@@ -13,8 +13,17 @@ from pymongo import MongoClient, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.uri_parser import parse_uri
 
 IndexSpec = tuple[str, list[tuple[str, int]], Mapping[str, Any]]  # (collection, keys, options)
+
+
+def hosts(uri: str) -> str:
+    """The servers a URI names, for a log line: never its credentials."""
+    try:
+        return ",".join(f"{host}:{port}" for host, port in parse_uri(uri, warn=True)["nodelist"])
+    except (ValueError, TypeError):  # a malformed URI (InvalidURI is a ValueError) still gets a message
+        return "(unparsable MONGO_URI)"
 
 
 def connect(uri: str, db_name: str, *, app_name: str = "portal") -> Database:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from portal_common import metrics, mongo
 from portal_common.auth import JwksCache, RevocationCache, RevocationListener, TokenVerifier
@@ -110,6 +111,17 @@ def service_runtime(
     )
 
 
+def database_failed(name: str, common: CommonConfig, error: PyMongoError) -> int:
+    """Start-up (serve or the migrations Job) could not use MongoDB: one line an operator can act on, exit 3."""
+    reason = str(error).split(" (configured timeouts", 1)[0].split(", Timeout:", 1)[0][:300]
+    print(
+        f"{name}: MongoDB is unreachable at {mongo.hosts(common.mongo_uri)} or refused the set-up of database "
+        f"{common.mongo_db!r} ({type(error).__name__}: {reason}); check MONGO_URI and that the server is up",
+        file=sys.stderr,
+    )
+    return 3
+
+
 def main(
     argv: list[str] | None,
     *,
@@ -128,7 +140,10 @@ def main(
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
     configure_logging(name, config.common.log_level)
-    service = build(config)  # connects and creates the indexes
+    try:
+        service = build(config)  # connects and creates the indexes
+    except PyMongoError as exc:
+        return database_failed(name, config.common, exc)
     if args.command == "serve":
         create_runtime(service).serve_forever()
     else:

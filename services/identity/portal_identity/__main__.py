@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 
+from pymongo.errors import PyMongoError
+
 from portal_common.config import ConfigError
 from portal_common.logs import configure_logging
 from portal_common.problems import Problem
+from portal_common.service import database_failed
 from portal_identity import accounts
 from portal_identity.app import Identity, create_runtime, run_purge
 from portal_identity.config import IdentityConfig
@@ -33,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"identity: {exc}", file=sys.stderr)
         return 2
+    except PyMongoError as exc:
+        return database_failed("identity", config.common, exc)
     command = args.command or "serve"
     if command == "serve":
         create_runtime(identity).serve_forever()
