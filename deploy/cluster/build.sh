@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the test cluster's programs through the Go module proxy, once, into the cache:
-#   build.sh [all|helm|kubernetes|etcd|coredns|kube-router|metrics-server|traefik|promtool|prometheus|pause]...
+#   build.sh [all|helm|kubernetes|etcd|coredns|kube-router|metrics-server|traefik|promtool|prometheus|skaffold|pause]...
 # Each binary lands in $CLUSTER_CACHE/bin/<name>-<version>; an existing one is never rebuilt.
 # Go's module and build caches live in $CLUSTER_CACHE/go so a new machine rebuilds them from nothing.
 set -euo pipefail
@@ -127,11 +127,12 @@ build() {
     traefik) timed "$1" build_from_module traefik github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" ./cmd/traefik ;;
     promtool) timed "$1" build_from_module promtool github.com/prometheus/prometheus "$PROMETHEUS_VERSION" ./cmd/promtool ;;
     prometheus) timed "$1" build_from_module prometheus github.com/prometheus/prometheus "$PROMETHEUS_VERSION" ./cmd/prometheus ;;
+    skaffold) timed "$1" build_from_module skaffold github.com/GoogleContainerTools/skaffold/v2 "$SKAFFOLD_VERSION" ./cmd/skaffold ;;
     pause) build_pause ;;
     *) die "unknown part: $1" ;;
   esac
 }
 
 parts=("$@"); [ ${#parts[@]} -gt 0 ] && [ "${parts[0]}" != all ] ||
-  parts=(pause helm kubernetes etcd coredns kube-router metrics-server traefik)
+  parts=(pause helm kubernetes etcd coredns kube-router metrics-server traefik promtool prometheus)
 for p in "${parts[@]}"; do build "$p"; done

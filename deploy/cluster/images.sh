@@ -115,7 +115,8 @@ case ${1:-} in
   addons)
     scratch_image "portal-coredns:$COREDNS_VERSION" "$BIN/coredns-$COREDNS_VERSION" /coredns
     scratch_image "portal-metrics-server:$METRICS_SERVER_VERSION" "$BIN/metrics-server-$METRICS_SERVER_VERSION" /metrics-server
-    scratch_image "portal-traefik:$TRAEFIK_VERSION" "$BIN/traefik-$TRAEFIK_VERSION" /traefik ;;
+    scratch_image "portal-traefik:$TRAEFIK_VERSION" "$BIN/traefik-$TRAEFIK_VERSION" /traefik
+    scratch_image "portal-prometheus:$PROMETHEUS_VERSION" "$BIN/prometheus-$PROMETHEUS_VERSION" /prometheus ;;
 
   base) base_image ;;
   deps) deps_images ;;

@@ -6,6 +6,8 @@
 #                                         with deploy/cluster/values-portal.yaml (default portal/portal)
 #   release.sh secrets NS RELEASE         the Secrets the chart references (made once, never overwritten)
 #   release.sh test [NS] [RELEASE]        `helm test`: signs in and reads Mon compte (Service and Ingress)
+#   release.sh monitoring [NS] [RELEASE]  Prometheus (charts/portal-dev-monitoring) in namespace monitoring,
+#                                         scraping the release and evaluating its chart's alert rules
 #   release.sh uninstall [NS] [RELEASE]
 # Needs a running cluster (`make cluster-up`). Prints the Ingress URL.
 set -euo pipefail
@@ -103,11 +105,30 @@ test_account() {
   say "helm test account $login activated"
 }
 
+# What kube-prometheus-stack would do with the chart's ServiceMonitor and PrometheusRule (no operator here):
+# the rules are rendered from the release's own values, checked by promtool, and loaded into a Prometheus.
+monitoring() {
+  local ns=${1:-portal} release=${2:-portal} dir
+  dir=$(mktemp -d)
+  "$HELM" get values "$release" --namespace "$ns" -o yaml > "$dir/values.yaml"
+  "$HELM" template "$release" "$ROOT/charts/portal" --namespace "$ns" -f "$dir/values.yaml" \
+    --kube-version "$KUBERNETES_VERSION" --set prometheusRule.enabled=true --show-only templates/prometheusrule.yaml |
+    "${PYTHON:-python3}" -c 'import sys, yaml; print(yaml.safe_dump(yaml.safe_load(sys.stdin)["spec"]))' > "$dir/rules.yml"
+  "$BIN/promtool-$PROMETHEUS_VERSION" check rules "$dir/rules.yml" >/dev/null
+  say "installing Prometheus (charts/portal-dev-monitoring) in monitoring, scraping $ns..."
+  "$HELM" upgrade --install monitoring "$ROOT/charts/portal-dev-monitoring" --namespace monitoring --create-namespace \
+    --set image="portal-prometheus:$PROMETHEUS_VERSION" --set "watchNamespaces={$ns}" \
+    --set-file rules="$dir/rules.yml" --wait --timeout 3m >/dev/null
+  rm -rf "$dir"
+  say "Prometheus ready: http://$(k -n monitoring get service prometheus -o jsonpath='{.spec.clusterIP}'):9090/"
+}
+
 case ${1:-} in
   deps) deps ;;
   install) shift; install "$@" ;;
   test) "$HELM" test "${3:-portal}" --namespace "${2:-portal}" --timeout 3m --logs ;;
   secrets) secrets "$2" "$3" ;;
+  monitoring) shift; monitoring "$@" ;;
   uninstall) "$HELM" uninstall "${3:-portal}" --namespace "${2:-portal}" --wait ;;
   *) sed -n '2,9p' "$0"; exit 2 ;;
 esac

@@ -36,9 +36,26 @@ for values in default "$CHART/ci/minimal.yaml" "$CHART/ci/production.yaml"; do
     --output-dir "$OUT/$name" >/dev/null
 done
 
+for dev in portal-dev-deps portal-dev-monitoring; do  # the test cluster's own charts
+  "$HELM" lint --strict --kube-version "$KUBE_VERSION" "$ROOT/charts/$dev" >/dev/null
+done
+
+# The alert rules as Prometheus loads them (the PrometheusRule's spec): checked, then unit-tested.
+say "promtool: check and test the alert rules"
+"$ROOT/deploy/cluster/build.sh" promtool
+PROMTOOL=$PORTAL_CACHE/cluster/bin/promtool-$PROMETHEUS_VERSION
+mkdir -p "$OUT/rules"
+"$HELM" template portal "$CHART" --kube-version "$KUBE_VERSION" --namespace portal --set prometheusRule.enabled=true \
+  --show-only templates/prometheusrule.yaml |
+  "$TOOLS/bin/python" -c 'import sys, yaml; print(yaml.safe_dump(yaml.safe_load(sys.stdin)["spec"]))' \
+  > "$OUT/rules/portal-rules.yml"
+cp "$ROOT/deploy/k8s/alerts.test.yml" "$OUT/rules/"
+"$PROMTOOL" check rules "$OUT/rules/portal-rules.yml" >&2
+"$PROMTOOL" test rules "$OUT/rules/alerts.test.yml" >&2
+
 say "kubernetes-validate (Kubernetes $KUBE_VERSION, strict)"
 # CRDs (ServiceMonitor, HTTPRoute) have no built-in schema: validated by their own checks below.
-find "$OUT" -name '*.yaml' -print0 | xargs -0 "$TOOLS/bin/kubernetes-validate" -k "$KUBE_VERSION" --strict --quiet
+find "$OUT" -name '*.yaml' ! -path "$OUT/rules/*" -print0 | xargs -0 "$TOOLS/bin/kubernetes-validate" -k "$KUBE_VERSION" --strict --quiet
 
 say "checkov"
 "$TOOLS/bin/checkov" --quiet --compact --framework kubernetes --skip-download \

@@ -531,6 +531,39 @@ def test_kafka_away_for_a_minute_keeps_pods_ready_and_the_platform_serving(platf
     assert feed_count(fresh_token(family), "dossier.review_completed") == feed_before
 
 
+def test_prometheus_scrapes_every_service_pod_and_a_dead_letter_fires_its_alert(platform, release):
+    """The chart's ServiceMonitor and PrometheusRule as kube-prometheus-stack would load them (release.sh
+    monitoring): every service pod is scraped through the NetworkPolicy, and records no consumer can read
+    (what a broken producer would send) fire PortalDeadLetters with its runbook link."""
+    run("bash", RELEASE_SH, "monitoring", timeout=400)
+    ip = kubectl("get", "service", "prometheus", "-o", "jsonpath={.spec.clusterIP}", namespace="monitoring")
+    prometheus = f"http://{ip}:9090/api/v1"
+    service_pods = {pod["metadata"]["name"] for pod in pods("app.kubernetes.io/component=service")}
+
+    def scraped() -> bool:
+        targets = requests.get(f"{prometheus}/targets", timeout=10).json()["data"]["activeTargets"]
+        return service_pods <= {t["labels"]["pod"] for t in targets if t["health"] == "up"}
+
+    wait_for(scraped, timeout=90, interval=2, what="every service pod scraped")
+    producer = create_producer(platform.kafka_bootstrap, f"test-broken-producer-{RUN}")
+    started = time.monotonic()
+    try:
+
+        def dead_letters_firing() -> list[dict]:
+            # One unreadable record per round: the counter must rise between two scrapes for increase() > 0.
+            producer.send(platform.events_topic, key=b"broken-producer", value=b"pas un evenement \xff").get(30)
+            alerts = requests.get(f"{prometheus}/alerts", timeout=10).json()["data"]["alerts"]
+            return [a for a in alerts if a["labels"]["alertname"] == "PortalDeadLetters" and a["state"] == "firing"]
+
+        firing = wait_for(dead_letters_firing, timeout=180, interval=3, what="PortalDeadLetters firing")
+    finally:
+        producer.close(timeout=10)
+    report("alert", alert="PortalDeadLetters", fired_after_s=round(time.monotonic() - started), groups=len(firing))
+    assert firing[0]["labels"]["severity"] == "warning"
+    assert firing[0]["annotations"]["runbook_url"].endswith("docs/runbooks.md#portaldeadletters")
+    assert "dead-letter" in firing[0]["annotations"]["summary"]
+
+
 def test_a_second_release_in_another_namespace_installs_beside_the_first(release):
     namespace = "portal-second"
     try:
