@@ -134,5 +134,5 @@ build() {
 }
 
 parts=("$@"); [ ${#parts[@]} -gt 0 ] && [ "${parts[0]}" != all ] ||
-  parts=(pause helm kubernetes etcd coredns kube-router metrics-server traefik promtool prometheus)
+  parts=(pause helm kubernetes etcd coredns kube-router metrics-server traefik promtool prometheus skaffold)
 for p in "${parts[@]}"; do build "$p"; done

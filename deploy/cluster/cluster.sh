@@ -33,7 +33,8 @@ kubectl() { "$BIN/kubectl-$K" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 
 install_packages() {
   local missing=() p
-  for p in containerd runc buildah mmdebstrap ipset conntrack iptables openssl; do
+  # podman: only its Docker-compatible API, which skaffold's local builder asks for (tests/cluster/test_skaffold.py)
+  for p in containerd runc buildah podman mmdebstrap ipset conntrack iptables openssl; do
     command -v "$p" >/dev/null || [ -x "/usr/sbin/$p" ] || missing+=("$p")
   done
   [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)

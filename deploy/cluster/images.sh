@@ -5,6 +5,7 @@
 #   images.sh deps               Kafka (KRaft, Maven Central jars on a Debian JRE) and FerretDB
 #   images.sh services [TAG]     the four services from deploy/docker/Dockerfile; prints the tag
 #   images.sh tag                the services' tag for this checkout (a hash of what goes into them)
+#   images.sh skaffold           skaffold's custom builder: builds and imports $IMAGE
 # The services' base image is made from Debian packages with mmdebstrap (python3 + venv), once.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -87,6 +88,21 @@ service_images() {
   echo "$tag"
 }
 
+# skaffold's custom builder (skaffold.yaml, profile test-cluster): builds $IMAGE (portal-<service>:<tag>).
+skaffold_image() {
+  local name=${IMAGE:?skaffold sets IMAGE} service
+  name=${name%%:*}; service=${name#portal-}; service=${service//-/_}
+  [[ " ${SERVICES[*]} " == *" $service "* ]] || die "$IMAGE is not one of the services' images"
+  base_image
+  bud -f "$ROOT/deploy/docker/Dockerfile" --build-arg SERVICE="$service" --build-arg PYTHON_IMAGE="$BASE" \
+    -t "localhost/$IMAGE" "$ROOT" >/dev/null
+  import_image "localhost/$IMAGE" "$IMAGE"
+  # skaffold then names the image by its ID (<name>:<id>, through the Docker API): the node needs that name too.
+  local id; id=$(buildah images --no-trunc --format '{{.ID}}' "localhost/$IMAGE" | head -1)
+  ctr_ images tag --force "docker.io/library/$IMAGE" "docker.io/library/$name:${id#sha256:}" >/dev/null
+  say "$IMAGE built and imported (also as $name:${id#sha256:})"
+}
+
 deps_images() {
   base_image
   PYTHON=${PYTHON:-python3} "$ROOT/deploy/local/stack.sh" install >/dev/null
@@ -121,6 +137,7 @@ case ${1:-} in
   base) base_image ;;
   deps) deps_images ;;
   services) service_images "${2:-}" ;;
+  skaffold) skaffold_image ;;
   tag) services_tag ;;
   kafka-tag) kafka_tag ;;
   *) sed -n '2,8p' "$0"; exit 2 ;;

@@ -40,13 +40,15 @@ NAMESPACE = "portal"
 SMTP_PORT, PUSH_PORT = 2525, 2580  # what values-portal.yaml gives notification
 
 
-def run(*args: str | Path, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+def run(
+    *args: str | Path, timeout: float = 300, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [str(a) for a in args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "KUBECONFIG": str(KUBECONFIG)},
+        env={**os.environ, "KUBECONFIG": str(KUBECONFIG), **(env or {})},
     )
     if check and result.returncode != 0:
         raise AssertionError(

@@ -19,7 +19,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 
 {{- define "portal.image" -}}
 {{- $registry := .root.Values.global.imageRegistry -}}
-{{- $tag := default .root.Chart.AppVersion .root.Values.global.imageTag -}}
+{{- $tag := .svc.imageTag | default .root.Values.global.imageTag | default .root.Chart.AppVersion -}}
 {{- if $registry }}{{ printf "%s/%s:%s" $registry .svc.image $tag }}{{ else }}{{ printf "%s:%s" .svc.image $tag }}{{ end -}}
 {{- end -}}
 
