@@ -531,6 +531,104 @@ def test_kafka_away_for_a_minute_keeps_pods_ready_and_the_platform_serving(platf
     assert feed_count(fresh_token(family), "dossier.review_completed") == feed_before
 
 
+def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platform, family, sinks):
+    """Events published as fast as one producer goes: the HPA (CPU, metrics-server) adds notification pods,
+    the consumer group takes them in, and every event still gives one feed item and one email."""
+    smtp: SmtpSink = sinks[0]
+    subject = "Votre dossier a été vérifié"
+    selector = "app.kubernetes.io/name=notification,app.kubernetes.io/instance=portal"
+    token = fresh_token(family)
+    prefs = call(
+        "PATCH", "/v1/notification-preferences", token, json={"email_enabled": True, "dossier": {"enabled": True}}
+    )
+    assert prefs.status_code == 200, prefs.text
+    feed_before = feed_count(token, "dossier.review_completed")
+    mail_before = len(smtp.messages(family["login"], subject))
+    minimum = int(kubectl("get", "hpa", "portal-notification", "-o", "jsonpath={.spec.minReplicas}"))
+    wait_for(lambda: len(pods(selector)) == minimum, timeout=300, interval=5, what="notification at its minimum")
+    pods_before = minimum
+    stop, sent = threading.Event(), []
+
+    def flood() -> None:
+        producer = create_producer(platform.kafka_bootstrap, f"test-flood-{RUN}")
+        try:
+            while not stop.is_set():
+                event = events.new_event(
+                    "dossier.review_completed",
+                    account_id=family["account_id"],
+                    structure_id=STRUCTURE,
+                    source="dossier",
+                    payload={"outcome": "validé"},
+                )
+                record = events.encode(event)
+                producer.send(platform.events_topic, key=record.key, value=record.value, headers=record.headers).get(30)
+                sent.append(event.event_id)
+                time.sleep(0.02)
+        finally:
+            producer.close(timeout=10)
+
+    def ready_pods() -> int:
+        return sum(1 for pod in pods(selector) if all(c.get("ready") for c in pod["status"].get("containerStatuses", [{}])))
+
+    admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap, client_id=f"test-flood-admin-{RUN}")
+    flooding = threading.Thread(target=flood)
+    started = time.monotonic()
+    flooding.start()
+    try:
+        scaled_to = wait_for(
+            lambda: ready_pods() if ready_pods() > pods_before else 0, timeout=300, interval=3, what="scale-out"
+        )
+        scaled_after = time.monotonic() - started
+        # The new pods join the group while the flood goes on: as many members as ready pods.
+        members = wait_for(
+            lambda: (n := len(admin.describe_groups(["notification-delivery"])["notification-delivery"]["members"]))
+            >= scaled_to
+            and n,
+            timeout=120,
+            interval=2,
+            what="the new pods in the consumer group",
+        )
+        time.sleep(10)
+    finally:
+        stop.set()
+        flooding.join(timeout=60)
+        admin.close()
+    count = len(sent)
+    token = fresh_token(family)
+    wait_for(
+        lambda: feed_count(token, "dossier.review_completed") - feed_before >= count,
+        timeout=300,
+        interval=2,
+        what=f"{count} events in the feed",
+    )
+    wait_for(
+        lambda: len(smtp.messages(family["login"], subject)) - mail_before >= count,
+        timeout=300,
+        interval=2,
+        what=f"{count} emails",
+    )
+    time.sleep(10)  # anything sent twice would arrive by now
+    feed_out = feed_count(token, "dossier.review_completed") - feed_before
+    mails_out = len(smtp.messages(family["login"], subject)) - mail_before
+    # Once calm, back to the minimum (values-portal.yaml: one minute of stabilisation), for the tests after.
+    calm = time.monotonic()
+    wait_for(lambda: len(pods(selector)) <= pods_before, timeout=300, interval=5, what="scale-in after the flood")
+    report(
+        "hpa scale-out",
+        scaled_in_after_calm_s=round(time.monotonic() - calm),
+        pods_before=pods_before,
+        pods_after=scaled_to,
+        scaled_after_s=round(scaled_after),
+        group_members=members,
+        events_in=count,
+        feed_out=feed_out,
+        emails_out=mails_out,
+    )
+    assert scaled_to > pods_before
+    assert feed_out == count
+    assert mails_out == count
+
+
 def test_prometheus_scrapes_every_service_pod_and_a_dead_letter_fires_its_alert(platform, release):
     """The chart's ServiceMonitor and PrometheusRule as kube-prometheus-stack would load them (release.sh
     monitoring): every service pod is scraped through the NetworkPolicy, and records no consumer can read
