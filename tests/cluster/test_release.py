@@ -568,7 +568,8 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
             producer.close(timeout=10)
 
     def ready_pods() -> int:
-        return sum(1 for pod in pods(selector) if all(c.get("ready") for c in pod["status"].get("containerStatuses", [{}])))
+        statuses = [pod["status"].get("containerStatuses", [{}]) for pod in pods(selector)]
+        return sum(1 for containers in statuses if all(c.get("ready") for c in containers))
 
     admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap, client_id=f"test-flood-admin-{RUN}")
     flooding = threading.Thread(target=flood)
@@ -581,9 +582,11 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
         scaled_after = time.monotonic() - started
         # The new pods join the group while the flood goes on: as many members as ready pods.
         members = wait_for(
-            lambda: (n := len(admin.describe_groups(["notification-delivery"])["notification-delivery"]["members"]))
-            >= scaled_to
-            and n,
+            lambda: (
+                (n := len(admin.describe_groups(["notification-delivery"])["notification-delivery"]["members"]))
+                >= scaled_to
+                and n
+            ),
             timeout=120,
             interval=2,
             what="the new pods in the consumer group",
