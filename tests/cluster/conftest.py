@@ -24,6 +24,7 @@ import requests
 
 from tests.e2e.conftest import Platform
 from tests.support.env import MAILDIR, ROOT
+from tests.support.memory import PeakMemory
 from tests.support.sinks import PushSink, SmtpSink
 
 CACHE = Path(os.environ.get("PORTAL_CACHE", Path.home() / ".cache" / "portal"))
@@ -107,6 +108,14 @@ class ClusterPlatform(Platform):
         data = json.loads(kubectl("get", "secret", "portal-identity-signing-keys", "-o", "jsonpath={.data}"))
         name = max(data)
         return name.removesuffix(".pem"), base64.b64decode(data[name])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def node_memory() -> Iterator[PeakMemory]:
+    """The node's peak memory in use over the cluster tests (control plane, containerd, every pod, the tests)."""
+    with PeakMemory() as memory:
+        yield memory
+    print(f"[cluster figures] node memory: peak {memory.peak_gib} GiB in use")
 
 
 @pytest.fixture(scope="session")

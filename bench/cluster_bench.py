@@ -1,0 +1,166 @@
+"""The platform's mixed load through the test cluster's Ingress, beside the same load on loose processes.
+
+Both in the same run, one after the other on the same machine (the cluster stays up, idle, during the
+loose run): `make up`'s processes behind the nginx gateway, then the Helm release behind Traefik on
+deploy/cluster (two pods per service). Same kind of family (an invoice, a statement, a document), same mix, same
+threads (bench/platform_bench.py). Also the node's peak memory in use while the release serves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path
+
+from bench.common import judged, write_results
+from bench.platform_bench import MIX, demo_family_targets, mixed_load
+from tests.cluster.conftest import NODE_IP, PUSH_PORT, SMTP_PORT, ClusterPlatform, helm
+from tests.e2e.conftest import Platform
+from tests.support.env import ROOT
+from tests.support.memory import PeakMemory
+from tests.support.sinks import PushSink, SmtpSink
+from tests.support.wait import wait_for
+
+SECONDS = float(os.environ.get("BENCH_CLUSTER_SECONDS", "45"))
+ROUTES = tuple(MIX)
+PASSWORD = "mesure sous kubernetes"
+
+
+def loose_processes(maildir: Path) -> dict[str, object]:
+    push = PushSink()
+    platform = Platform(Path(tempfile.mkdtemp(prefix="bench-loose-")), push)
+    platform.env["PORTAL_MAILDIR"] = str(maildir)
+    try:
+        platform.script("up")  # seeds the demo family too
+        targets = demo_family_targets(platform)
+        return mixed_load(
+            dict.fromkeys(("login", "feed", "statement_pdf", "document_content"), platform.gateway), targets, SECONDS
+        )
+    finally:
+        platform.script("down")
+        push.close()
+
+
+def seed_family(platform: ClusterPlatform, smtp: SmtpSink) -> dict[str, str]:
+    """A structure's agent and one of its families with an invoice, a statement and a document, all through
+    the release's public paths (ops command in the identity pod, Ingress, billing's gRPC Service)."""
+    run = uuid.uuid4().hex[:6]
+    structure, agent_login, login = f"bench-{run}", f"agent.{run}@bench.fr", f"famille.{run}@bench.fr"
+    secret = platform.create_agent(structure, agent_login)
+    platform.call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).raise_for_status()
+    agent = platform.call("POST", "/v1/auth/login", json={"login": agent_login, "password": PASSWORD}).json()
+    created = platform.call(
+        "POST", "/v1/admin/accounts", agent["access_token"], json={"login": login, "display_name": "Bench"}
+    )
+    created.raise_for_status()
+    account_id = created.json()["account_id"]
+    [mail] = wait_for(lambda: smtp.messages(to=login), timeout=60, what="the activation email")
+    secret = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
+    platform.call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).raise_for_status()
+    platform.record_invoice(
+        structure,
+        account_id,
+        external_id=f"b-{run}",
+        number=f"B-{run}",
+        child="Camille",
+        issue_date="2026-03-31",
+        amount_cents=31_500,
+    )
+    token = platform.call("POST", "/v1/auth/login", json={"login": login, "password": PASSWORD}).json()["access_token"]
+    statement = platform.call(
+        "POST", "/v1/statements", token, json={"period_start": "2026-01-01", "period_end": "2026-06-30"}
+    )
+    statement.raise_for_status()
+    document = wait_for(
+        lambda: (
+            (
+                sent := platform.call(
+                    "POST",
+                    f"/v1/admin/families/{account_id}/documents",
+                    agent["access_token"],
+                    files={"file": ("attestation.pdf", b"%PDF-1.4\n% bench\n%%EOF\n")},
+                    data={"title": "Attestation", "category": "Attestations"},
+                )
+            ).status_code
+            == 201
+            and sent.json()
+        ),
+        timeout=60,
+        what="the document store to know the family",
+    )
+    return {
+        "login": login,
+        "password": PASSWORD,
+        "statement_id": statement.json()["statement_id"],
+        "document_id": document["document_id"],
+    }
+
+
+def release() -> tuple[dict[str, object], float]:
+    maildir = Path(tempfile.mkdtemp(prefix="bench-cluster-maildir-"))
+    for sub in ("tmp", "new", "cur"):
+        (maildir / sub).mkdir()
+    smtp = SmtpSink(maildir, port=SMTP_PORT, host=NODE_IP)  # where the release's notification pods send
+    smtp.start()
+    push = PushSink(host=NODE_IP, port=PUSH_PORT)
+    # Fresh databases, as the loose run has: FerretDB's SQLite backend scans whole collections, so what the
+    # cluster tests left there (event floods, 10 MiB uploads) would be measured instead of the platform.
+    revision = json.loads(helm("history", "portal", "-o", "json").stdout)[-1]["revision"]
+    helm(
+        "upgrade",
+        "portal",
+        ROOT / "charts/portal",
+        "-f",
+        ROOT / "deploy/cluster/values-portal.yaml",
+        "--reuse-values",
+        "--set",
+        f"mongoDatabasePrefix=bench_{uuid.uuid4().hex[:6]}_",
+        "--wait",
+        "--timeout",
+        "10m",
+    )
+    try:
+        platform = ClusterPlatform(push)
+        targets = seed_family(platform, smtp)
+        with PeakMemory() as memory:
+            load = mixed_load(dict.fromkeys(ROUTES, platform.gateway), targets, SECONDS)
+        return load, memory.peak_gib
+    finally:
+        helm("rollback", "portal", str(revision), "--wait", "--timeout", "10m")
+        smtp.stop()
+        push.close()
+
+
+def main() -> None:
+    maildir = Path(os.environ.get("TEST_MAILDIR") or tempfile.mkdtemp(prefix="bench-maildir-"))
+    for sub in ("tmp", "new", "cur"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    loose = loose_processes(maildir)
+    cluster, node_peak_gib = release()
+    results = {
+        "seconds_each": SECONDS,
+        "mixed_load_loose_processes": loose,
+        "mixed_load_cluster_ingress": cluster,
+        "cluster_vs_loose_throughput_ratio": round(cluster["per_second"] / loose["per_second"], 3),
+        "node_peak_memory_gib_during_cluster_load": node_peak_gib,
+    }
+    results |= judged(cluster_errors=("==", 0, cluster["errors"]), loose_errors=("==", 0, loose["errors"]))
+    write_results("cluster", results)
+    print(
+        f"cluster Ingress: {cluster['per_second']} req/s, {cluster['errors']} errors; loose processes: "
+        f"{loose['per_second']} req/s, {loose['errors']} errors; ratio {results['cluster_vs_loose_throughput_ratio']}; "
+        f"node peak {node_peak_gib} GiB"
+    )
+    for name, load in (("cluster", cluster), ("loose", loose)):
+        for route, figures in load["routes"].items():
+            print(
+                f"  {name} {route}: {figures['per_second']} req/s, "
+                f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms"
+            )
+
+
+if __name__ == "__main__":
+    main()
