@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -110,12 +111,26 @@ class ClusterPlatform(Platform):
         return name.removesuffix(".pem"), base64.b64decode(data[name])
 
 
+FIGURES: list[str] = []  # what the chaos tests measured, repeated at the end of the run for the report
+
+
+def report(name: str, **figures: object) -> None:
+    line = f"[cluster figures] {name}: " + json.dumps(figures, default=str, ensure_ascii=False)
+    FIGURES.append(line)
+    print(line, file=sys.stderr)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in FIGURES:
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def node_memory() -> Iterator[PeakMemory]:
     """The node's peak memory in use over the cluster tests (control plane, containerd, every pod, the tests)."""
     with PeakMemory() as memory:
         yield memory
-    print(f"[cluster figures] node memory: peak {memory.peak_gib} GiB in use")
+    report("node memory", peak_gib_in_use=memory.peak_gib)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ from tests.cluster.conftest import (
     helm,
     kubectl,
     pods,
+    report,
     restarts_and_readiness,
     run,
 )
@@ -106,10 +106,6 @@ def family_traffic(family: dict) -> Traffic:
             "feed": lambda: call("GET", "/v1/notifications", current["token"]),
         }
     )
-
-
-def report(name: str, **figures: object) -> None:
-    print(f"[cluster figures] {name}: " + json.dumps(figures, default=str), file=sys.stderr)
 
 
 def test_helm_test_signs_in_through_the_service_and_the_ingress(release):
