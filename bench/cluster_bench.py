@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -45,42 +44,17 @@ def loose_processes(maildir: Path) -> dict[str, object]:
 
 
 def seed_family(platform: ClusterPlatform, smtp: SmtpSink) -> dict[str, str]:
-    """A structure's agent and one of its families with an invoice, a statement and a document, all through
-    the release's public paths (ops command in the identity pod, Ingress, billing's gRPC Service)."""
+    """The cluster tests' family (an invoice, a statement) and one document its structure sent it."""
     run = uuid.uuid4().hex[:6]
-    structure, agent_login, login = f"bench-{run}", f"agent.{run}@bench.fr", f"famille.{run}@bench.fr"
-    secret = platform.create_agent(structure, agent_login)
-    platform.call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).raise_for_status()
-    agent = platform.call("POST", "/v1/auth/login", json={"login": agent_login, "password": PASSWORD}).json()
-    created = platform.call(
-        "POST", "/v1/admin/accounts", agent["access_token"], json={"login": login, "display_name": "Bench"}
-    )
-    created.raise_for_status()
-    account_id = created.json()["account_id"]
-    [mail] = wait_for(lambda: smtp.messages(to=login), timeout=60, what="the activation email")
-    secret = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
-    platform.call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).raise_for_status()
-    platform.record_invoice(
-        structure,
-        account_id,
-        external_id=f"b-{run}",
-        number=f"B-{run}",
-        child="Camille",
-        issue_date="2026-03-31",
-        amount_cents=31_500,
-    )
-    token = platform.call("POST", "/v1/auth/login", json={"login": login, "password": PASSWORD}).json()["access_token"]
-    statement = platform.call(
-        "POST", "/v1/statements", token, json={"period_start": "2026-01-01", "period_end": "2026-06-30"}
-    )
-    statement.raise_for_status()
+    family = platform.family_with_statement(smtp, f"bench-{run}", run, PASSWORD)
+    account_id = family["account_id"]
     document = wait_for(
         lambda: (
             (
                 sent := platform.call(
                     "POST",
                     f"/v1/admin/families/{account_id}/documents",
-                    agent["access_token"],
+                    family["agent"],
                     files={"file": ("attestation.pdf", b"%PDF-1.4\n% bench\n%%EOF\n")},
                     data={"title": "Attestation", "category": "Attestations"},
                 )
@@ -92,9 +66,9 @@ def seed_family(platform: ClusterPlatform, smtp: SmtpSink) -> dict[str, str]:
         what="the document store to know the family",
     )
     return {
-        "login": login,
+        "login": family["login"],
         "password": PASSWORD,
-        "statement_id": statement.json()["statement_id"],
+        "statement_id": family["statement"],
         "document_id": document["document_id"],
     }
 

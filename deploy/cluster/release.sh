@@ -111,9 +111,7 @@ monitoring() {
   local ns=${1:-portal} release=${2:-portal} dir
   dir=$(mktemp -d)
   "$HELM" get values "$release" --namespace "$ns" -o yaml > "$dir/values.yaml"
-  "$HELM" template "$release" "$ROOT/charts/portal" --namespace "$ns" -f "$dir/values.yaml" \
-    --kube-version "$KUBERNETES_VERSION" --set prometheusRule.enabled=true --show-only templates/prometheusrule.yaml |
-    "${PYTHON:-python3}" -c 'import sys, yaml; print(yaml.safe_dump(yaml.safe_load(sys.stdin)["spec"]))' > "$dir/rules.yml"
+  "$ROOT/deploy/k8s/alert-rules.sh" "$HELM" "${PYTHON:-python3}" "$release" "$ns" -f "$dir/values.yaml" > "$dir/rules.yml"
   "$BIN/promtool-$PROMETHEUS_VERSION" check rules "$dir/rules.yml" >/dev/null
   say "installing Prometheus (charts/portal-dev-monitoring) in monitoring, scraping $ns..."
   "$HELM" upgrade --install monitoring "$ROOT/charts/portal-dev-monitoring" --namespace monitoring --create-namespace \

@@ -45,10 +45,7 @@ say "promtool: check and test the alert rules"
 "$ROOT/deploy/cluster/build.sh" promtool
 PROMTOOL=$PORTAL_CACHE/cluster/bin/promtool-$PROMETHEUS_VERSION
 mkdir -p "$OUT/rules"
-"$HELM" template portal "$CHART" --kube-version "$KUBE_VERSION" --namespace portal --set prometheusRule.enabled=true \
-  --show-only templates/prometheusrule.yaml |
-  "$TOOLS/bin/python" -c 'import sys, yaml; print(yaml.safe_dump(yaml.safe_load(sys.stdin)["spec"]))' \
-  > "$OUT/rules/portal-rules.yml"
+"$ROOT/deploy/k8s/alert-rules.sh" "$HELM" "$TOOLS/bin/python" portal portal > "$OUT/rules/portal-rules.yml"
 cp "$ROOT/deploy/k8s/alerts.test.yml" "$OUT/rules/"
 "$PROMTOOL" check rules "$OUT/rules/portal-rules.yml" >&2
 "$PROMTOOL" test rules "$OUT/rules/alerts.test.yml" >&2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -27,6 +28,7 @@ from tests.e2e.conftest import Platform
 from tests.support.env import MAILDIR, ROOT
 from tests.support.memory import PeakMemory
 from tests.support.sinks import PushSink, SmtpSink
+from tests.support.wait import wait_for
 
 CACHE = Path(os.environ.get("PORTAL_CACHE", Path.home() / ".cache" / "portal"))
 VERSIONS = dict(
@@ -104,6 +106,48 @@ class ClusterPlatform(Platform):
     def identity_command(self, *args: str) -> str:
         """The ops command inside an identity pod, with the pod's own configuration."""
         return kubectl("exec", "deploy/portal-identity", "--", "python", "-m", "portal_identity", *args)
+
+    def family_with_statement(self, smtp: SmtpSink, structure: str, run: str, password: str) -> dict[str, str]:
+        """An agent of `structure` and one of its families (activated from its email), with one invoice and a
+        statement, all through the release's public paths. Any refusal fails the caller."""
+
+        def ok(response: requests.Response, status: int) -> requests.Response:
+            assert response.status_code == status, f"{response.status_code} {response.text[:300]}"
+            return response
+
+        agent_login, login = f"agent.{run}@mairie.fr", f"famille.{run}@example.fr"
+        secret = self.create_agent(structure, agent_login)
+        ok(self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password}), 204)
+        agent = ok(self.call("POST", "/v1/auth/login", json={"login": agent_login, "password": password}), 200)
+        agent_token = agent.json()["access_token"]
+        created = self.call(
+            "POST", "/v1/admin/accounts", agent_token, json={"login": login, "display_name": "Famille K"}
+        )
+        account_id = ok(created, 201).json()["account_id"]
+        [mail] = wait_for(lambda: smtp.messages(to=login), timeout=60, what="activation email")
+        secret = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
+        ok(self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password}), 204)
+        session = ok(self.call("POST", "/v1/auth/login", json={"login": login, "password": password}), 200)
+        self.record_invoice(
+            structure,
+            account_id,
+            external_id=f"k8s-{run}",
+            number=f"K-{run}",
+            child="Léa K",
+            issue_date="2026-03-31",
+            amount_cents=31_000,
+        )
+        token = session.json()["access_token"]
+        period = {"period_start": "2026-01-01", "period_end": "2026-06-30"}
+        statement = ok(self.call("POST", "/v1/statements", token, json=period), 201)
+        return {
+            "login": login,
+            "password": password,
+            "account_id": account_id,
+            "agent": agent_token,
+            "token": token,
+            "statement": statement.json()["statement_id"],
+        }
 
     def signing_key(self) -> tuple[str, bytes]:
         data = json.loads(kubectl("get", "secret", "portal-identity-signing-keys", "-o", "jsonpath={.data}"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import threading
 import time
@@ -52,41 +51,7 @@ def call(method: str, path: str, token: str | None = None, **kwargs) -> requests
 @pytest.fixture(scope="module")
 def family(platform: ClusterPlatform, sinks) -> dict:
     """An agent, a family of its structure with one invoice and one statement, all through the release."""
-    smtp: SmtpSink = sinks[0]
-    agent_login, family_login = f"agent.{RUN}@mairie.fr", f"famille.{RUN}@example.fr"
-    token = platform.create_agent(STRUCTURE, agent_login)
-    assert call("POST", "/v1/auth/activate", json={"token": token, "password": PASSWORD}).status_code == 204
-    agent = call("POST", "/v1/auth/login", json={"login": agent_login, "password": PASSWORD}).json()["access_token"]
-    created = call("POST", "/v1/admin/accounts", agent, json={"login": family_login, "display_name": "Famille K"})
-    assert created.status_code == 201, created.text
-    account_id = created.json()["account_id"]
-    [mail] = wait_for(lambda: smtp.messages(to=family_login), timeout=30, what="activation email")
-    secret = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
-    assert call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).status_code == 204
-    session = call("POST", "/v1/auth/login", json={"login": family_login, "password": PASSWORD}).json()
-    platform.record_invoice(
-        STRUCTURE,
-        account_id,
-        external_id=f"k8s-{RUN}",
-        number=f"K-{RUN}",
-        child="Léa K",
-        issue_date="2026-03-31",
-        amount_cents=31_000,
-    )
-    statement = call(
-        "POST",
-        "/v1/statements",
-        session["access_token"],
-        json={"period_start": "2026-01-01", "period_end": "2026-06-30"},
-    )
-    assert statement.status_code == 201, statement.text
-    return {
-        "login": family_login,
-        "account_id": account_id,
-        "agent": agent,
-        "token": session["access_token"],
-        "statement": statement.json()["statement_id"],
-    }
+    return platform.family_with_statement(sinks[0], STRUCTURE, RUN, PASSWORD)
 
 
 def family_traffic(family: dict) -> Traffic:
