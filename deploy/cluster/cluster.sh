@@ -55,7 +55,7 @@ links() {  # versioned binaries under their plain names, for the tools that look
 
 net_up() {
   ip link show k8s0 >/dev/null 2>&1 || ip link add k8s0 type bridge
-  ip addr show dev k8s0 | grep -q "$NODE_IP/32" || ip addr add "$NODE_IP/32" dev k8s0
+  ip addr show dev k8s0 | grep "$NODE_IP/32" >/dev/null || ip addr add "$NODE_IP/32" dev k8s0
   ip link set k8s0 up
   ip route replace "$SERVICE_CIDR" dev k8s0 src "$NODE_IP"
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
@@ -271,7 +271,7 @@ up_node() {
   wait_for "kube-router (NetworkPolicy)" 120 kube-router curl -sf http://127.0.0.1:20244/healthz
 }
 
-node_ready() { kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -q True; }
+node_ready() { kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep True >/dev/null; }
 
 up_addons() {
   "$HERE/images.sh" addons

@@ -11,3 +11,5 @@ RUN=$CLUSTER_CACHE/run            # state kept across down/up: PKI, etcd data, v
 NODE_IP=198.18.255.1
 say() { printf '[%s] %s\n' "${SAY_PREFIX:-cluster}" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
+# The newest of the given files. No `ls -t | head -1`: under pipefail head's early exit fails the pipe (141).
+latest() { local f newest=; for f in "$@"; do [[ -z $newest || $f -nt $newest ]] && newest=$f; done; echo "$newest"; }

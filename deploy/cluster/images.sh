@@ -20,7 +20,8 @@ mkdir -p "$IMAGES"
 
 ctr_() { ctr --address /run/containerd/containerd.sock -n k8s.io "$@"; }
 
-imported() { ctr_ images ls -q | grep -qx "docker.io/library/$1"; }
+# grep reads all its input (no -q, no head): under pipefail an early exit SIGPIPEs the writer (exit 141).
+imported() { ctr_ images ls -q | grep -x "docker.io/library/$1" >/dev/null; }
 
 import_image() {  # import_image BUILDAH_IMAGE NAME:TAG
   local archive=$IMAGES/${2//[:\/]/_}.tar
@@ -98,7 +99,7 @@ skaffold_image() {
     -t "localhost/$IMAGE" "$ROOT" >/dev/null
   import_image "localhost/$IMAGE" "$IMAGE"
   # skaffold then names the image by its ID (<name>:<id>, through the Docker API): the node needs that name too.
-  local id; id=$(buildah images --no-trunc --format '{{.ID}}' "localhost/$IMAGE" | head -1)
+  local id; id=$(buildah inspect --type image --format '{{.FromImageID}}' "localhost/$IMAGE")
   ctr_ images tag --force "docker.io/library/$IMAGE" "docker.io/library/$name:${id#sha256:}" >/dev/null
   say "$IMAGE built and imported (also as $name:${id#sha256:})"
 }
@@ -116,7 +117,7 @@ deps_images() {
     import_image "localhost/portal-kafka:$kafka_tag" "portal-kafka:$kafka_tag"
     rm -rf "$ctx"
   fi
-  ferret=$(ls -t "$PORTAL_CACHE"/bin/ferretdb-* | head -1)
+  ferret=$(latest "$PORTAL_CACHE"/bin/ferretdb-*)
   scratch_image "portal-ferretdb:$(basename "$ferret" | sed 's/^ferretdb-//')" "$ferret" /ferretdb
 }
 

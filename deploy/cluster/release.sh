@@ -26,7 +26,7 @@ k() { "$KUBECTL" "$@"; }
 deps() {
   "$HERE/images.sh" deps
   local ferret_tag d
-  ferret_tag=$(ls -t "$PORTAL_CACHE"/bin/ferretdb-* | head -1 | xargs basename | sed 's/^ferretdb-//')
+  ferret_tag=$(basename "$(latest "$PORTAL_CACHE"/bin/ferretdb-*)"); ferret_tag=${ferret_tag#ferretdb-}
   # hostPath volumes: made here, owned by the pods' user (a hostPath ignores fsGroup).
   for d in kafka ferretdb/sqlite ferretdb/state; do
     mkdir -p "$VOLUMES/$DEPS_NS/deps/$d"
