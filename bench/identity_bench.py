@@ -23,8 +23,8 @@ from bench.common import ServiceProcess, alternating, cpu_seconds, judged, run_f
 from portal_common.auth import JwksCache, TokenVerifier
 from portal_common.config import Env
 from portal_identity import accounts, sessions
-from portal_identity.app import Identity
 from portal_identity.config import IdentityConfig
+from portal_identity.context import Context
 from portal_identity.passwords import HASHER
 
 CORES = os.cpu_count() or 1
@@ -51,11 +51,11 @@ def main() -> None:
     service = ServiceProcess("portal_identity", environ, 18081)
     try:
         # Accounts to log in with, created through the domain (as the ops command does), activated over HTTP.
-        identity = Identity.build(IdentityConfig.from_env(Env(environ)))
+        identity = Context.build(IdentityConfig.from_env(Env(environ)))
         logins = []
         for i in range(IN_PROCESS + 1):  # the last one refreshes in-process, the baseline of the HTTP refreshes
             account, secret = accounts.create_account(
-                identity.ctx,
+                identity,
                 structure_id="bench",
                 login=f"bench{i}@example.fr",
                 contact_email=None,
@@ -108,7 +108,7 @@ def main() -> None:
 
         def refresh_in_process(_: int) -> None:
             token = refresh_tokens[IN_PROCESS]
-            refresh_tokens[IN_PROCESS] = sessions.refresh(identity.ctx, token, ip="127.0.0.1").refresh_token
+            refresh_tokens[IN_PROCESS] = sessions.refresh(identity, token, ip="127.0.0.1").refresh_token
 
         refresh_result, raw_refresh = alternating(
             DURATION,

@@ -12,8 +12,9 @@ import pytest
 import requests
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
-from portal_billing_statement.app import Billing, create_runtime
+from portal_billing_statement.app import SERVICE
 from portal_billing_statement.config import BillingConfig
+from portal_billing_statement.context import Context
 from portal_common.config import Env
 from portal_common.runtime import ServiceRuntime
 from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
@@ -24,7 +25,7 @@ from tests.support.wait import wait_for
 
 @dataclass
 class BillingUnderTest:
-    billing: Billing
+    billing: Context
     runtime: ServiceRuntime
     topic: str
     key: SigningKey
@@ -152,8 +153,8 @@ def billing():
         "GRPC_PORT": "0",
         "STRUCTURE_DISPLAY_NAME": "Mairie de Saint-Exemple",
     }
-    service = Billing.build(BillingConfig.from_env(Env(settings)))
-    runtime = create_runtime(service)
+    service = Context.build(BillingConfig.from_env(Env(settings)))
+    runtime = SERVICE.runtime(service)
     runtime.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{runtime.grpc.port}")
     yield BillingUnderTest(service, runtime, topic, key, billing_pb2_grpc.BillingServiceStub(channel))

@@ -256,7 +256,7 @@ def test_deleted_then_purged_family(billing):
 
 
 def test_the_memory_cache_is_bounded_and_keeps_the_most_recent():
-    from portal_billing_statement.memo import SizedCache
+    from portal_billing_statement.cache import SizedCache
 
     cache = SizedCache(max_bytes=10)
     loads = []

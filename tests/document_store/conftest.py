@@ -12,8 +12,9 @@ import requests
 
 from portal_common.config import Env
 from portal_common.runtime import ServiceRuntime
-from portal_document_store.app import DocumentStore, create_runtime
+from portal_document_store.app import SERVICE
 from portal_document_store.config import DocumentsConfig
+from portal_document_store.context import Context
 from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
 from tests.support.kafka import create_topics, publish, unique_topic
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
@@ -26,7 +27,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 
 @dataclass
 class DocumentStoreUnderTest:
-    service: DocumentStore
+    service: Context
     runtime: ServiceRuntime
     topic: str
     key: SigningKey
@@ -108,8 +109,8 @@ def docs():
     jwks = JwksServer(key)
     topic = unique_topic("documents-events")
     create_topics(topic, partitions=3)
-    service = DocumentStore.build(DocumentsConfig.from_env(Env(environ(topic, jwks.url))))
-    runtime = create_runtime(service)
+    service = Context.build(DocumentsConfig.from_env(Env(environ(topic, jwks.url))))
+    runtime = SERVICE.runtime(service)
     runtime.start()
     yield DocumentStoreUnderTest(service, runtime, topic, key)
     runtime.stop()

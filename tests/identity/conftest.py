@@ -14,8 +14,9 @@ from portal_common.config import Env
 from portal_common.mongo import DocumentLocks, update_locked
 from portal_common.runtime import ServiceRuntime
 from portal_identity import accounts
-from portal_identity.app import Identity, create_runtime
+from portal_identity.app import SERVICE
 from portal_identity.config import IdentityConfig
+from portal_identity.context import Context
 from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
 from tests.support.kafka import create_topics, unique_topic
 
@@ -25,7 +26,7 @@ ISSUER = "http://identity.test"
 
 @dataclass
 class IdentityUnderTest:
-    identity: Identity
+    identity: Context
     runtime: ServiceRuntime
     topic: str
 
@@ -53,7 +54,7 @@ class IdentityUnderTest:
         """Create through the domain (as an agent would), activate through HTTP."""
         login = login or f"user-{uuid.uuid4().hex[:8]}@example.fr"
         account, secret = accounts.create_account(
-            self.identity.ctx,
+            self.identity,
             structure_id=structure,
             login=login,
             contact_email=None,
@@ -113,8 +114,8 @@ def svc(tmp_path_factory):
     topic = unique_topic("identity-events")
     create_topics(topic, partitions=3)
     config = IdentityConfig.from_env(Env(identity_environ(tmp_path_factory.mktemp("identity"), topic)))
-    identity = Identity.build(config)
-    runtime = create_runtime(identity)
+    identity = Context.build(config)
+    runtime = SERVICE.runtime(identity)
     runtime.start()
     yield IdentityUnderTest(identity, runtime, topic)
     runtime.stop()

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from portal_common import events
 from portal_common.kafka_client import create_producer
-from portal_identity.activity import ActivityRecorder
-from portal_identity.app import run_purge
+from portal_identity.events_in import ActivityRecorder
+from portal_identity.housekeeping import run_purge
 from tests.identity.conftest import PASSWORD
 from tests.support.env import KAFKA_BOOTSTRAP
 from tests.support.wait import wait_for
@@ -75,12 +75,12 @@ def test_a_poll_of_events_is_recorded_once_in_order_with_a_purge_erasing_what_ca
     login = event("account.login_succeeded", "acc-1", ip="203.0.113.5", user_agent="Firefox", session_id="s")
     other_purge = event("account.purged", "acc-other")
     recorder = ActivityRecorder(mongo_db)
-    recorder.record_batch([login, other_purge])
+    recorder.handle_batch([login, other_purge])
     later = event("invoice.issued", "acc-1", number="F-1", amount_cents=1200)
     purge = event("account.purged", "acc-1")
     after = event("account.login_failed", "acc-1", ip="203.0.113.5", user_agent="curl", reason="account_purged")
     kept = event("reservation.created", "acc-2", child_name="Léa", activity="Cantine", dates=["2026-12-01"])
-    recorder.record_batch([login, later, purge, after, kept, kept])  # a redelivered poll, a duplicate inside
+    recorder.handle_batch([login, later, purge, after, kept, kept])  # a redelivered poll, a duplicate inside
 
     stored = {doc["_id"]: doc for doc in mongo_db.activity.find()}
     assert set(stored) == {after.event_id, kept.event_id}  # what came before the purge is gone, once

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from portal_identity.app import run_purge
+from portal_identity.housekeeping import run_purge
 from tests.identity.conftest import PASSWORD
 from tests.support.kafka import find_events
 from tests.support.wait import wait_for

@@ -188,7 +188,7 @@ def test_pending_account_cannot_log_in(svc):
     from portal_identity import accounts
 
     account, _ = accounts.create_account(
-        svc.identity.ctx,
+        svc.identity,
         structure_id="struct-1",
         login=f"p-{uuid.uuid4().hex[:6]}@ex.fr",
         contact_email=None,

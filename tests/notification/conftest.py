@@ -13,8 +13,9 @@ from portal_common import events
 from portal_common.config import Env
 from portal_common.kafka_client import create_producer
 from portal_common.runtime import ServiceRuntime
-from portal_notification.app import Notification, create_runtime
+from portal_notification.app import SERVICE
 from portal_notification.config import NotificationConfig
+from portal_notification.context import Context
 from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
 from tests.support.kafka import create_topics, publish, unique_topic
 from tests.support.sinks import PushSink, SmtpSink
@@ -26,7 +27,7 @@ SECRET = "test-unsubscribe-secret"
 
 @dataclass
 class NotificationUnderTest:
-    service: Notification
+    service: Context
     runtime: ServiceRuntime
     topic: str
     key: SigningKey
@@ -127,8 +128,8 @@ def start_service(tmp_path, **overrides: str):
     topic = unique_topic("notification-events")
     create_topics(topic, partitions=3)
     settings = environ(topic, jwks.url, smtp.port, push.url, **overrides)
-    service = Notification.build(NotificationConfig.from_env(Env(settings)))
-    runtime = create_runtime(service)
+    service = Context.build(NotificationConfig.from_env(Env(settings)))
+    runtime = SERVICE.runtime(service)
     runtime.start()
     under_test = NotificationUnderTest(service, runtime, topic, key, smtp, push)
 

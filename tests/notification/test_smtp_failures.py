@@ -3,7 +3,8 @@
 import pytest
 
 from portal_notification import delivery
-from portal_notification.app import Notification, create_runtime
+from portal_notification.app import SERVICE
+from portal_notification.context import Context
 from tests.notification.conftest import start_service
 from tests.support.sinks import SilentServer
 from tests.support.wait import wait_for
@@ -81,8 +82,8 @@ def test_a_pending_retry_survives_a_restart_and_is_sent_once(tmp_path):
         )
         under_test.runtime.stop()
         under_test.smtp.start()
-        restarted = Notification.build(under_test.service.config)
-        under_test.runtime = create_runtime(restarted)
+        restarted = Context.build(under_test.service.config)
+        under_test.runtime = SERVICE.runtime(restarted)
         under_test.runtime.start()
         subject = "Nouvelle facture disponible"
         wait_for(lambda: under_test.smtp.messages(to=family["email"], subject=subject), timeout=30, what="resent")

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from portal_billing_statement.app import Billing, create_runtime
-from portal_billing_statement.config import BillingConfig
-from portal_common.service import main as service_main
+from portal_billing_statement.app import SERVICE
 
 
 def main(argv: list[str] | None = None) -> int:
-    return service_main(
-        argv,
-        name="billing-statement",
-        load_config=BillingConfig.from_env,
-        build=Billing.build,
-        create_runtime=create_runtime,
-    )
+    return SERVICE.main(argv)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from portal_billing_statement import render, service
-from portal_billing_statement.service import StatementService
+from portal_billing_statement import render, statements
+from portal_billing_statement.context import Context
 from portal_common.bodies import accepts, accepts_query, body, obj, query, string
 from portal_common.http import principal, require_auth
 from portal_common.problems import Problem
+from portal_common.service import current
 
 api = Blueprint("billing", __name__, url_prefix="/v1")
 DATE = string(10, 10, format="date", description="AAAA-MM-JJ")
@@ -27,24 +28,24 @@ STATEMENT_REQUEST = obj(
 )
 
 
-def statements() -> StatementService:
-    return current_app.extensions["billing.statements"]
+def ctx() -> Context:
+    return current(Context)
 
 
 @api.get("/invoices")
 @require_auth()
 @accepts_query(FAMILY_QUERY)
 def list_invoices() -> Any:
-    account = statements().family_for(principal(), query()["account_id"])
-    return {"items": service.invoices_of(statements().db, account["_id"])}
+    account = ctx().statements.family_for(principal(), query()["account_id"])
+    return {"items": statements.invoices_of(ctx().db, account["_id"])}
 
 
 @api.get("/statements")
 @require_auth()
 @accepts_query(FAMILY_QUERY)
 def list_statements() -> Any:
-    account = statements().family_for(principal(), query()["account_id"])
-    return {"items": statements().list(account["_id"])}
+    account = ctx().statements.family_for(principal(), query()["account_id"])
+    return {"items": ctx().statements.list(account["_id"])}
 
 
 @api.post("/statements")
@@ -64,11 +65,11 @@ def generate() -> Any:
         start, end = data["period_start"], data["period_end"]
     else:
         raise Problem(422, "Choisissez une période : year, ou period_start et period_end.", slug="missing-fields")
-    account = statements().family_for(principal(), data.get("account_id"))
-    statement = statements().generate(account, start, end)
+    account = ctx().statements.family_for(principal(), data.get("account_id"))
+    statement = ctx().statements.generate(account, start, end)
     # Accept: application/pdf goes straight from the period to the PDF, in one round trip.
     wants_pdf = request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf"
-    response = pdf_response(statement) if wants_pdf else current_app.json.response(service.detail(statement))
+    response = pdf_response(statement) if wants_pdf else current_app.json.response(statements.detail(statement))
     response.status_code = 201
     response.headers["Location"] = url_for("billing.get_statement", statement_id=statement["_id"])
     return response
@@ -77,17 +78,17 @@ def generate() -> Any:
 @api.get("/statements/<statement_id>")
 @require_auth()
 def get_statement(statement_id: str) -> Any:
-    return service.detail(statements().visible(principal(), statement_id))
+    return statements.detail(ctx().statements.visible(principal(), statement_id))
 
 
 @api.get("/statements/<statement_id>/pdf")
 @require_auth()
 def statement_pdf(statement_id: str) -> Response:
-    return pdf_response(statements().visible(principal(), statement_id))
+    return pdf_response(ctx().statements.visible(principal(), statement_id))
 
 
 def pdf_response(statement: dict[str, Any]) -> Response:
-    response = Response(statements().pdf(statement), mimetype="application/pdf")
+    response = Response(ctx().statements.pdf(statement), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{statement["number"]}.pdf"'
     return response
 
@@ -95,7 +96,7 @@ def pdf_response(statement: dict[str, Any]) -> Response:
 @api.get("/statements/<statement_id>/html")
 @require_auth()
 def statement_html(statement_id: str) -> Response:
-    statement = statements().visible(principal(), statement_id)
+    statement = ctx().statements.visible(principal(), statement_id)
     response = Response(render.html(statement["view"]), mimetype="text/html")
     # A printable page made only of our own markup: no scripts, no outside resources.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"

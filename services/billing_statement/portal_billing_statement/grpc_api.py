@@ -8,8 +8,8 @@ import grpc
 from google.protobuf import json_format
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
-from portal_billing_statement.ledger import Ledger, family
-from portal_billing_statement.service import StatementService
+from portal_billing_statement.context import Context
+from portal_billing_statement.ledger import family
 from portal_common.grpc_server import translate_problems
 from portal_common.problems import Problem
 
@@ -60,9 +60,9 @@ def to_invoice(invoice: dict[str, Any]) -> billing_pb2.Invoice:
 
 
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
-    def __init__(self, ledger: Ledger, statements: StatementService) -> None:
-        self.ledger = ledger
-        self.statements = statements
+    def __init__(self, ctx: Context) -> None:
+        self.ledger = ctx.ledger
+        self.statements = ctx.statements
 
     @translate_problems
     def RecordInvoice(self, request: Any, context: grpc.ServicerContext) -> Any:

@@ -19,12 +19,12 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from portal_common import events, outbox
+from portal_billing_statement.store import ACCOUNTS, ACTIONS, INVOICES, PAYMENTS
+from portal_common import events
 from portal_common.bodies import check_text
-from portal_common.mongo import DocumentLocks, update_locked
+from portal_common.outbox import Outbox
 from portal_common.problems import Problem
 
-INVOICES, PAYMENTS, ACTIONS, ACCOUNTS = "invoices", "payments", "ledger_actions", "accounts"
 VERSION = "ledger_version"  # on the family's account: a new random value after every change of its ledger
 BILLING_MODES = {"PERIOD", "PREPAID"}
 LINE_KINDS = {"CHILDCARE", "MEAL", "OTHER"}
@@ -134,10 +134,9 @@ def validate_invoice(request: dict[str, Any]) -> dict[str, Any]:
 
 
 class Ledger:
-    def __init__(self, db: Database, wake_relay: Any) -> None:
-        self.db = db
-        self.locks = DocumentLocks(db)
-        self.wake_relay = wake_relay
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.db = outbox.db
 
     def _event(self, event_type: str, account_id: str, structure_id: str, payload: dict[str, Any]) -> Any:
         return events.new_event(
@@ -179,11 +178,10 @@ class Ledger:
             },
         )
         try:
-            self.db[INVOICES].insert_one(outbox.new_document(invoice, event))
+            self.outbox.insert(INVOICES, invoice, event)
         except DuplicateKeyError:  # a concurrent identical call won the race
             return self._same_or_conflict(self.db[INVOICES].find_one({"_id": key}), digest)
         renew_version(self.db, account_id)
-        self.wake_relay(INVOICES, key)
         return invoice
 
     @staticmethod
@@ -213,7 +211,7 @@ class Ledger:
         invoice = self.invoice(structure_id, invoice_external_id)
         key = f"{structure_id}:{external_id}"
         digest = fingerprint({"invoice": invoice["_id"], "paid_on": paid_on, "amount": amount, "method": method})
-        with self.locks.hold(f"{INVOICES}:{invoice['_id']}"):
+        with self.outbox.lock(INVOICES, invoice["_id"]):
             existing = self.db[PAYMENTS].find_one({"_id": key})
             if existing is not None:
                 return self._same_or_conflict(existing, digest)
@@ -243,13 +241,12 @@ class Ledger:
                     "amount_cents": invoice["amount_cents"],
                 },
             )
-            self.db[PAYMENTS].insert_one(outbox.new_document(payment, event))
+            self.outbox.insert(PAYMENTS, payment, event)
             # A cache of the payments' sum, recomputed each time: a crash before this line heals at the next payment.
             self.db[INVOICES].update_one(
                 {"_id": invoice["_id"]}, {"$set": {"paid_cents": paid, "payment_status": status}}
             )
         renew_version(self.db, invoice["account_id"])
-        self.wake_relay(PAYMENTS, key)
         return payment
 
     def invoice_action(
@@ -275,12 +272,11 @@ class Ledger:
             "fingerprint": fingerprint({"type": event_type, **payload}),
         }
         try:
-            self.db[ACTIONS].insert_one(outbox.new_document(action, event))
+            self.outbox.insert(ACTIONS, action, event)
         except DuplicateKeyError:
             self._same_or_conflict(self.db[ACTIONS].find_one({"_id": action["_id"]}), action["fingerprint"])
             return invoice
         if status is not None:
-            update_locked(self.db, self.locks, INVOICES, invoice["_id"], {"$set": {"payment_status": status}})
+            self.outbox.update(INVOICES, invoice["_id"], {"$set": {"payment_status": status}})
         renew_version(self.db, invoice["account_id"])
-        self.wake_relay(ACTIONS, action["_id"])
         return self.invoice(structure_id, invoice_external_id)

@@ -1,152 +1,226 @@
-"""What a statement says: period-billed activities of one family, payments, totals, and the tax
-section of the childcare tax credit (CGI art. 200 quater B).
-
-Tax rules applied: children under 6 on 1 January of the year; childcare amounts *actually paid*
-in that calendar year (a December invoice paid in January counts the next year); meals excluded;
-costs retained up to 3,500 € per child; boxes 7GA, 7GB, 7GC by child (oldest first). A payment pays
-its invoice's lines pro rata to their amounts, so only its childcare share counts.
-"""
+"""Generating, reusing and showing statements; who may see which invoices and statements."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date
+import json
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
+from bson import Binary
 from pymongo.database import Database
 
-from portal_billing_statement.ledger import INVOICES, PAYMENTS
-from portal_billing_statement.money import allocate
+from portal_billing_statement import figures, ledger, render
+from portal_billing_statement.cache import SizedCache
+from portal_billing_statement.store import INVOICES, PDFS, REQUESTS, STATEMENTS
+from portal_common import accounts, events
+from portal_common.auth import Principal
+from portal_common.mongo import insert_new
+from portal_common.outbox import Outbox
 from portal_common.problems import Problem
 
-MAX_PERIOD_DAYS = 3 * 366
-CEILING_CENTS = 350_000
-BOXES = ["7GA", "7GB", "7GC"]
+NOT_FOUND = Problem(404, "Ce relevé n'existe pas.", slug="statement-not-found", title="Relevé introuvable")
 
 
-def period(start: str, end: str, today: date) -> tuple[date, date]:
-    try:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
-    except (TypeError, ValueError):
-        raise Problem(
-            422, "Les dates de la période doivent être au format AAAA-MM-JJ.", slug="invalid-period"
-        ) from None
-    if last < first:
-        raise Problem(422, "La fin de la période précède son début.", slug="invalid-period")
-    if (last - first).days > MAX_PERIOD_DAYS:
-        raise Problem(422, "Une période couvre au plus 3 ans.", slug="period-too-long")
-    if last > today:
-        raise Problem(422, "La période ne peut pas se terminer dans le futur.", slug="period-in-future")
-    return first, last
+class Statements:
+    def __init__(
+        self,
+        outbox: Outbox,
+        renderer: render.PdfRenderer,
+        structure_name: str,
+        cache_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        self.outbox = outbox
+        self.db = outbox.db
+        self.cache = SizedCache(cache_bytes)
+        self.renderer = renderer
+        self.structure_name = structure_name
 
+    def family_for(self, principal: Principal, account_id: str | None) -> dict[str, Any]:
+        """The family a request is about: the caller itself, or a family of the agent's structure."""
+        target = principal.account_id if principal.is_family else account_id
+        if not target:
+            raise Problem(422, "account_id est obligatoire pour un agent.", fields=["account_id"])
+        account = accounts.find(self.db, target)
+        if account is None or account["structure_id"] != principal.structure_id or account["status"] != "active":
+            raise Problem(404, "Famille introuvable.", slug="family-not-found", title="Famille introuvable")
+        return account
 
-def under_six_on_january_first(birth: str, year: int) -> bool:
-    born = date.fromisoformat(birth)
-    sixth = born.replace(year=born.year + 6) if not (born.month == 2 and born.day == 29) else date(born.year + 6, 3, 1)
-    return sixth > date(year, 1, 1)
-
-
-def compute(db: Database, account_id: str, first: date, last: date) -> dict[str, Any]:
-    """The statement's content (no personal rendering yet). Raises 422 when nothing is period-billed."""
-    every_invoice = list(db[INVOICES].find({"account_id": account_id}))
-    invoices = [i for i in every_invoice if first.isoformat() <= i["issue_date"] <= last.isoformat()]
-    invoices.sort(key=lambda i: (i["issue_date"], i["number"]))
-    period_lines = [(inv, line) for inv in invoices for line in inv["lines"] if line["billing_mode"] == "PERIOD"]
-    if not period_lines:
-        raise Problem(
-            422,
-            "Aucune activité facturée à la période sur cette période : les relevés ne sont pas disponibles pour "
-            "les activités en prépaiement.",
-            slug="no-period-billed-activity",
-            title="Relevé indisponible",
+    def generate(self, account: dict[str, Any], start: str, end: str, *, today: date | None = None) -> dict[str, Any]:
+        first, last = figures.period(start, end, today or datetime.now(UTC).date())
+        family_name = account.get("display_name") or "Famille"
+        request = ledger.fingerprint(
+            [
+                account["_id"],
+                str(first),
+                str(last),
+                ledger.version(account),
+                family_name,
+                self.structure_name,
+            ]
         )
-    payments_by_invoice: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for payment in db[PAYMENTS].find({"account_id": account_id}):
-        payments_by_invoice[payment["invoice"]].append(payment)
-
-    children: dict[tuple[str, str], dict[str, Any]] = {}
-    tax: dict[tuple[tuple[str, str], int], int] = defaultdict(int)
-    for invoice in invoices:
-        lines = invoice["lines"]
-        for line in lines:
-            if line["billing_mode"] != "PERIOD":
-                continue
-            child_key = (line["child"]["name"], line["child"]["birth_date"])
-            child = children.setdefault(
-                child_key, {"name": line["child"]["name"], "birth_date": line["child"]["birth_date"], "activities": {}}
-            )
-            activity = child["activities"].setdefault(
-                line["activity"], {"activity": line["activity"], "invoiced_cents": 0, "lines": []}
-            )
-            activity["invoiced_cents"] += line["amount_cents"]
-            activity["lines"].append(
-                {
-                    "invoice": invoice["number"],
-                    "service_start": line["service_start"],
-                    "service_end": line["service_end"],
-                    "kind": line["kind"],
-                    "amount_cents": line["amount_cents"],
-                }
-            )
-
-    # Tax: what was paid in each calendar year, whichever year the invoice is from (a December invoice
-    # paid in January counts the next year).
-    for invoice in every_invoice:
-        lines = invoice["lines"]
-        for payment in payments_by_invoice.get(invoice["_id"], []):
-            shares = allocate(payment["amount_cents"], [line["amount_cents"] for line in lines])
-            for line, share in zip(lines, shares, strict=True):
-                if line["billing_mode"] == "PERIOD" and line["kind"] == "CHILDCARE":
-                    key = (line["child"]["name"], line["child"]["birth_date"])
-                    tax[(key, int(payment["paid_on"][:4]))] += share
-                    children.setdefault(key, {"name": key[0], "birth_date": key[1], "activities": {}})
-
-    period_invoices = [
-        {
-            "number": inv["number"],
-            "issue_date": inv["issue_date"],
-            "due_date": inv["due_date"],
-            "period_billed_cents": sum(
-                line["amount_cents"] for line in inv["lines"] if line["billing_mode"] == "PERIOD"
-            ),
-            "payments": [
-                {"paid_on": p["paid_on"], "amount_cents": p["amount_cents"], "method": p["method"]}
-                for p in sorted(payments_by_invoice.get(inv["_id"], []), key=lambda p: p["paid_on"])
-            ],
+        known_id = self._request(request)
+        if known_id is not None and (statement := self._statement(known_id)):
+            return statement  # nothing changed since: not even the ledger is read again
+        content = figures.compute(self.db, account["_id"], first, last)
+        view = {**content, "structure_name": self.structure_name, "family_name": family_name}
+        inputs_hash = ledger.fingerprint(view)
+        same_content = ledger.fingerprint([account["_id"], inputs_hash])
+        known = self.db[REQUESTS].find_one({"_id": same_content})
+        if known is not None and (existing := self._statement(known["statement_id"])):
+            self._remember(existing, request)  # same inputs (the ledger changed elsewhere): no second render
+            return existing
+        issued = datetime.now(UTC)
+        number = f"REL-{issued:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
+        view |= {"number": number, "issued_on": issued.date().isoformat()}
+        pdf = self.renderer.pdf(render.html(view))
+        statement = {
+            "_id": uuid.uuid4().hex,
+            "account_id": account["_id"],
+            "structure_id": account["structure_id"],
+            "number": number,
+            "inputs_hash": inputs_hash,
+            "view": view,
+            "created_at": issued,
         }
-        for inv in invoices
-        if any(line["billing_mode"] == "PERIOD" for line in inv["lines"])
-    ]
+        event = events.new_event(
+            "statement.generated",
+            account_id=account["_id"],
+            structure_id=account["structure_id"],
+            source="billing-statement",
+            payload={
+                "statement_id": statement["_id"],
+                "number": number,
+                "period_start": content["period_start"],
+                "period_end": content["period_end"],
+            },
+        )
+        # The PDF first: a statement is never listed without its PDF.
+        self.db[PDFS].insert_one({"_id": statement["_id"], "account_id": account["_id"], "pdf": Binary(pdf)})
+        self.outbox.insert(STATEMENTS, statement, event)
+        self._remember(statement, request, same_content)
+        # Kept as stored, so the PDF asked for next is not read back from the database.
+        self._statement(statement["_id"], loaded=statement)
+        self._pdf(statement["_id"], loaded=pdf)
+        return statement
 
-    ordered_children = sorted(children.values(), key=lambda c: (c["birth_date"], c["name"]))
-    tax_years = []
-    for year in range(first.year, last.year + 1):
-        rows = []
-        for child in ordered_children:
-            if not under_six_on_january_first(child["birth_date"], year):
-                continue
-            paid = tax[((child["name"], child["birth_date"]), year)]
-            retained = min(paid, CEILING_CENTS)
-            box = BOXES[len(rows)] if len(rows) < len(BOXES) else "7GC"
-            rows.append(
-                {
-                    "child": child["name"],
-                    "box": box,
-                    "childcare_paid_cents": paid,
-                    "retained_cents": retained,
-                    "credit_cents": retained // 2,
-                }
-            )
-        if rows:
-            tax_years.append({"year": year, "children": rows})
+    def _remember(self, statement: dict[str, Any], *keys: str) -> None:
+        # A concurrent twin may have remembered its own statement under a key: either is right.
+        owner = {"statement_id": statement["_id"], "account_id": statement["account_id"]}
+        insert_new(self.db[REQUESTS], [{"_id": key, **owner} for key in keys])
+        for key in keys:
+            self._request(key, known=statement["_id"])
+
+    def _request(self, key: str, known: str | None = None) -> str | None:
+        """The statement a request key leads to. A key names its inputs (ledger version included), so
+        what it leads to never changes: a replica keeps it, and a repeat costs no database read."""
+
+        def load() -> str | None:
+            if known is not None:
+                return known
+            found = self.db[REQUESTS].find_one({"_id": key}, {"statement_id": 1})
+            return found["statement_id"] if found else None
+
+        return self.cache.get(f"request:{key}", load, lambda _: 160)
+
+    def _statement(self, statement_id: str, loaded: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        def load() -> dict[str, Any] | None:
+            return loaded or self.db[STATEMENTS].find_one({"_id": statement_id}, {"_outbox": 0, "_outbox_pending": 0})
+
+        return self.cache.get(f"statement:{statement_id}", load, lambda doc: len(json.dumps(doc["view"])) + 512)
+
+    def _pdf(self, statement_id: str, loaded: bytes | None = None) -> bytes | None:
+        def load() -> bytes | None:
+            if loaded is not None:
+                return loaded
+            found = self.db[PDFS].find_one({"_id": statement_id})
+            return bytes(found["pdf"]) if found else None
+
+        return self.cache.get(f"pdf:{statement_id}", load, len)
+
+    def pdf(self, statement: dict[str, Any]) -> bytes:
+        pdf = self._pdf(statement["_id"])
+        if pdf is None:
+            raise NOT_FOUND
+        return pdf
+
+    def visible(self, principal: Principal, statement_id: str) -> dict[str, Any]:
+        statement = self._statement(statement_id)
+        if statement is None or statement["structure_id"] != principal.structure_id:
+            raise NOT_FOUND
+        if principal.is_family and statement["account_id"] != principal.account_id:
+            raise NOT_FOUND
+        self.family_for(principal, statement["account_id"])  # a deleted family has no access any more
+        return statement
+
+    def purge(self, account_id: str) -> None:
+        """`account.purged`: pseudonymise the ledger, and forget what this replica kept in memory."""
+        removed = pseudonymise(self.outbox, account_id)
+        self.cache.forget({f"{kind}:{statement_id}" for statement_id in removed for kind in ("statement", "pdf")})
+
+    def list(self, account_id: str) -> list[dict[str, Any]]:
+        found = self.db[STATEMENTS].find({"account_id": account_id}).sort("created_at", -1)
+        return [summary(s) for s in found]
+
+
+def summary(statement: dict[str, Any]) -> dict[str, Any]:
+    view = statement["view"]
     return {
-        "period_start": first.isoformat(),
-        "period_end": last.isoformat(),
-        "children": [{**c, "activities": list(c["activities"].values())} for c in ordered_children],
-        "invoices": period_invoices,
-        "totals": {
-            "invoiced_cents": sum(i["period_billed_cents"] for i in period_invoices),
-            "paid_cents": sum(p["amount_cents"] for i in period_invoices for p in i["payments"]),
-        },
-        "tax": tax_years,
+        "statement_id": statement["_id"],
+        "number": statement["number"],
+        "period_start": view["period_start"],
+        "period_end": view["period_end"],
+        "issued_on": view["issued_on"],
+        "created_at": statement["created_at"].isoformat(),
+        "totals": view["totals"],
     }
+
+
+def detail(statement: dict[str, Any]) -> dict[str, Any]:
+    view = statement["view"]
+    return {
+        **summary(statement),
+        "children": view["children"],
+        "invoices": view["invoices"],
+        "tax": view["tax"],
+        "structure_name": view["structure_name"],
+        "family_name": view["family_name"],
+    }
+
+
+def invoice_view(invoice: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: invoice[key]
+        for key in (
+            "invoice_id",
+            "number",
+            "issue_date",
+            "due_date",
+            "currency",
+            "amount_cents",
+            "paid_cents",
+            "payment_status",
+            "lines",
+        )
+    }
+
+
+def invoices_of(db: Database, account_id: str) -> list[dict[str, Any]]:
+    return [invoice_view(i) for i in db[INVOICES].find({"account_id": account_id}).sort("issue_date", -1)]
+
+
+def pseudonymise(outbox: Outbox, account_id: str) -> set[str]:
+    """`account.purged`: the ledger is kept (10-year accounting retention), without personal data."""
+    db = outbox.db
+    for invoice in db[INVOICES].find({"account_id": account_id}):
+        names: dict[str, str] = {}
+        lines = []
+        for line in invoice["lines"]:
+            alias = names.setdefault(line["child"]["name"], f"Enfant {len(names) + 1}")
+            lines.append({**line, "child": {"name": alias, "birth_date": line["child"]["birth_date"][:4] + "-01-01"}})
+        outbox.update(INVOICES, invoice["_id"], {"$set": {"lines": lines}})
+    removed = {s["_id"] for s in db[STATEMENTS].find({"account_id": account_id}, {"_id": 1})}
+    for collection in (STATEMENTS, PDFS, REQUESTS):  # statements carry names: regenerate if ever needed
+        db[collection].delete_many({"account_id": account_id})
+    ledger.renew_version(db, account_id)
+    return removed

@@ -8,6 +8,9 @@ are not tied to a state document (a failed login) get a document of their own in
 and so may an event that must exist even if its change then fails (a login, written before the
 session it opens): such a document is written once and deleted once published, never locked.
 
+Domain code writes through `Outbox`, which does all three things a writer must (take the document's
+lock, attach the events, wake the relay), so no writer can forget one.
+
 `OutboxRelay` publishes pending entries in the order they were written and pulls them off once
 Kafka acknowledged them. While Kafka is down entries wait in MongoDB; nothing is lost. A crash
 between the acknowledgement and the pull republishes an entry, which consumers drop by event id.
@@ -22,7 +25,8 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bson import Binary
@@ -31,7 +35,7 @@ from pymongo.database import Database
 
 from portal_common import events
 from portal_common.metrics import OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
-from portal_common.mongo import DocumentLocks, ensure_indexes, find_by_id, lock_key
+from portal_common.mongo import DocumentLocks, ensure_indexes, find_by_id, lock_key, update_locked
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,56 @@ def emit(db: Database, *evts: events.AccountEvent) -> None:
     """Store events that belong to no state document."""
     for event in evts:
         db[STANDALONE].insert_one({"_id": event.event_id, FIELD: [_entry(event)], PENDING: True})
+
+
+class Outbox:
+    """The one gateway for writing documents that carry events: each method holds the document's lock
+    (the relay writes those documents too), attaches the events in the same single-document write and
+    tells the relay which document to read. `relay` is None where nothing publishes (offline commands)."""
+
+    def __init__(self, db: Database, relay: OutboxRelay | None = None) -> None:
+        self.db = db
+        self.relay = relay
+        self.locks = relay.locks if relay is not None else DocumentLocks(db)
+
+    @contextmanager
+    def lock(self, collection: str, document_id: Any) -> Iterator[None]:
+        """Hold a document's lock across a read-then-write of several statements."""
+        with self.locks.hold(lock_key(collection, document_id)):
+            yield
+
+    def update(
+        self,
+        collection: str,
+        document_id: Any,
+        update: dict[str, Any],
+        *evts: events.AccountEvent,
+        upsert: bool = False,
+        **conditions: Any,
+    ) -> dict[str, Any] | None:
+        """Update one document under its lock, with `evts` in the same write; `conditions` (field
+        equalities) make it a compare-and-swap. The updated document, or None when it is missing or a
+        condition no longer holds (then no event was written)."""
+        full = with_events(update, *evts) if evts else update
+        updated = update_locked(self.db, self.locks, collection, document_id, full, conditions, upsert=upsert)
+        if evts and updated is not None:
+            self.wake(collection, document_id)
+        return updated
+
+    def insert(self, collection: str, document: dict[str, Any], *evts: events.AccountEvent) -> None:
+        """Insert a new document carrying `evts` (a duplicate `_id` raises DuplicateKeyError, nothing written)."""
+        self.db[collection].insert_one(new_document(document, *evts))
+        self.wake(collection, document["_id"])
+
+    def emit(self, *evts: events.AccountEvent) -> None:
+        """Events that belong to no state document, each in an outbox document of its own."""
+        emit(self.db, *evts)
+        for event in evts:
+            self.wake(STANDALONE, event.event_id)
+
+    def wake(self, collection: str | None = None, document_id: Any = None) -> None:
+        if self.relay is not None:
+            self.relay.wake(collection, document_id)
 
 
 class OutboxRelay:

@@ -1,114 +1,246 @@
-"""Wiring the services share: token verification with revocations, readiness, consumer, runtime, main."""
+"""One shape for every service: a typed context (`ServiceContext`) and a declaration (`Service`) from which
+the HTTP app, the gRPC server, the consumers, the workers and `python -m portal_<service>` are built."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import Any, Generic, TypeVar
 
+import grpc
+from flask import Blueprint, Flask, current_app
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from portal_common import metrics, mongo
 from portal_common.auth import JwksCache, RevocationCache, RevocationListener, TokenVerifier
 from portal_common.config import CommonConfig, ConfigError
-from portal_common.consumer import BatchHandler, EventConsumer, Handler
+from portal_common.consumer import EventConsumer, Handler
 from portal_common.grpc_server import GrpcServer, create_grpc_server
 from portal_common.http import ReadinessChecks, create_base_app
 from portal_common.kafka_client import create_producer, kafka_reachable
 from portal_common.logs import configure_logging
+from portal_common.outbox import Outbox, OutboxRelay
 from portal_common.runtime import ServiceRuntime, Worker
+
+CONTEXT = "portal.context"
+C = TypeVar("C", bound="ServiceContext")
+
+
+@dataclass(kw_only=True)
+class ServiceContext:
+    """What every service's views, servicers, consumers and workers are handed. Each service subclasses it
+    (`<service>/context.py`, class `Context`) with its own typed fields; nothing else carries dependencies."""
+
+    name: str
+    common: CommonConfig
+    db: Database
+    outbox: Outbox
+    verifier: TokenVerifier
+    # Revocations reach a service through Kafka; None where tokens are checked against sessions (identity).
+    revocations: RevocationListener | None = None
+
+    @property
+    def readiness(self) -> ReadinessChecks:
+        """Ready = able to serve routes, which needs MongoDB. Kafka is only watched (portal_kafka_reachable):
+        writes keep their events in the outbox while it is down, so an outage must not empty the Services."""
+        return {"mongodb": lambda: mongo.ping(self.db)}
 
 
 @dataclass(frozen=True)
-class Authentication:
+class Connected:
+    """What every service's context starts from: its database behind the outbox, and token verification."""
+
+    name: str
+    common: CommonConfig
+    outbox: Outbox
     verifier: TokenVerifier
-    listener: RevocationListener  # run it as a worker: revocations reach this service through Kafka
+    revocations: RevocationListener | None
+
+    def fields(self) -> dict[str, Any]:
+        """The ServiceContext fields, for `Context(**connected.fields(), <the service's own fields>)`."""
+        return {
+            "name": self.name,
+            "common": self.common,
+            "db": self.outbox.db,
+            "outbox": self.outbox,
+            "verifier": self.verifier,
+            "revocations": self.revocations,
+        }
 
 
-def authentication(common: CommonConfig) -> Authentication:
-    revocations = RevocationCache(ttl_s=common.access_token_ttl_seconds + 60)
-    verifier = TokenVerifier(
-        JwksCache(common.jwks_url), issuer=common.token_issuer, audience=common.token_audience, revocations=revocations
-    )
-    return Authentication(verifier, RevocationListener(common.kafka_bootstrap, revocations, topic=common.events_topic))
-
-
-def readiness(db: Database, common: CommonConfig) -> ReadinessChecks:
-    """Ready = able to serve routes, which needs MongoDB. Kafka is only watched (portal_kafka_reachable, set up by
-    service_app): writes keep their events in the outbox while it is down, so an outage must not empty the
-    Services."""
-    return {"mongodb": lambda: mongo.ping(db)}
-
-
-def event_consumer(
-    common: CommonConfig,
-    *,
-    service: str,
-    group: str,
-    handler: Handler,
-    db: Database,
-    dedupe: bool = True,
-    batch_handler: BatchHandler | None = None,
-    consumer_overrides: dict[str, Any] | None = None,
-) -> EventConsumer:
-    """A consumer of the events topic in its own group, dead-lettering into the DLQ topic."""
-    return EventConsumer(
-        bootstrap=common.kafka_bootstrap,
-        group_id=group,
-        handler=handler,
-        db=db,
-        topic=common.events_topic,
-        dlq_topic=common.dlq_topic,
-        dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{service}-dlq"),
-        dedupe=dedupe,
-        batch_handler=batch_handler,
-        consumer_overrides=consumer_overrides,
-    )
-
-
-def service_app(
-    common: CommonConfig,
-    *,
+def connect(
     name: str,
-    readiness: ReadinessChecks,
-    verifier: TokenVerifier,
-    max_request_bytes: int | None = None,
-) -> Any:
-    """The service's Flask app on the common base (problem+json, auth, health, metrics, OpenAPI)."""
-    metrics.KAFKA_REACHABLE.labels(service=name).set_function(lambda: float(kafka_reachable(common.kafka_bootstrap)))
-    return create_base_app(
-        name,
-        max_request_bytes=max_request_bytes or common.max_request_bytes,
-        readiness=readiness,
-        verifier=verifier,
-        trusted_proxy_hops=common.trusted_proxy_hops,
+    common: CommonConfig,
+    indexes: list[mongo.IndexSpec],
+    outbox_collections: list[str],
+    *,
+    verifier: TokenVerifier | None = None,
+) -> Connected:
+    """The service's database with its indexes, the outbox whose relay publishes `outbox_collections`, and
+    token verification: by default against identity's JWKS, with revocations fed from Kafka."""
+    db = mongo.connect(common.mongo_uri, common.mongo_db, app_name=name)
+    mongo.ensure_indexes(db, indexes)
+    relay = OutboxRelay(
+        db,
+        outbox_collections,
+        lambda: create_producer(common.kafka_bootstrap, f"{name}-outbox"),
+        topic=common.events_topic,
+        service=name,
     )
+    listener = None
+    if verifier is None:
+        revocations = RevocationCache(ttl_s=common.access_token_ttl_seconds + 60)
+        verifier = TokenVerifier(
+            JwksCache(common.jwks_url),
+            issuer=common.token_issuer,
+            audience=common.token_audience,
+            revocations=revocations,
+        )
+        listener = RevocationListener(common.kafka_bootstrap, revocations, topic=common.events_topic)
+    return Connected(name, common, Outbox(db, relay), verifier, listener)
 
 
-def service_grpc_server(
-    common: CommonConfig, *, name: str, register: Callable[[Any], list[str]], readiness: ReadinessChecks
-) -> GrpcServer:
-    """The service's gRPC server on its configured port; `register` adds its servicers."""
-    return create_grpc_server(
-        name, port=common.grpc_port, host=common.http_host, register=register, readiness=readiness
-    )
+def current(kind: type[C]) -> C:
+    """The running service's context, typed: each api.py defines `ctx() -> Context` with it."""
+    found = current_app.extensions[CONTEXT]
+    if not isinstance(found, kind):
+        raise TypeError(f"the app carries a {type(found).__name__}, not a {kind.__name__}")
+    return found
 
 
-def service_runtime(
-    common: CommonConfig, *, name: str, app: Any, grpc: GrpcServer, workers: dict[str, Worker]
-) -> ServiceRuntime:
-    return ServiceRuntime(
-        name=name,
-        wsgi_app=app,
-        grpc=grpc,
-        http_host=common.http_host,
-        http_port=common.http_port,
-        http_threads=common.http_threads,
-        workers=workers,
-    )
+@dataclass(frozen=True)
+class Consumer(Generic[C]):
+    """A consumer of the events topic in group `<service>-<group>`, dead-lettering into the DLQ topic.
+    `handler(ctx)` builds the handler; one with a `handle_batch(events)` method gets a poll's worth at once."""
+
+    group: str
+    handler: Callable[[C], Handler]
+    dedupe: bool = True  # False where every effect is keyed by the event id anyway
+    overrides: dict[str, Any] | None = None  # kafka-python consumer settings
+    started: Callable[[C, EventConsumer], None] | None = None  # hook: what needs the consumer (its lag)
+
+
+@dataclass(frozen=True)
+class GrpcApi(Generic[C]):
+    """The service's gRPC servicer: the generated `add_..._to_server`, the service's full name, a factory."""
+
+    add_to_server: Callable[[Any, grpc.Server], None]
+    full_name: str
+    servicer: Callable[[C], Any]
+
+    @classmethod
+    def of(cls, pb2_grpc: ModuleType, pb2: ModuleType, service: str, servicer: Callable[[C], Any]) -> GrpcApi[C]:
+        """From the generated modules and the proto service's name (`BillingService`)."""
+        add = getattr(pb2_grpc, f"add_{service}Servicer_to_server")
+        return cls(add, pb2.DESCRIPTOR.services_by_name[service].full_name, servicer)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Service(Generic[C]):
+    """A service's declaration (its `app.py`): from it `portal_common` builds the HTTP app, the gRPC server,
+    the consumers and the workers, and `python -m portal_<service>` runs them."""
+
+    name: str
+    load_config: Callable[[], Any]
+    build: Callable[[Any], C]  # config -> context: connects, creates the indexes
+    blueprints: Sequence[Blueprint]
+    grpc: GrpcApi[C]
+    consumers: Sequence[Consumer[C]] = ()
+    workers: Callable[[C], dict[str, Worker]] = lambda ctx: {}
+    max_request_bytes: Callable[[C], int] | None = None
+    configure_app: Callable[[Flask], None] | None = None  # hook: request class, teardown handlers
+
+    def create_app(self, ctx: C) -> Flask:
+        common = ctx.common
+        metrics.KAFKA_REACHABLE.labels(service=self.name).set_function(
+            lambda: float(kafka_reachable(common.kafka_bootstrap))
+        )
+        app = create_base_app(
+            self.name,
+            max_request_bytes=self.max_request_bytes(ctx) if self.max_request_bytes else common.max_request_bytes,
+            readiness=ctx.readiness,
+            verifier=ctx.verifier,
+            trusted_proxy_hops=common.trusted_proxy_hops,
+        )
+        app.extensions[CONTEXT] = ctx
+        if self.configure_app is not None:
+            self.configure_app(app)
+        for blueprint in self.blueprints:
+            app.register_blueprint(blueprint)
+        return app
+
+    def create_grpc_server(self, ctx: C) -> GrpcServer:
+        def register(server: grpc.Server) -> list[str]:
+            self.grpc.add_to_server(self.grpc.servicer(ctx), server)
+            return [self.grpc.full_name]
+
+        return create_grpc_server(
+            self.name, port=ctx.common.grpc_port, host=ctx.common.http_host, register=register, readiness=ctx.readiness
+        )
+
+    def create_consumer(self, ctx: C, consumer: Consumer[C]) -> EventConsumer:
+        common, handler = ctx.common, consumer.handler(ctx)
+        built = EventConsumer(
+            bootstrap=common.kafka_bootstrap,
+            group_id=f"{self.name}-{consumer.group}",
+            handler=handler,
+            db=ctx.db,
+            topic=common.events_topic,
+            dlq_topic=common.dlq_topic,
+            dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{self.name}-dlq"),
+            dedupe=consumer.dedupe,
+            batch_handler=getattr(handler, "handle_batch", None),
+            consumer_overrides=consumer.overrides,
+        )
+        if consumer.started is not None:
+            consumer.started(ctx, built)
+        return built
+
+    def runtime(self, ctx: C) -> ServiceRuntime:
+        """Everything the service runs, not started (tests start() and stop() it; main serves forever)."""
+        workers: dict[str, Worker] = {}
+        if ctx.outbox.relay is not None:
+            workers["outbox-relay"] = ctx.outbox.relay.run
+        for consumer in self.consumers:
+            workers[f"{consumer.group}-consumer"] = self.create_consumer(ctx, consumer).run
+        if ctx.revocations is not None:
+            workers["revocations"] = ctx.revocations.run
+        workers |= self.workers(ctx)
+        common = ctx.common
+        return ServiceRuntime(
+            name=self.name,
+            wsgi_app=self.create_app(ctx),
+            grpc=self.create_grpc_server(ctx),
+            http_host=common.http_host,
+            http_port=common.http_port,
+            http_threads=common.http_threads,
+            workers=workers,
+        )
+
+    def main(self, argv: list[str] | None = None) -> int:
+        """`python -m portal_<service> [serve|migrate]`: refuse bad settings clearly, then serve or migrate."""
+        parser = argparse.ArgumentParser(prog=f"portal-{self.name}")
+        parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+        args = parser.parse_args(argv)
+        try:
+            config = self.load_config()
+        except ConfigError as exc:
+            print(f"{self.name}: {exc}", file=sys.stderr)
+            return 2
+        configure_logging(self.name, config.common.log_level)
+        try:
+            ctx = self.build(config)  # connects and creates the indexes
+        except PyMongoError as exc:
+            return database_failed(self.name, config.common, exc)
+        if args.command == "serve":
+            self.runtime(ctx).serve_forever()
+        else:
+            print("indexes ready")
+        return 0
 
 
 def database_failed(name: str, common: CommonConfig, error: PyMongoError) -> int:
@@ -120,32 +252,3 @@ def database_failed(name: str, common: CommonConfig, error: PyMongoError) -> int
         file=sys.stderr,
     )
     return 3
-
-
-def main(
-    argv: list[str] | None,
-    *,
-    name: str,
-    load_config: Callable[[], Any],
-    build: Callable[[Any], Any],
-    create_runtime: Callable[[Any], ServiceRuntime],
-) -> int:
-    """`python -m portal_<service> [serve|migrate]`: refuse bad settings clearly, then serve or migrate."""
-    parser = argparse.ArgumentParser(prog=f"portal-{name}")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
-    args = parser.parse_args(argv)
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        print(f"{name}: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(name, config.common.log_level)
-    try:
-        service = build(config)  # connects and creates the indexes
-    except PyMongoError as exc:
-        return database_failed(name, config.common, exc)
-    if args.command == "serve":
-        create_runtime(service).serve_forever()
-    else:
-        print("indexes ready")
-    return 0

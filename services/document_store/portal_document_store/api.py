@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Request, Response, current_app, g, request
-from pymongo.database import Database
+from flask import Blueprint, Flask, Request, Response, g, request
 
 from portal_common.bodies import NO_CONTROL_CHARACTERS, NOT_BLANK, accepts_query, describes_body, query, string
 from portal_common.http import principal, require_auth
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
+from portal_common.service import current
 from portal_document_store import documents
 from portal_document_store.content import content_disposition
+from portal_document_store.context import Context
 from portal_document_store.documents import TO_FAMILY, TO_STRUCTURE, NewDocument
 from portal_document_store.files import UploadStream, read_chunks
 
@@ -50,30 +51,23 @@ class StreamingUploadRequest(Request):
     def _get_file_stream(
         self, total_content_length: Any, content_type: Any, filename: Any = None, content_length: Any = None
     ) -> Any:
-        stream: UploadStream = current_app.extensions["documents.new_upload"]()
+        stream = ctx().new_upload()
         g.setdefault("uploads", []).append(stream)
         return stream
 
 
-def install(app: Flask, new_upload: Callable[[], UploadStream]) -> None:
+def configure_app(app: Flask) -> None:
+    """Uploads stream into GridFS; an upload no document refers to is discarded after the request."""
     app.request_class = StreamingUploadRequest
-    app.extensions["documents.new_upload"] = new_upload
 
     @app.teardown_request
     def discard_unused_uploads(_: BaseException | None) -> None:
         for upload in g.pop("uploads", []):
             upload.abort()  # no-op for a file a document now refers to
 
-    app.register_blueprint(family_api)
-    app.register_blueprint(admin_api)
 
-
-def db() -> Database:
-    return current_app.extensions["documents.db"]
-
-
-def wake_relay(*hint: Any) -> None:
-    current_app.extensions["documents.wake_relay"](*hint)
+def ctx() -> Context:
+    return current(Context)
 
 
 def received_upload(fields: dict[str, Any]) -> tuple[UploadStream, str | None, dict[str, str]]:
@@ -104,7 +98,7 @@ def received_upload(fields: dict[str, Any]) -> tuple[UploadStream, str | None, d
 
 
 def listing(selector: dict[str, Any]) -> Any:
-    items, next_cursor = documents.page(db(), selector, limit=query()["limit"], cursor=query()["cursor"])
+    items, next_cursor = documents.page(ctx().db, selector, limit=query()["limit"], cursor=query()["cursor"])
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -121,18 +115,18 @@ def my_documents() -> Any:
 @family_api.get("/v1/documents/<document_id>")
 @require_auth()
 def document_metadata(document_id: str) -> Any:
-    document = documents.visible(db(), principal(), document_id)
-    documents.mark_read(db(), principal(), document)
-    return documents.view(document, documents.read_at(db(), document_id))
+    document = documents.visible(ctx().db, principal(), document_id)
+    documents.mark_read(ctx().db, principal(), document)
+    return documents.view(document, documents.read_at(ctx().db, document_id))
 
 
 @family_api.get("/v1/documents/<document_id>/content")
 @require_auth()
 def document_content(document_id: str) -> Response:
-    document = documents.visible(db(), principal(), document_id)
-    documents.mark_read(db(), principal(), document)
+    document = documents.visible(ctx().db, principal(), document_id)
+    documents.mark_read(ctx().db, principal(), document)
     response = Response(
-        read_chunks(db(), document["file_id"]), mimetype=document["content_type"], direct_passthrough=True
+        read_chunks(ctx().db, document["file_id"]), mimetype=document["content_type"], direct_passthrough=True
     )
     response.headers["Content-Length"] = str(document["size"])
     response.headers["Content-Disposition"] = content_disposition(document["filename"])
@@ -149,7 +143,7 @@ def send_to_structure() -> Any:
     me = principal()
     upload, filename, form = received_upload(FAMILY_FIELDS)
     document = documents.store_document(
-        db(),
+        ctx().outbox,
         NewDocument(
             account_id=me.account_id,
             structure_id=me.structure_id,
@@ -161,7 +155,6 @@ def send_to_structure() -> Any:
             sent_by=me.account_id,
         ),
         upload,
-        wake_relay,
     )
     return documents.view(document), 201
 
@@ -181,10 +174,10 @@ def sent_by_me() -> Any:
 @require_auth("agent")
 def send_to_family(account_id: str) -> Any:
     agent = principal()
-    documents.family_account(db(), account_id, agent.structure_id)
+    documents.family_account(ctx().db, account_id, agent.structure_id)
     upload, filename, form = received_upload(AGENT_FIELDS)
     document = documents.store_document(
-        db(),
+        ctx().outbox,
         NewDocument(
             account_id=account_id,
             structure_id=agent.structure_id,
@@ -196,7 +189,6 @@ def send_to_family(account_id: str) -> Any:
             sent_by=agent.account_id,
         ),
         upload,
-        wake_relay,
     )
     return documents.view(document), 201
 
@@ -212,5 +204,5 @@ def received_by_structure() -> Any:
 @require_auth("agent")
 @PAGINATED
 def sent_to_family(account_id: str) -> Any:
-    documents.family_account(db(), account_id, principal().structure_id)
+    documents.family_account(ctx().db, account_id, principal().structure_id)
     return listing({"account_id": account_id, "structure_id": principal().structure_id, "direction": TO_FAMILY})

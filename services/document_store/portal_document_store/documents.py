@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,9 +11,10 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from portal_common import accounts, events, outbox
+from portal_common import accounts, events
 from portal_common.auth import Principal
 from portal_common.bodies import check_text
+from portal_common.outbox import Outbox
 from portal_common.pagination import keyset_page
 from portal_common.problems import Problem
 from portal_document_store.content import safe_filename
@@ -47,9 +47,7 @@ def family_account(db: Database, account_id: str, structure_id: str) -> dict[str
     return account
 
 
-def store_document(
-    db: Database, new: NewDocument, upload: UploadStream, wake_relay: Callable[..., None]
-) -> dict[str, Any]:
+def store_document(outbox: Outbox, new: NewDocument, upload: UploadStream) -> dict[str, Any]:
     """Record the metadata of a completely received file, with its event, in one insert."""
     title = check_text(new.title, "title", max_length=200, required=True)
     category = check_text(new.category, "category", max_length=100, required=False)
@@ -79,9 +77,8 @@ def store_document(
     event = events.new_event(
         event_type, account_id=new.account_id, structure_id=new.structure_id, source=SOURCE, payload=payload
     )
-    db[DOCUMENTS].insert_one(outbox.new_document(document, event))
+    outbox.insert(DOCUMENTS, document, event)
     upload.kept = True
-    wake_relay(DOCUMENTS, document["_id"])
     return document
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
-from pymongo.database import Database
 
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 from portal_common.grpc_server import problem_status, translate_problems
 from portal_common.problems import Problem
 from portal_document_store import documents
+from portal_document_store.context import Context
 from portal_document_store.documents import NOT_FOUND, TO_FAMILY, TO_STRUCTURE, NewDocument
-from portal_document_store.files import UploadStream, read_chunks
+from portal_document_store.files import read_chunks
 
 DIRECTIONS = {documents_pb2.DIRECTION_TO_FAMILY: TO_FAMILY, documents_pb2.DIRECTION_TO_STRUCTURE: TO_STRUCTURE}
 DIRECTION_ENUMS = {value: key for key, value in DIRECTIONS.items()}
@@ -38,13 +38,12 @@ def to_message(document: dict[str, Any]) -> documents_pb2.Document:
 
 
 class DocumentServicer(documents_pb2_grpc.DocumentServiceServicer):
-    def __init__(self, db: Database, new_upload: Callable[[], UploadStream], wake_relay: Callable[..., None]) -> None:
-        self.db = db
-        self.new_upload = new_upload
-        self.wake_relay = wake_relay
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.db = ctx.db
 
     def UploadDocument(self, request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Any:
-        upload = self.new_upload()
+        upload = self.ctx.new_upload()
         try:
             first = next(request_iterator, None)
             if first is None or first.WhichOneof("part") != "metadata":
@@ -59,7 +58,7 @@ class DocumentServicer(documents_pb2_grpc.DocumentServiceServicer):
                     raise Problem(400, "Après les métadonnées, seuls des morceaux de fichier sont attendus.")
                 upload.write(part.chunk)
             document = documents.store_document(
-                self.db,
+                self.ctx.outbox,
                 NewDocument(
                     account_id=meta.account_id,
                     structure_id=meta.structure_id,
@@ -71,7 +70,6 @@ class DocumentServicer(documents_pb2_grpc.DocumentServiceServicer):
                     sent_by=meta.sent_by or "service",
                 ),
                 upload,
-                self.wake_relay,
             )
             return to_message(document)
         except Problem as problem:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pymongo.database import Database
-
-from portal_common.mongo import IndexSpec, ensure_indexes
+from portal_common.mongo import IndexSpec
 from portal_document_store.files import BUCKET
 
 DOCUMENTS = "documents"
@@ -16,6 +14,4 @@ INDEXES: list[IndexSpec] = [
     (f"{BUCKET}.chunks", [("files_id", 1), ("n", 1)], {"unique": True, "name": "files_id_1_n_1"}),
 ]
 
-
-def migrate(db: Database) -> None:
-    ensure_indexes(db, INDEXES)
+OUTBOX_COLLECTIONS = [DOCUMENTS]

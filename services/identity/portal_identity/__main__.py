@@ -13,8 +13,10 @@ from portal_common.logs import configure_logging
 from portal_common.problems import Problem
 from portal_common.service import database_failed
 from portal_identity import accounts
-from portal_identity.app import Identity, create_runtime, run_purge
+from portal_identity.app import SERVICE
 from portal_identity.config import IdentityConfig
+from portal_identity.context import Context
+from portal_identity.housekeeping import run_purge
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = IdentityConfig.from_env()
         configure_logging("identity", config.common.log_level)
-        identity = Identity.build(config)
+        ctx = Context.build(config)
     except ConfigError as exc:
         print(f"identity: {exc}", file=sys.stderr)
         return 2
@@ -40,17 +42,17 @@ def main(argv: list[str] | None = None) -> int:
         return database_failed("identity", config.common, exc)
     command = args.command or "serve"
     if command == "serve":
-        create_runtime(identity).serve_forever()
+        SERVICE.runtime(ctx).serve_forever()
         return 0
     if command == "migrate":
         print("indexes ready")
     elif command == "purge":
-        print(json.dumps(run_purge(identity)))
-        identity.relay.publish_pending()
+        print(json.dumps(run_purge(ctx)))
+        ctx.outbox.relay.publish_pending()  # type: ignore[union-attr]
     elif command == "create-agent":
         try:
             account, secret = accounts.create_account(
-                identity.ctx,
+                ctx,
                 structure_id=args.structure,
                 login=args.login,
                 contact_email=None,
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         except Problem as refused:  # a taken login or a malformed value: the operator reads why
             print(f"identity: {refused.detail}", file=sys.stderr)
             return 1
-        identity.relay.publish_pending()  # the activation email goes out through the event too
+        ctx.outbox.relay.publish_pending()  # type: ignore[union-attr]  # the activation email goes out through the event too
         print(json.dumps({"account_id": account["_id"], "activation_token": secret}))
     return 0
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from portal_common import outbox
 from portal_common.bodies import check_text
 from portal_common.problems import Problem
 from portal_identity import passwords, store, throttle
@@ -80,10 +79,9 @@ def create_account(
         },
     )
     try:
-        ctx.db[store.ACCOUNTS].insert_one(outbox.new_document(account, event))
+        ctx.outbox.insert(store.ACCOUNTS, account, event)
     except DuplicateKeyError:
         raise Problem(409, "Un compte existe déjà avec cet identifiant.", slug="login-taken") from None
-    ctx.wake_relay()
     return account, secret
 
 
@@ -94,26 +92,23 @@ def activate(ctx: Context, secret: str, new_password: str) -> dict[str, Any]:
         raise Problem(400, "Ce lien d'activation est invalide ou a expiré.", slug="invalid-activation-token")
     passwords.check_policy(new_password, login=account["login"])
     event = ctx.event("account.activated", account)
-    updated = ctx.update(
+    updated = ctx.outbox.update(
         store.ACCOUNTS,
         account["_id"],
-        outbox.with_events(
-            {
-                "$set": {
-                    "status": "active",
-                    "password_hash": passwords.hash_password(new_password),
-                    "password_changed_at": now,
-                },
-                "$unset": {"activation_digest": "", "activation_expires_at": ""},
+        {
+            "$set": {
+                "status": "active",
+                "password_hash": passwords.hash_password(new_password),
+                "password_changed_at": now,
             },
-            event,
-        ),
+            "$unset": {"activation_digest": "", "activation_expires_at": ""},
+        },
+        event,
         status="pending_activation",
         activation_digest=account["activation_digest"],
     )
     if updated is None:
         raise Problem(400, "Ce lien d'activation est invalide ou a expiré.", slug="invalid-activation-token")
-    ctx.wake_relay()
     return updated
 
 
@@ -145,16 +140,16 @@ def change_password(
         {"revoked_session_ids": ended, "via_reset": False, "contact_email": account.get("contact_email", "")},
     )
     # Compare-and-swap on the old hash: of two concurrent changes, the second is refused.
-    updated = ctx.update(
+    updated = ctx.outbox.update(
         store.ACCOUNTS,
         account["_id"],
-        outbox.with_events({"$set": changes}, event),
+        {"$set": changes},
+        event,
         password_hash=account["password_hash"],
         status="active",
     )
     if updated is None:
         raise Problem(409, "Le mot de passe vient d'être modifié par ailleurs ; réessayez.", slug="concurrent-change")
-    ctx.wake_relay()
     return ended
 
 
@@ -170,12 +165,12 @@ def request_reset(ctx: Context, login: str) -> None:
         account,
         {"reset_token": secret, "expires_at": expires.isoformat(), "contact_email": account.get("contact_email", "")},
     )
-    ctx.update(
+    ctx.outbox.update(
         store.ACCOUNTS,
         account["_id"],
-        outbox.with_events({"$set": {"reset_digest": digest(secret), "reset_expires_at": expires}}, event),
+        {"$set": {"reset_digest": digest(secret), "reset_expires_at": expires}},
+        event,
     )
-    ctx.wake_relay()
 
 
 def confirm_reset(ctx: Context, secret: str, new_password: str) -> None:
@@ -194,27 +189,24 @@ def confirm_reset(ctx: Context, secret: str, new_password: str) -> None:
             "contact_email": account.get("contact_email", ""),
         },
     )
-    updated = ctx.update(
+    updated = ctx.outbox.update(
         store.ACCOUNTS,
         account["_id"],
-        outbox.with_events(
-            {
-                "$set": {
-                    "password_hash": passwords.hash_password(new_password),
-                    "password_changed_at": now,
-                    "sessions_revoked_before": now,
-                    "kept_session_id": None,
-                },
-                "$unset": {"reset_digest": "", "reset_expires_at": ""},
+        {
+            "$set": {
+                "password_hash": passwords.hash_password(new_password),
+                "password_changed_at": now,
+                "sessions_revoked_before": now,
+                "kept_session_id": None,
             },
-            event,
-        ),
+            "$unset": {"reset_digest": "", "reset_expires_at": ""},
+        },
+        event,
         reset_digest=account["reset_digest"],  # single use
     )
     if updated is None:
         raise Problem(400, "Ce lien de réinitialisation est invalide ou a expiré.", slug="invalid-reset-token")
     ctx.throttle.success(throttle.login_key(account["login"]))
-    ctx.wake_relay()
 
 
 def delete_account(ctx: Context, account: dict[str, Any], password: str) -> dict[str, Any]:
@@ -231,26 +223,23 @@ def delete_account(ctx: Context, account: dict[str, Any], password: str) -> dict
             "revoked_session_ids": [s["_id"] for s in live_sessions(ctx, account)],
         },
     )
-    updated = ctx.update(
+    updated = ctx.outbox.update(
         store.ACCOUNTS,
         account["_id"],
-        outbox.with_events(
-            {
-                "$set": {
-                    "status": "deleted",
-                    "deleted_at": now,
-                    "restorable_until": restorable_until,
-                    "sessions_revoked_before": now,
-                    "kept_session_id": None,
-                }
-            },
-            event,
-        ),
+        {
+            "$set": {
+                "status": "deleted",
+                "deleted_at": now,
+                "restorable_until": restorable_until,
+                "sessions_revoked_before": now,
+                "kept_session_id": None,
+            }
+        },
+        event,
         status="active",
     )
     if updated is None:
         raise Problem(409, "Ce compte n'est plus actif.", slug="account-not-active")
-    ctx.wake_relay()
     return updated
 
 
@@ -275,17 +264,15 @@ def restore_account(ctx: Context, account_id: str, *, structure_id: str, restore
             title="Restauration impossible",
         )
     event = ctx.event("account.restored", account, {"restored_by": restored_by})
-    updated = ctx.update(
+    updated = ctx.outbox.update(
         store.ACCOUNTS,
         account_id,
-        outbox.with_events(
-            {"$set": {"status": "active", "restored_at": now}, "$unset": {"restorable_until": ""}}, event
-        ),
+        {"$set": {"status": "active", "restored_at": now}, "$unset": {"restorable_until": ""}},
+        event,
         status="deleted",  # while deleted, restorable_until (checked above) cannot change
     )
     if updated is None:
         raise Problem(409, "Ce compte vient de changer d'état ; réessayez.", slug="concurrent-change")
-    ctx.wake_relay()
     return updated
 
 
@@ -295,27 +282,23 @@ def purge_expired(ctx: Context, now: datetime | None = None) -> int:
     purged = 0
     for account in ctx.db[store.ACCOUNTS].find({"status": "deleted", "restorable_until": {"$lte": now}}):
         event = ctx.event("account.purged", account)
-        result = ctx.update(
+        result = ctx.outbox.update(
             store.ACCOUNTS,
             account["_id"],
-            outbox.with_events(
-                {
-                    "$set": {
-                        "status": "purged",
-                        "purged_at": now,
-                        "login": f"purged-{account['_id']}@invalid",
-                        "contact_email": None,
-                        "display_name": None,
-                        "password_hash": None,
-                    },
-                    "$unset": {"reset_digest": "", "activation_digest": ""},
+            {
+                "$set": {
+                    "status": "purged",
+                    "purged_at": now,
+                    "login": f"purged-{account['_id']}@invalid",
+                    "contact_email": None,
+                    "display_name": None,
+                    "password_hash": None,
                 },
-                event,
-            ),
+                "$unset": {"reset_digest": "", "activation_digest": ""},
+            },
+            event,
             status="deleted",
         )
         purged += result is not None
         ctx.db[store.SESSIONS].delete_many({"account_id": account["_id"]})
-    if purged:
-        ctx.wake_relay()
     return purged

@@ -1,7 +1,7 @@
 """The account's activity history: every event on `account-events`, with a French label.
 
 Identity's own actions reach the history the same way as other services' events: through the topic
-(consumer group `identity-activity`), so there is one path and one order for everything.
+(consumer group `identity-activity`, in events_in.py), so there is one path and one order for everything.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 from pymongo.database import Database
 
 from portal_common import events
-from portal_common.mongo import insert_new
 from portal_common.pagination import keyset_page
 from portal_common.problems import Problem
 from portal_identity.store import ACTIVITY
@@ -64,29 +63,7 @@ DETAIL_FIELDS = {
 }
 
 
-class ActivityRecorder:
-    """Consumer handler: one history entry per event, keyed by event id (idempotent)."""
-
-    def __init__(self, db: Database) -> None:
-        self.collection = db[ACTIVITY]
-
-    def __call__(self, event: events.AccountEvent) -> None:
-        self.record_batch([event])
-
-    def record_batch(self, batch: list[events.AccountEvent]) -> None:
-        """A poll's events in one insert; a purge first writes what came before it, then erases."""
-        entries: list[dict[str, Any]] = []
-        for event in batch:
-            if event.type == "account.purged":
-                insert_new(self.collection, entries)  # a redelivered event is already in the history
-                entries = []
-                self.collection.delete_many({"account_id": event.account_id})
-            elif event.type in LABELS:
-                entries.append(_entry(event))
-        insert_new(self.collection, entries)
-
-
-def _entry(event: events.AccountEvent) -> dict[str, Any]:
+def entry(event: events.AccountEvent) -> dict[str, Any]:
     payload = events.payload_dict(event)
     return {
         "_id": event.event_id,

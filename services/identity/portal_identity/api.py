@@ -8,14 +8,14 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, request
 
-from portal_common.auth import InvalidToken, TokenVerifier
+from portal_common.auth import InvalidToken
 from portal_common.bodies import NOT_BLANK, accepts, accepts_query, body, obj, query, string
 from portal_common.http import bearer_token, invalid_token
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
+from portal_common.service import current
 from portal_identity import accounts, activity, sessions
 from portal_identity.context import Context, account_view
-from portal_identity.keys import KeyStore
 from portal_identity.passwords import MAX_LENGTH
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,7 +26,7 @@ well_known = Blueprint("well_known", __name__)
 
 
 def ctx() -> Context:
-    return current_app.extensions["identity.context"]
+    return current(Context)
 
 
 def client_ip() -> str:
@@ -39,9 +39,8 @@ def signed_in(*roles: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            verifier: TokenVerifier = current_app.extensions["portal.verifier"]
             try:
-                g.principal, g.account = sessions.authenticate(ctx(), verifier, bearer_token())
+                g.principal, g.account = sessions.authenticate(ctx(), bearer_token())
             except InvalidToken:
                 raise invalid_token() from None
             if roles and g.principal.role not in roles:
@@ -256,7 +255,7 @@ def family_activity(account_id: str) -> Any:
 
 @well_known.get("/.well-known/jwks.json")
 def jwks() -> Response:
-    keys: KeyStore = current_app.extensions["identity.keys"]
+    keys = ctx().keys
     response = current_app.json.response(keys.jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

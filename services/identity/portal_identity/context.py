@@ -1,4 +1,4 @@
-"""What the identity flows share: database, keys, token issuer, throttle and the outbox relay."""
+"""What identity's views, servicer, consumer and workers are handed: keys, token issuer, throttle, clock."""
 
 from __future__ import annotations
 
@@ -7,42 +7,56 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.database import Database
-
-from portal_common import events, outbox
-from portal_common.mongo import DocumentLocks, update_locked
+from portal_common import events
+from portal_common.auth import TokenVerifier
+from portal_common.service import ServiceContext, connect
+from portal_identity import store
 from portal_identity.config import IdentityConfig
-from portal_identity.throttle import Throttle
+from portal_identity.keys import KeyStore
+from portal_identity.throttle import Policy, Throttle
 from portal_identity.tokens import TokenIssuer
 
-SOURCE = "identity"
+NAME = SOURCE = "identity"
 
 
-@dataclass
-class Context:
-    db: Database
+@dataclass(kw_only=True)
+class Context(ServiceContext):
     config: IdentityConfig
+    keys: KeyStore
     tokens: TokenIssuer
     throttle: Throttle
-    locks: DocumentLocks
-    wake_relay: Callable[..., None] = field(default=lambda *hint: None)  # (collection, _id) hint optional
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    @classmethod
+    def build(cls, config: IdentityConfig) -> Context:
+        common = config.common
+        keys = KeyStore(
+            config.keys_dir, generate_if_empty=config.generate_keys, reload_seconds=config.key_reload_seconds
+        )
+        # Identity checks its own sessions in the database: its verifier needs no revocation listener.
+        verifier = TokenVerifier(keys, issuer=common.token_issuer, audience=common.token_audience)  # type: ignore[arg-type]
+        connected = connect(NAME, common, store.INDEXES, store.OUTBOX_COLLECTIONS, verifier=verifier)
+        return cls(
+            **connected.fields(),
+            config=config,
+            keys=keys,
+            tokens=TokenIssuer(
+                keys,
+                issuer=common.token_issuer,
+                audience=common.token_audience,
+                ttl_seconds=common.access_token_ttl_seconds,
+            ),
+            throttle=Throttle(
+                connected.outbox.db,
+                login_policy=Policy(config.login_free_failures, config.login_hourly_cap),
+                ip_policy=Policy(config.ip_free_failures, config.ip_hourly_cap),
+            ),
+        )
 
     def now(self) -> datetime:
         # Millisecond precision: what MongoDB stores, so values compare equal after a round trip.
         now = self.clock()
         return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-    def update(
-        self, collection: str, document_id: str, update: dict[str, Any], **conditions: Any
-    ) -> dict[str, Any] | None:
-        # Every update of accounts and sessions goes through here (see DocumentLocks for why).
-        return update_locked(self.db, self.locks, collection, document_id, update, conditions)
-
-    def emit(self, event: events.AccountEvent) -> None:
-        """Store an event in an outbox document of its own and tell the relay which one to read."""
-        outbox.emit(self.db, event)
-        self.wake_relay(outbox.STANDALONE, event.event_id)
 
     def event(
         self, event_type: str, account: dict[str, Any], payload: dict[str, Any] | None = None

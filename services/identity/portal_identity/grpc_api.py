@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
-from portal_common.auth import InvalidToken, TokenVerifier
+from portal_common.auth import InvalidToken
 from portal_common.grpc_server import translate_problems
 from portal_common.pagination import parse_limit
 from portal_common.problems import Problem
@@ -47,9 +47,8 @@ def to_message(account: dict[str, Any], last_login_at: datetime | None = None) -
 
 
 class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
-    def __init__(self, ctx: Context, verifier: TokenVerifier) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.verifier = verifier
 
     @translate_problems
     def GetAccount(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -81,7 +80,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     def CheckSession(self, request: Any, context: grpc.ServicerContext) -> Any:
         try:
-            principal, _ = sessions.authenticate(self.ctx, self.verifier, request.access_token)
+            principal, _ = sessions.authenticate(self.ctx, request.access_token)
         except InvalidToken:
             return identity_pb2.CheckSessionResponse(active=False)
         return identity_pb2.CheckSessionResponse(

@@ -9,9 +9,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from portal_common import outbox
-from portal_common.auth import InvalidToken, Principal, TokenVerifier
-from portal_common.mongo import lock_key
+from portal_common.auth import InvalidToken, Principal
 from portal_common.problems import Problem
 from portal_identity import passwords, store, throttle
 from portal_identity.context import Context
@@ -74,13 +72,15 @@ def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: st
         ctx.throttle.failure(keys[1], ctx.throttle.ip_policy)
         if account is not None:
             reason = "bad_password" if usable else f"account_{account['status']}"
-            ctx.emit(ctx.event("account.login_failed", account, {"ip": ip, "user_agent": user_agent, "reason": reason}))
+            ctx.outbox.emit(
+                ctx.event("account.login_failed", account, {"ip": ip, "user_agent": user_agent, "reason": reason})
+            )
         LOGINS.labels("bad_credentials").inc()
         raise BAD_CREDENTIALS
     if keys[0] in recorded:  # most logins have no failures to forget: no second read
         ctx.throttle.success(keys[0])
     if passwords.needs_rehash(account["password_hash"]):  # parameters changed since it was hashed
-        ctx.update(
+        ctx.outbox.update(
             store.ACCOUNTS,
             account["_id"],
             {"$set": {"password_hash": passwords.hash_password(password)}},
@@ -114,7 +114,7 @@ def open_session(ctx: Context, account: dict[str, Any], *, ip: str, user_agent: 
     # the session write then fail, the family got an error and its history still shows the login; the
     # other order could leave a working session that the history never shows. A session written without
     # an event is also one the relay never locks, rereads and rewrites: two round trips fewer per login.
-    ctx.emit(event)
+    ctx.outbox.emit(event)
     ctx.db[store.SESSIONS].insert_one(session)
     return _issue(ctx, account, session_id, secret)
 
@@ -137,7 +137,7 @@ def refresh(ctx: Context, refresh_token: str, *, ip: str) -> Tokens:
     now = ctx.now()
     new = new_secret()
     # Under the session's lock, of two concurrent uses of one refresh token exactly one wins.
-    with ctx.locks.hold(lock_key(store.SESSIONS, session_id)):
+    with ctx.outbox.lock(store.SESSIONS, session_id):
         session = store.find_session(ctx.db, session_id)
         account = store.find_account(ctx.db, session["account_id"]) if session is not None else None
         if not store.session_is_live(account, session, now):
@@ -161,14 +161,14 @@ def revoke_session(ctx: Context, account: dict[str, Any], session_id: str, *, re
         event = ctx.event("account.logged_out", account, {"session_ids": [session_id]})
     else:
         event = ctx.event("account.session_revoked", account, {"session_ids": [session_id], "reason": reason})
-    revoked = ctx.update(
+    revoked = ctx.outbox.update(
         store.SESSIONS,
         session_id,
-        outbox.with_events({"$set": {"revoked_at": ctx.now(), "revoked_reason": reason}}, event),
+        {"$set": {"revoked_at": ctx.now(), "revoked_reason": reason}},
+        event,
         account_id=account["_id"],
         revoked_at=None,
     )
-    ctx.wake_relay()
     return revoked is not None
 
 
@@ -197,9 +197,9 @@ def end_other_sessions(ctx: Context, account: dict[str, Any], current_session_id
     return ended
 
 
-def authenticate(ctx: Context, verifier: TokenVerifier, token: str) -> tuple[Principal, dict[str, Any]]:
+def authenticate(ctx: Context, token: str) -> tuple[Principal, dict[str, Any]]:
     """Identity owns the sessions, so beyond the signature it checks the session is still live."""
-    principal = verifier.verify(token)
+    principal = ctx.verifier.verify(token)
     account = store.find_account(ctx.db, principal.account_id)
     session = store.find_session(ctx.db, principal.session_id)
     if session is None or session["account_id"] != principal.account_id:

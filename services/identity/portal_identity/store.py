@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from portal_common.mongo import IndexSpec, ensure_indexes
+from portal_common.mongo import IndexSpec
 
 ACCOUNTS = "accounts"
 SESSIONS = "sessions"
@@ -24,10 +24,6 @@ INDEXES: list[IndexSpec] = [
     (ACTIVITY, [("account_id", 1), ("occurred_at", -1), ("_id", -1)], {"name": "history"}),
     (ACTIVITY, [("occurred_at", 1)], {"name": "retention"}),
 ]
-
-
-def migrate(db: Database) -> None:
-    ensure_indexes(db, INDEXES)
 
 
 def normalize_login(login: str) -> str:

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from portal_common.bodies import NO_CONTROL_CHARACTERS, accepts, accepts_query, body, obj, query, string
 from portal_common.http import principal, require_auth
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
-from portal_notification import devices, feed, unsubscribe
-from portal_notification.preferences import Preferences, flatten, patch_schema
+from portal_common.service import current
+from portal_notification import devices, feed, store, unsubscribe
+from portal_notification.context import Context
+from portal_notification.preferences import flatten, patch_schema
 
 api = Blueprint("notification", __name__, url_prefix="/v1")
 
 
-def ext(name: str) -> Any:
-    return current_app.extensions[f"notification.{name}"]
+def ctx() -> Context:
+    return current(Context)
 
 
 @api.get("/notification-preferences")
 @require_auth("family")
 def get_preferences() -> Any:
-    return ext("preferences").get(principal().account_id)
+    return ctx().preferences.get(principal().account_id)
 
 
 @api.patch("/notification-preferences")
@@ -32,15 +34,13 @@ def get_preferences() -> Any:
 def patch_preferences() -> Any:
     me = principal()
     patch = flatten(body())
-    preferences: Preferences = ext("preferences")
-    return preferences.change(me.account_id, me.structure_id, patch, actor="family")
+    return ctx().preferences.change(me.account_id, me.structure_id, patch, actor="family")
 
 
 @api.get("/push-devices")
 @require_auth("family")
 def list_devices() -> Any:
-    found = ext("db")[devices.DEVICES].find({"account_id": principal().account_id}).sort("created_at", -1)
-    return {"items": [devices.view(d) for d in found]}
+    return {"items": [devices.view(d) for d in devices.of_account(ctx().db, principal().account_id)]}
 
 
 # What a browser's PushSubscription.toJSON() gives (Web Push).
@@ -72,10 +72,10 @@ SUBSCRIPTION = obj(
 def register_device() -> Any:
     data = body()
     device, created = devices.register(
-        ext("db"),
+        ctx().db,
         principal().account_id,
         data["kind"],
-        ext("push_offer"),
+        ctx().push_offer,
         target=data.get("target"),
         subscription=data.get("subscription"),
         label=data.get("label", ""),
@@ -87,7 +87,7 @@ def register_device() -> Any:
 @require_auth("family")
 def webpush_key() -> Any:
     """The portal's VAPID public key: the `applicationServerKey` a browser subscribes with."""
-    offer: devices.Offer = ext("push_offer")
+    offer: devices.Offer = ctx().push_offer
     if offer.web_push is None:
         raise Problem(404, "Les notifications Web Push ne sont pas proposées par ce portail.", slug="webpush-off")
     return {"public_key": offer.web_push.public_key()}
@@ -96,7 +96,7 @@ def webpush_key() -> Any:
 @api.delete("/push-devices/<hexid:device_id>")
 @require_auth("family")
 def remove_device(device_id: str) -> Response:
-    devices.remove(ext("db"), principal().account_id, device_id)
+    devices.remove(ctx().db, principal().account_id, device_id)
     return Response(status=204)
 
 
@@ -105,7 +105,7 @@ def remove_device(device_id: str) -> Response:
 @accepts_query(QUERY_PARAMETERS)
 def list_notifications() -> Any:
     return feed.page(
-        ext("db"),
+        ctx().db,
         principal().account_id,
         limit=query()["limit"],
         cursor=query()["cursor"],
@@ -115,14 +115,14 @@ def list_notifications() -> Any:
 @api.post("/notifications/<notification_id>/read")
 @require_auth("family")
 def read_one(notification_id: str) -> Response:
-    feed.mark_read(ext("db"), principal().account_id, notification_id)
+    feed.mark_read(ctx().db, principal().account_id, notification_id)
     return Response(status=204)
 
 
 @api.post("/notifications/read-all")
 @require_auth("family")
 def read_all() -> Response:
-    feed.mark_all_read(ext("db"), principal().account_id)
+    feed.mark_all_read(ctx().db, principal().account_id)
     return Response(status=204)
 
 
@@ -130,12 +130,12 @@ def read_all() -> Response:
 @accepts_query([{"name": "token", "required": True, "schema": string(1, 500)}])
 def one_click_unsubscribe() -> Any:
     """RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` to the signed link; no login."""
-    verified = unsubscribe.verify(ext("unsubscribe_secret"), query()["token"])
+    verified = unsubscribe.verify(ctx().config.unsubscribe_secret, query()["token"])
     if verified is None:
         raise Problem(400, "Ce lien de désabonnement est invalide.", slug="invalid-unsubscribe-token")
     account_id, category = verified
-    contact = ext("db")["contacts"].find_one({"_id": account_id}) or {}
-    ext("preferences").change(
+    contact = store.contact(ctx().db, account_id) or {}
+    ctx().preferences.change(
         account_id, contact.get("structure_id", ""), {f"{category}.email": False}, actor="unsubscribe"
     )
     return {"status": "Vous ne recevrez plus ces e-mails.", "category": category}

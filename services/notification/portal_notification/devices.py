@@ -103,6 +103,15 @@ def view(device: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def of_account(db: Database, account_id: str) -> list[dict[str, Any]]:
+    """A family's devices, newest first."""
+    return list(db[DEVICES].find({"account_id": account_id}).sort("created_at", -1))
+
+
+def accounts_with_devices(db: Database, account_ids: list[str]) -> set[str]:
+    return {d["account_id"] for d in db[DEVICES].find({"account_id": {"$in": account_ids}}, {"account_id": 1})}
+
+
 def remove(db: Database, account_id: str, device_id: str) -> None:
     # A device never changes hands: checking its owner, then deleting by _id, is safe.
     if find_by_id(db[DEVICES], device_id, {"_id": 1}, account_id=account_id) is None:

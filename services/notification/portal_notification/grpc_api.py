@@ -6,12 +6,13 @@ from typing import Any
 
 import grpc
 from google.protobuf import json_format
-from pymongo.database import Database
 
 from portal.notification.v1 import notification_pb2, notification_pb2_grpc
 from portal_common.grpc_server import translate_problems
 from portal_common.problems import Problem
-from portal_notification.preferences import PATHS, SCHEMA, Preferences
+from portal_notification import store
+from portal_notification.context import Context
+from portal_notification.preferences import PATHS, SCHEMA
 
 
 def to_message(account_id: str, prefs: dict[str, Any]) -> notification_pb2.Preferences:
@@ -35,13 +36,13 @@ def patch_from_mask(message: notification_pb2.Preferences, paths: list[str]) -> 
 
 
 class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
-    def __init__(self, db: Database, preferences: Preferences) -> None:
-        self.db = db
-        self.preferences = preferences
+    def __init__(self, ctx: Context) -> None:
+        self.db = ctx.db
+        self.preferences = ctx.preferences
 
     def _structure(self, account_id: str) -> str:
-        contact = self.db["contacts"].find_one({"_id": account_id})
-        if not account_id or contact is None:
+        contact = store.contact(self.db, account_id)
+        if contact is None:
             raise Problem(404, "Compte inconnu du service de notification.")
         return contact.get("structure_id", "")
 

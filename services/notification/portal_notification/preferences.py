@@ -7,13 +7,10 @@ with the `notification.preferences_changed` event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from pymongo.database import Database
-
-from portal_common import events, outbox
-from portal_common.mongo import DocumentLocks, update_locked
+from portal_common import events
+from portal_common.outbox import Outbox
 from portal_common.problems import Problem
 
 PREFERENCES = "preferences"
@@ -89,10 +86,9 @@ def flatten(body: Any, prefix: str = "", spec: Any = None) -> dict[str, bool]:
 
 
 class Preferences:
-    def __init__(self, db: Database, wake_relay: Callable[..., None]) -> None:
-        self.db = db
-        self.locks = DocumentLocks(db)
-        self.wake_relay = wake_relay
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.db = outbox.db
 
     def get(self, account_id: str) -> dict[str, Any]:
         return view(self.db[PREFERENCES].find_one({"_id": account_id}))
@@ -121,12 +117,9 @@ class Preferences:
             payload={"changed_paths": sorted(patch), "actor": actor},
         )
         self.ensure_defaults(account_id, structure_id)
-        updated = update_locked(
-            self.db, self.locks, PREFERENCES, account_id, outbox.with_events({"$set": dict(patch)}, event)
-        )
-        self.wake_relay(PREFERENCES, account_id)
+        updated = self.outbox.update(PREFERENCES, account_id, {"$set": dict(patch)}, event)
         return view(updated)
 
     def erase(self, account_id: str) -> None:
-        with self.locks.hold(f"{PREFERENCES}:{account_id}"):
+        with self.outbox.lock(PREFERENCES, account_id):
             self.db[PREFERENCES].delete_one({"_id": account_id})

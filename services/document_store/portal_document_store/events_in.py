@@ -1,4 +1,5 @@
-"""The document store's view of accounts (the shared projection) and what a purge means for documents."""
+"""What the document store consumes from `account-events`: the accounts projection, and what a purge means
+for documents."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pymongo.database import Database
 
 from portal_common.accounts import AccountsProjection
 from portal_document_store import files
+from portal_document_store.context import Context
 from portal_document_store.store import DOCUMENTS, READS
 
 log = logging.getLogger(__name__)
@@ -33,5 +35,6 @@ class DocumentsPurge:
                 log.warning("could not delete file of purged document %s: %r", document["_id"], exc)
 
 
-def projection(db: Database, *, delete_family_uploads: bool) -> AccountsProjection:
-    return AccountsProjection(db, on_purged=DocumentsPurge(db, delete_family_uploads=delete_family_uploads))
+def accounts(ctx: Context) -> AccountsProjection:
+    purge = DocumentsPurge(ctx.db, delete_family_uploads=ctx.config.delete_family_uploads_on_purge)
+    return AccountsProjection(ctx.db, on_purged=purge)

@@ -1,4 +1,4 @@
-"""The `account-events` consumer of the notification service (group `notification-delivery`).
+"""What the notification service consumes from `account-events` (group `notification-delivery`).
 
 Keeps a projection of each account's contact email and status (no call to identity per message),
 evaluates preferences when the event is handled, writes the feed and hands messages to the
@@ -12,14 +12,15 @@ from typing import Any
 from pymongo.database import Database
 
 from portal_common import events
+from portal_common.accounts import STATUS_BY_EVENT
 from portal_notification import catalog, delivery, devices, feed, unsubscribe
 from portal_notification.catalog import SECURITY
 from portal_notification.config import NotificationConfig
+from portal_notification.context import Context
 from portal_notification.delivery import Dispatcher
 from portal_notification.preferences import Preferences
+from portal_notification.store import CONTACTS, contacts
 
-CONTACTS = "contacts"
-STATUS = {"account.created": "active", "account.deleted": "deleted", "account.restored": "active"}
 NO_FEED = {"account.created", "account.deleted", "account.password_reset_requested"}
 
 
@@ -56,17 +57,15 @@ class NotificationHandler:
         if not batch:
             return
         accounts = sorted({event.account_id for event in batch})
-        contacts = {c["_id"]: c for c in self.db[CONTACTS].find({"_id": {"$in": accounts}})}
+        known = contacts(self.db, accounts)
         preferences = self.preferences.get_many(accounts)
-        with_devices = {
-            d["account_id"] for d in self.db[devices.DEVICES].find({"account_id": {"$in": accounts}}, {"account_id": 1})
-        }
+        with_devices = devices.accounts_with_devices(self.db, accounts)
         entries: list[dict[str, Any]] = []
         messages: list[dict[str, Any]] = []
         for event in batch:
             entry, sends = self._plan(
                 event,
-                contacts.get(event.account_id, {}),
+                known.get(event.account_id, {}),
                 preferences[event.account_id],
                 has_device=event.account_id in with_devices,
             )
@@ -126,8 +125,8 @@ class NotificationHandler:
         changes: dict[str, Any] = {"structure_id": event.structure_id}
         if payload.get("contact_email"):
             changes["email"] = payload["contact_email"]
-        if event.type in STATUS:
-            changes["status"] = STATUS[event.type]
+        if event.type in STATUS_BY_EVENT:  # the one status map every service projects
+            changes["status"] = STATUS_BY_EVENT[event.type]
         if event.type.startswith("account.") and (len(changes) > 1 or event.type == "account.created"):
             self.db[CONTACTS].update_one({"_id": event.account_id}, {"$set": changes}, upsert=True)
         if event.type == "account.created" and payload.get("role", "family") == "family":
@@ -164,3 +163,8 @@ class NotificationHandler:
             self.db[collection].delete_many({"account_id": account_id})  # messages hold the address and text
         self.db[CONTACTS].delete_one({"_id": account_id})
         self.preferences.erase(account_id)  # last: no preferences means the purge is complete
+
+
+def delivery_handler(ctx: Context) -> NotificationHandler:
+    # Every effect is keyed by the event id (feed entry, per-channel delivery claim): a redelivery is a no-op.
+    return NotificationHandler(ctx.db, ctx.config, ctx.preferences, ctx.dispatcher)
