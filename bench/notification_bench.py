@@ -32,7 +32,7 @@ from pymongo import MongoClient
 from bench.common import ServiceProcess, judged, percentile, write_results
 from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
-from portal_notification import delivery
+from portal_notification import deliveries
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -163,7 +163,7 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
             for entry in db.delivery_log.find({"_id": {"$in": [f"{e}:email:1" for e in security]}, "result": "sent"})
         ]
         sample_error = (db.delivery_log.find_one({"result": {"$ne": "sent"}}) or {}).get("error")
-        pending = delivery.unfinished(db, {})
+        pending = deliveries.unfinished(db, {})
     finally:
         producer.close()
         service.stop()

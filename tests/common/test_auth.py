@@ -8,8 +8,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from portal_common import events
-from portal_common.auth import InvalidToken, JwksCache, RevocationCache, RevocationListener, TokenVerifier
+from portal_common.auth import InvalidToken, JwksCache, TokenVerifier
 from portal_common.kafka_client import create_producer
+from portal_common.revocations import RevocationCache, RevocationListener
 from tests.support.env import KAFKA_BOOTSTRAP
 from tests.support.kafka import create_topics, unique_topic
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from portal_notification import delivery
+from portal_notification import deliveries
 from tests.support.wait import wait_for
 
 
@@ -154,12 +154,12 @@ def test_purge_erases_preferences_devices_feed_and_sent_messages(notif):
     wait_for(lambda: notif.feed(family)["items"], what="feed entry")
     mine = {"account_id": family["account_id"]}
     wait_for(
-        lambda: notif.db.deliveries.find_one(mine) and delivery.unfinished(notif.db, mine) == 0,
+        lambda: notif.db.deliveries.find_one(mine) and deliveries.unfinished(notif.db, mine) == 0,
         what="the messages sent",
     )
     notif.publish("account.purged", family["account_id"])
     wait_for(lambda: notif.db.preferences.find_one({"_id": family["account_id"]}) is None, what="preferences erased")
-    for collection in ("devices", "feed", *delivery.COLLECTIONS):
+    for collection in ("devices", "feed", *deliveries.COLLECTIONS):
         assert notif.db[collection].count_documents({"account_id": family["account_id"]}) == 0, collection
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
-from portal_notification import delivery
+from portal_notification import deliveries, delivery
 from tests.support.wait import wait_for
 
 
@@ -58,19 +58,19 @@ def test_compaction_drops_finished_messages_and_a_restart_sends_nothing_again(mo
     first = dispatcher(mongo_db, sender)
     assert first.submit_many([message(n) for n in range(4)]) == 4
     wait_for(lambda: len(sender.sent) == 3, what="three sent")
-    wait_for(lambda: mongo_db[delivery.LOG].count_documents({"result": "retry"}) == 1, what="one retry")
-    wait_for(lambda: delivery.unfinished(mongo_db, {}) == 1, what="only the failed one pending")
-    assert mongo_db[delivery.PENDING].count_documents({}) == 4  # a send never deletes: inserts only
+    wait_for(lambda: mongo_db[deliveries.LOG].count_documents({"result": "retry"}) == 1, what="one retry")
+    wait_for(lambda: deliveries.unfinished(mongo_db, {}) == 1, what="only the failed one pending")
+    assert mongo_db[deliveries.PENDING].count_documents({}) == 4  # a send never deletes: inserts only
 
-    assert first.compact() == 3
-    assert [p["_id"] for p in mongo_db[delivery.PENDING].find()] == ["event-3:email"]
-    assert mongo_db[delivery.FINISHED].count_documents({}) == 0
-    assert mongo_db[delivery.DELIVERIES].count_documents({}) == 4  # the idempotency claims stay
+    assert first.records.compact() == 3
+    assert [p["_id"] for p in mongo_db[deliveries.PENDING].find()] == ["event-3:email"]
+    assert mongo_db[deliveries.FINISHED].count_documents({}) == 0
+    assert mongo_db[deliveries.DELIVERIES].count_documents({}) == 4  # the idempotency claims stay
 
     # A new process (crash or restart) takes over the pending set: the failed message, nothing else.
     sender.failing.clear()
     second = dispatcher(mongo_db, sender)
-    mongo_db[delivery.PENDING].update_one({"_id": "event-3:email"}, {"$set": {"next_at": datetime.now(UTC)}})
+    mongo_db[deliveries.PENDING].update_one({"_id": "event-3:email"}, {"$set": {"next_at": datetime.now(UTC)}})
     assert second.recover(everything=True) == 1
     wait_for(lambda: "event-3:email" in sender.sent, what="the retry")
     assert sorted(sender.sent) == [f"event-{n}:email" for n in range(4)]  # each message exactly once
@@ -81,10 +81,10 @@ def test_a_compaction_cut_short_is_finished_by_the_next_one(mongo_db):
     sender = RecordingSender()
     first = dispatcher(mongo_db, sender)
     first.submit_many([message(n) for n in range(3)])
-    wait_for(lambda: delivery.unfinished(mongo_db, {}) == 0, what="all sent")
-    mongo_db[delivery.PENDING].delete_many({})  # a crash between the two deletes of a compaction
-    assert first.compact() == 3
-    assert mongo_db[delivery.FINISHED].count_documents({}) == 0
+    wait_for(lambda: deliveries.unfinished(mongo_db, {}) == 0, what="all sent")
+    mongo_db[deliveries.PENDING].delete_many({})  # a crash between the two deletes of a compaction
+    assert first.records.compact() == 3
+    assert mongo_db[deliveries.FINISHED].count_documents({}) == 0
     assert dispatcher(mongo_db, sender).recover(everything=True) == 0
     assert len(sender.sent) == 3
 
@@ -96,7 +96,7 @@ def test_sends_wait_while_the_event_consumer_is_behind_and_go_once_it_catches_up
     assert held.submit_many([message(n) for n in range(3)]) == 3
     time.sleep(1.0)
     assert sender.sent == []  # stored, waiting
-    assert delivery.unfinished(mongo_db, {}) == 3
+    assert deliveries.unfinished(mongo_db, {}) == 3
     behind.clear()
     wait_for(lambda: len(sender.sent) == 3, what="all three sent once the consumer caught up")
     # Ops see the time held: two workers held about a second each.
@@ -135,4 +135,4 @@ def test_urgent_messages_wait_in_memory_even_when_the_queue_is_full(mongo_db):
     wait_for(lambda: len(sender.sent) == 5, what="the held and the queued ones")
     time.sleep(0.3)
     assert message(3)["_id"] not in sender.sent  # beyond the memory bound: left to the recovery scan
-    assert delivery.unfinished(mongo_db, {}) == 1
+    assert deliveries.unfinished(mongo_db, {}) == 1

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from portal_common.config import ConfigError, Env
-from portal_notification import config, delivery
+from portal_notification import config, deliveries
 from tests.notification.conftest import start_service
 from tests.support.http_standin import QuietHandler, serve, stop
 from tests.support.pki import make_pki
@@ -187,7 +187,7 @@ def test_an_uninstalled_app_is_forgotten_and_the_other_phone_still_gets_the_mess
 
     notif.publish("invoice.issued", family["account_id"], number="F-FCM-3", due_date="2026-12-20")
     wait_for(lambda: len(notif.call("GET", "/v1/push-devices", family).json()["items"]) == 1, what="device forgotten")
-    wait_for(lambda: delivery.unfinished(notif.db, {"account_id": family["account_id"]}) == 0, what="push finished")
+    wait_for(lambda: deliveries.unfinished(notif.db, {"account_id": family["account_id"]}) == 0, what="push finished")
     log = [e["result"] for e in notif.db.delivery_log.find({"account_id": family["account_id"], "channel": "push"})]
     assert log == ["sent"]  # an uninstalled app is no failure to retry
     assert len(google.received_by(current)) == 1  # so the other phone got it exactly once
@@ -218,7 +218,7 @@ def test_an_app_registering_its_token_again_keeps_one_device_and_gets_each_messa
 
     notif.publish("invoice.issued", family["account_id"], number="F-FCM-4", due_date="2026-12-20")
     wait_for(lambda: google.received_by(token) and google.received_by(other), what="both phones reached")
-    wait_for(lambda: delivery.unfinished(notif.db, {"account_id": family["account_id"]}) == 0, what="push finished")
+    wait_for(lambda: deliveries.unfinished(notif.db, {"account_id": family["account_id"]}) == 0, what="push finished")
     assert len(google.received_by(token)) == 1
     assert len(google.received_by(other)) == 1
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal_notification import delivery
+from portal_notification import deliveries
 from portal_notification.app import SERVICE
 from portal_notification.context import Context
 from tests.notification.conftest import start_service
@@ -23,7 +23,7 @@ def test_smtp_down_then_back_is_retried_and_sent_once(notif):
             timeout=20,
             what="a failed attempt",
         )
-        assert delivery.unfinished(notif.db, {"account_id": family["account_id"]}) == 1
+        assert deliveries.unfinished(notif.db, {"account_id": family["account_id"]}) == 1
     finally:
         notif.smtp.start()
     wait_for(
@@ -32,7 +32,7 @@ def test_smtp_down_then_back_is_retried_and_sent_once(notif):
         what="the email after the SMTP server came back",
     )
     wait_for(
-        lambda: delivery.unfinished(notif.db, {"account_id": family["account_id"]}) == 0,
+        lambda: deliveries.unfinished(notif.db, {"account_id": family["account_id"]}) == 0,
         what="nothing left pending",
     )
     assert len(notif.smtp.messages(to=family["email"], subject="Nouvelle facture disponible")) == 1
@@ -88,7 +88,7 @@ def test_a_pending_retry_survives_a_restart_and_is_sent_once(tmp_path):
         subject = "Nouvelle facture disponible"
         wait_for(lambda: under_test.smtp.messages(to=family["email"], subject=subject), timeout=30, what="resent")
         wait_for(
-            lambda: delivery.unfinished(under_test.db, {"account_id": family["account_id"]}) == 0,
+            lambda: deliveries.unfinished(under_test.db, {"account_id": family["account_id"]}) == 0,
             what="nothing left pending",
         )
         assert len(under_test.smtp.messages(to=family["email"], subject=subject)) == 1

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from portal_notification import delivery
+from portal_notification import deliveries
 from tests.notification.conftest import start_service
 from tests.support.http_standin import QuietHandler, serve, stop
 from tests.support.pki import make_pki
@@ -159,7 +159,7 @@ def test_an_expired_subscription_is_forgotten_and_the_others_still_get_the_messa
         return notif.call("GET", "/v1/push-devices", family).json()["items"]
 
     wait_for(lambda: len(devices()) == 1, what="the expired device forgotten")
-    wait_for(lambda: delivery.unfinished(notif.db, {"account_id": family["account_id"]}) == 0, what="push finished")
+    wait_for(lambda: deliveries.unfinished(notif.db, {"account_id": family["account_id"]}) == 0, what="push finished")
     push_log = [
         e["result"] for e in notif.db.delivery_log.find({"account_id": family["account_id"], "channel": "push"})
     ]

@@ -16,7 +16,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from portal_common import metrics, mongo
-from portal_common.auth import JwksCache, RevocationCache, RevocationListener, TokenVerifier
+from portal_common.auth import JwksCache, TokenVerifier
 from portal_common.config import CommonConfig, ConfigError
 from portal_common.consumer import EventConsumer, Handler
 from portal_common.grpc_server import GrpcServer, create_grpc_server
@@ -24,6 +24,7 @@ from portal_common.http import ReadinessChecks, create_base_app
 from portal_common.kafka_client import create_producer, kafka_reachable
 from portal_common.logs import configure_logging
 from portal_common.outbox import Outbox, OutboxRelay
+from portal_common.revocations import RevocationCache, RevocationListener
 from portal_common.runtime import ServiceRuntime, Worker
 
 CONTEXT = "portal.context"

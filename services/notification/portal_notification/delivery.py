@@ -1,18 +1,5 @@
-"""Delivery of rendered messages by channel through apprise, at most once per (event, channel).
-
-- `deliveries`: one insert per (event id, channel), the idempotency claim, holding the message
-  itself: a redelivered event finds its claim and sends nothing;
-- `pending_deliveries`: a small document per message, written before the first attempt so a crash
-  mid-send is retried after restart; it holds the retry schedule (attempts, next attempt);
-- `delivery_attempts`: one insert per attempt before the send, the claim of that attempt: whoever
-  else picks the same message skips it; `delivery_log`: the result of each attempt;
-- `finished_deliveries`: one insert when a message is sent or given up (`dead_deliveries` keeps
-  the given-up ones); a message is pending while it has a pending document and no finished one.
-
-A send writes only inserts, the cheapest write on both engines (upstream FerretDB even reads the
-whole collection for an update or delete by _id: removing each sent message from a backlog of
-thousands cost more than the send). Finished messages leave `pending_deliveries` in bulk, when the
-recovery scan runs.
+"""Sending rendered messages by channel through apprise: the in-memory schedule over the delivery records
+(`deliveries.py`, which make each message go out at most once per (event, channel)).
 
 Sends run on a bounded worker pool with connect/read timeouts: a slow or silent SMTP server
 occupies workers, never the consumer. The feed comes first: while the event consumer runs behind
@@ -41,20 +28,11 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 
-from portal_common.mongo import insert_new
+from portal_notification.deliveries import DeliveryRecords
 
 log = logging.getLogger(__name__)
 
-DELIVERIES = "deliveries"
-PENDING = "pending_deliveries"
-ATTEMPTS = "delivery_attempts"
-LOG = "delivery_log"
-FINISHED = "finished_deliveries"
-DEAD = "dead_deliveries"
-COLLECTIONS = (DELIVERIES, PENDING, ATTEMPTS, LOG, FINISHED, DEAD)  # everything an account.purged erases
-COMPACTION_CHUNK = 1000
 DELIVERED = Counter(
     "portal_notification_deliveries_total", "Delivery attempts by channel and result", ["channel", "result"]
 )
@@ -79,11 +57,10 @@ class Dispatcher:
         behind: Callable[[], bool] = lambda: False,
         max_hold_s: float = 1.0,
     ) -> None:
-        self.db = db
+        self.records = DeliveryRecords(db, lease=timedelta(seconds=attempt_timeout_s * 3 + 5))
         self.send = send
         self.max_attempts = max_attempts
         self.retry_base_s = retry_base_s
-        self.lease = timedelta(seconds=attempt_timeout_s * 3 + 5)
         self.max_waiting = max_waiting
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery")
         self.workers = workers
@@ -102,8 +79,7 @@ class Dispatcher:
     def submit_many(self, messages: list[dict[str, Any]]) -> int:
         """Claim and start sending; how many were new (an (event, channel) already claimed is skipped)."""
         now = datetime.now(UTC)
-        claims = [{**m, "at": now} for m in messages]
-        claimed = insert_new(self.db[DELIVERIES], claims)
+        claimed = self.records.claim(messages, now)
         fresh = sorted((m for m in messages if m["_id"] in claimed), key=lambda m: not m.get("urgent"))
         with self.lock:
             room = max(0, self.workers - self.busy)
@@ -112,11 +88,8 @@ class Dispatcher:
             room_to_wait = max(sum(1 for m in queue if m.get("urgent")), self.max_waiting - len(self.waiting))
             queue, unqueued = queue[:room_to_wait], queue[room_to_wait:]
             self.busy += len(start)
-        pending = [self._pending(m, now + self.lease) for m in start]
-        pending += [self._pending(m, now) for m in (*queue, *unqueued)]
-        if pending:
-            # Written before the first attempt: a crash mid-send is retried after restart.
-            self.db[PENDING].insert_many(pending)
+        lease_end = now + self.records.lease
+        self.records.add_pending([(m, lease_end) for m in start] + [(m, now) for m in (*queue, *unqueued)])
         with self.lock:
             self._queue([(m, 0) for m in queue])
         for message in start:
@@ -130,17 +103,6 @@ class Dispatcher:
                 self.waiting.append(item)
         self.waiting.extendleft(reversed([item for item in items if item[0].get("urgent")]))
         WAITING.set(len(self.waiting))
-
-    @staticmethod
-    def _pending(message: dict[str, Any], next_at: datetime) -> dict[str, Any]:
-        return {
-            "_id": message["_id"],
-            "account_id": message["account_id"],
-            "channel": message["channel"],
-            "attempts": 0,
-            "next_at": next_at,
-            "created_at": datetime.now(UTC),
-        }
 
     # ------------------------------------------------------------------ workers
 
@@ -159,25 +121,6 @@ class Dispatcher:
                     return
                 message, attempts = self.waiting.popleft()
                 WAITING.set(len(self.waiting))
-
-    def _claim(self, message: dict[str, Any], attempt: int) -> bool:
-        """Attempt number `attempt` of this message is ours (a unique insert), or someone else's."""
-        attempt_id = f"{message['_id']}:{attempt}"
-        now = datetime.now(UTC)
-        try:
-            self.db[ATTEMPTS].insert_one({"_id": attempt_id, "account_id": message["account_id"], "at": now})
-            return True
-        except DuplicateKeyError:
-            claimed = self.db[ATTEMPTS].find_one({"_id": attempt_id}) or {"at": now}
-            if claimed["at"] < now - self.lease and self.db[LOG].find_one({"_id": attempt_id}) is None:
-                # Its process died mid-send: that attempt counts, the next recovery makes the next one.
-                self._log(message, attempt, "interrupted", "", now)
-                self.db[PENDING].update_one({"_id": message["_id"]}, {"$set": {"attempts": attempt, "next_at": now}})
-            return False
-
-    def _log(self, message: dict[str, Any], attempt: int, result: str, error: str, now: datetime) -> None:
-        entry = {"account_id": message["account_id"], "channel": message["channel"], "result": result}
-        insert_new(self.db[LOG], [{"_id": f"{message['_id']}:{attempt}", **entry, "error": error[:500], "at": now}])
 
     def _hold_while_behind(self, message: dict[str, Any], attempts: int) -> tuple[dict[str, Any], int]:
         """The feed first: wait while the consumer is behind, bounded so that sends still trickle
@@ -198,7 +141,7 @@ class Dispatcher:
 
     def _attempt(self, message: dict[str, Any], attempts_before: int) -> None:
         attempts = attempts_before + 1
-        if not self._claim(message, attempts):
+        if not self.records.claim_attempt(message, attempts):
             return  # picked twice (recovery scan, another replica): this attempt is made elsewhere
         try:
             sent, error = self.send(message)
@@ -207,18 +150,14 @@ class Dispatcher:
         now = datetime.now(UTC)
         result = "sent" if sent else ("dead" if attempts >= self.max_attempts else "retry")
         DELIVERED.labels(message["channel"], result).inc()
-        self._log(message, attempts, result, error, now)
+        self.records.log(message, attempts, result, error, now)
         if result == "dead":
             log.warning("giving up delivery %s after %d attempts: %s", message["_id"], attempts, error)
-            owner = {"account_id": message["account_id"], "channel": message["channel"]}
-            insert_new(self.db[DEAD], [{"_id": message["_id"], **owner, "error": error[:500], "at": now}])
         if result in ("sent", "dead"):
-            owner = {"account_id": message["account_id"], "result": result}
-            insert_new(self.db[FINISHED], [{"_id": message["_id"], **owner, "at": now}])
+            self.records.finish(message, result, error, now)
             return
         delay = self.retry_base_s * 2 ** (attempts - 1) * (0.5 + random.random())
-        due = now + timedelta(seconds=delay)
-        self.db[PENDING].update_one({"_id": message["_id"]}, {"$set": {"attempts": attempts, "next_at": due}})
+        self.records.reschedule(message, attempts, now + timedelta(seconds=delay))
         with self.lock:
             heapq.heappush(self.retries, (time.monotonic() + delay, next(self.sequence), message, attempts))
 
@@ -243,21 +182,17 @@ class Dispatcher:
         queue for a worker, later ones wait for their retry time. Afterwards, only due messages
         and only as far as workers are idle: what sits in memory here is not taken twice.
         """
-        self.compact()
+        self.records.compact()
         now = datetime.now(UTC)
-        query = {} if everything else {"next_at": {"$lte": now}}
-        found = self.db[PENDING].find(query, {"attempts": 1, "next_at": 1}).sort("next_at", 1)
-        candidates = list(found.limit(self.max_waiting if everything else 500))
-        finished = finished_among(self.db, [p["_id"] for p in candidates])  # finished since the compaction
+        candidates = self.records.unfinished_pending(
+            due_before=None if everything else now, limit=self.max_waiting if everything else 500
+        )
         taken = 0
         for pending in candidates:
-            if pending["_id"] in finished:
-                continue
             if not everything and self.busy >= self.workers:
                 break
-            message = self.db[DELIVERIES].find_one({"_id": pending["_id"]})
+            message = self.records.message(pending["_id"])
             if message is None:  # claimed by a version that kept no message: nothing to send
-                self.db[PENDING].delete_one({"_id": pending["_id"]})
                 continue
             wait_s = (pending["next_at"] - now).total_seconds()
             with self.lock:
@@ -277,17 +212,6 @@ class Dispatcher:
             taken += 1
         return taken
 
-    def compact(self) -> int:
-        """Drop the pending documents of finished messages, a chunk per delete: two scans per
-        thousand messages instead of one per message. Pending first: a crash in between leaves
-        finished entries with no pending twin, which the next compaction drops."""
-        done = [f["_id"] for f in self.db[FINISHED].find({}, {"_id": 1})]
-        for start in range(0, len(done), COMPACTION_CHUNK):
-            chunk = done[start : start + COMPACTION_CHUNK]
-            self.db[PENDING].delete_many({"_id": {"$in": chunk}})
-            self.db[FINISHED].delete_many({"_id": {"$in": chunk}})
-        return len(done)
-
     def run_retries(self, stop: threading.Event, interval_s: float = 0.2) -> None:
         next_scan, everything = time.monotonic(), True  # at start: all the previous process left
         while not stop.wait(interval_s):
@@ -303,15 +227,3 @@ class Dispatcher:
         close = getattr(self.send, "close", None)
         if close is not None:
             close()
-
-
-def finished_among(db: Database, ids: list[str]) -> set[str]:
-    if not ids:
-        return set()
-    return {f["_id"] for f in db[FINISHED].find({"_id": {"$in": ids}}, {"_id": 1})}
-
-
-def unfinished(db: Database, query: dict[str, Any]) -> int:
-    """How many messages whose pending document matches `query` are neither sent nor given up."""
-    ids = [p["_id"] for p in db[PENDING].find(query, {"_id": 1})]
-    return len(ids) - len(finished_among(db, ids))

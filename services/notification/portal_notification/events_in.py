@@ -13,7 +13,7 @@ from pymongo.database import Database
 
 from portal_common import events
 from portal_common.accounts import STATUS_BY_EVENT
-from portal_notification import catalog, delivery, devices, feed, unsubscribe
+from portal_notification import catalog, deliveries, devices, feed, unsubscribe
 from portal_notification.catalog import SECURITY
 from portal_notification.config import NotificationConfig
 from portal_notification.context import Context
@@ -159,7 +159,7 @@ class NotificationHandler:
     def _erase(self, account_id: str) -> None:
         feed.erase(self.db, account_id)
         self.db[devices.DEVICES].delete_many({"account_id": account_id})
-        for collection in delivery.COLLECTIONS:
+        for collection in deliveries.COLLECTIONS:
             self.db[collection].delete_many({"account_id": account_id})  # messages hold the address and text
         self.db[CONTACTS].delete_one({"_id": account_id})
         self.preferences.erase(account_id)  # last: no preferences means the purge is complete

@@ -11,7 +11,7 @@ from typing import Any
 from pymongo.database import Database
 
 from portal_common.mongo import IndexSpec
-from portal_notification import delivery, devices, feed
+from portal_notification import deliveries, devices, feed
 from portal_notification.preferences import PREFERENCES
 
 # Each account's contact email, status and structure, projected from `account-events`.
@@ -20,11 +20,11 @@ CONTACTS = "contacts"
 INDEXES: list[IndexSpec] = [
     (feed.FEED, [("account_id", 1), ("created_at", -1)], {"name": "feed"}),
     (devices.DEVICES, [("account_id", 1)], {"name": "by_account"}),
-    (delivery.PENDING, [("next_at", 1)], {"name": "due"}),
-    (delivery.DELIVERIES, [("account_id", 1)], {"name": "by_account"}),
-    (delivery.LOG, [("account_id", 1)], {"name": "by_account"}),
-    (delivery.ATTEMPTS, [("account_id", 1)], {"name": "by_account"}),
-    (delivery.FINISHED, [("account_id", 1)], {"name": "by_account"}),
+    (deliveries.PENDING, [("next_at", 1)], {"name": "due"}),
+    (deliveries.DELIVERIES, [("account_id", 1)], {"name": "by_account"}),
+    (deliveries.LOG, [("account_id", 1)], {"name": "by_account"}),
+    (deliveries.ATTEMPTS, [("account_id", 1)], {"name": "by_account"}),
+    (deliveries.FINISHED, [("account_id", 1)], {"name": "by_account"}),
 ]
 OUTBOX_COLLECTIONS = [PREFERENCES]
 
