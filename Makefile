@@ -12,12 +12,13 @@ SERVICES := identity billing_statement document_store notification
 
 # One interpreter for everything; service sources and generated protos come from this checkout.
 export PORTAL_CACHE PYTHON
+export MYPY_CACHE_DIR := $(PORTAL_CACHE)/mypy
 empty :=
 space := $(empty) $(empty)
 export PYTHONPATH := $(subst $(space),:,$(CURDIR)/$(GEN) $(CURDIR)/services/common $(foreach s,$(SERVICES),$(CURDIR)/services/$(s)))
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv protos lock lint test bench up down agent infra-up infra-down infra-status install-tools clean \
+.PHONY: help venv protos lock lint test test-fast bench up down agent infra-up infra-down infra-status install-tools clean \
 	cluster-up cluster-down cluster-status cluster-install test-cluster
 
 help: ## list targets
@@ -39,9 +40,14 @@ lock: venv ## re-lock every requirements file with hashes after editing a requir
 	@for s in $(SERVICES); do (cd services/$$s && $(VENV)/bin/uv pip compile -q --generate-hashes --python-version 3.11 requirements.in -o requirements.txt); done
 	@$(VENV)/bin/uv pip compile -q --generate-hashes --python-version 3.11 requirements-dev.in -o requirements-dev.txt
 
-lint: venv ## ruff
+lint: protos ## ruff, and mypy (strict on portal_common; the generated stubs type the protos)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy --strict -p portal_common
+	@$(VENV)/bin/mypy -p portal_identity -p portal_billing_statement -p portal_document_store -p portal_notification
+
+test-fast: protos ## the unit tier: pure rules, no stack, seconds
+	@$(PYTHON) -m pytest tests/unit -q $(ARGS)
 
 install-tools: venv ## install Kafka, FerretDB, wkhtmltopdf, nginx (cached, first run only)
 	@deploy/local/stack.sh install
@@ -66,7 +72,7 @@ down: ## stop the local platform
 	@deploy/local/platform.sh down
 	@deploy/local/stack.sh down
 
-test: protos install-tools ## install what is missing, start a private test stack, run every test, stop it
+test: protos install-tools lint ## lint, install what is missing, start a private test stack, run every test, stop it
 	@deploy/local/run-tests.sh $(ARGS)
 
 fuzz: protos install-tools ## the schemathesis run of `make test`, longer (FUZZ_EXAMPLES=300 per operation)

@@ -121,7 +121,7 @@ def compute(db: Database, account_id: str, first: date, last: date) -> dict[str,
     ordered_children = sorted(children.values(), key=lambda c: (c["birth_date"], c["name"]))
     tax_years = []
     for year in range(first.year, last.year + 1):
-        rows = []
+        rows: list[dict[str, Any]] = []
         for child in ordered_children:
             if not under_six_on_january_first(child["birth_date"], year):
                 continue

@@ -185,8 +185,9 @@ class Ledger:
         return invoice
 
     @staticmethod
-    def _same_or_conflict(existing: dict[str, Any], digest: str) -> dict[str, Any]:
-        if existing["fingerprint"] != digest:
+    def _same_or_conflict(existing: dict[str, Any] | None, digest: str) -> dict[str, Any]:
+        # None: the concurrent insert that won was removed since (by a purge); the caller's is not stored either
+        if existing is None or existing["fingerprint"] != digest:
             raise Problem(
                 409,
                 "Cet identifiant est déjà enregistré avec un contenu différent ; rien n'a été modifié.",

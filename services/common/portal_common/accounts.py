@@ -26,7 +26,7 @@ STATUS_BY_EVENT = {
 class AccountsProjection:
     """Consumer handler; `on_purged(account_id)` lets the service apply what a purge means for its data."""
 
-    def __init__(self, db: Database, on_purged: Callable[[str], None] | None = None) -> None:
+    def __init__(self, db: Database[dict[str, Any]], on_purged: Callable[[str], None] | None = None) -> None:
         self.db = db
         self.on_purged = on_purged
 
@@ -45,5 +45,5 @@ class AccountsProjection:
             self.on_purged(event.account_id)
 
 
-def find(db: Database, account_id: str) -> dict[str, Any] | None:
+def find(db: Database[dict[str, Any]], account_id: str) -> dict[str, Any] | None:
     return db[ACCOUNTS].find_one({"_id": account_id})

@@ -163,11 +163,13 @@ def describes_body(request_body: dict[str, Any]) -> Callable[[F], F]:
 
 
 def body() -> dict[str, Any]:
-    return g.json_body
+    checked: dict[str, Any] = g.json_body
+    return checked
 
 
 def query() -> dict[str, Any]:
-    return g.query
+    checked: dict[str, Any] = g.query
+    return checked
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -237,8 +239,8 @@ def _problem(error: ValidationError) -> Problem:
         schema = error.schema
         detail = f"Le champ {where} doit être compris entre {schema.get('minimum')} et {schema.get('maximum')}."
     elif kind == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
-        detail = f"Le champ {where} doit valoir l'une de ces valeurs : {allowed}."
+        choices = ", ".join(str(v) for v in error.validator_value)
+        detail = f"Le champ {where} doit valoir l'une de ces valeurs : {choices}."
     elif kind == "pattern" and error.validator_value in _TEXT_RULES:
         detail = f"Le champ {where} {_TEXT_RULES[error.validator_value]}."
     else:

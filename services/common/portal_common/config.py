@@ -6,6 +6,7 @@ variable) is collected and reported at once, naming the variables, before anythi
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,26 +43,30 @@ class Env:
     def str(self, name: str, default: object = _MISSING) -> str:
         return self._read(name, str, default, "string")
 
-    def int(self, name: str, default: object = _MISSING, *, min_value: int | None = None) -> int:
-        def parse(raw: str) -> int:
-            value = int(raw)
+    def int(
+        self, name: builtins.str, default: object = _MISSING, *, min_value: builtins.int | None = None
+    ) -> builtins.int:
+        def parse(raw: builtins.str) -> builtins.int:
+            value = builtins.int(raw)
             if min_value is not None and value < min_value:
                 raise ValueError(f"must be >= {min_value}")
             return value
 
         return self._read(name, parse, default, "integer")
 
-    def float(self, name: str, default: object = _MISSING, *, min_value: float | None = None) -> float:
-        def parse(raw: str) -> float:
-            value = float(raw)
+    def float(
+        self, name: builtins.str, default: object = _MISSING, *, min_value: builtins.float | None = None
+    ) -> builtins.float:
+        def parse(raw: builtins.str) -> builtins.float:
+            value = builtins.float(raw)
             if min_value is not None and not value >= min_value:  # also refuses nan
                 raise ValueError(f"must be >= {min_value}")
             return value
 
         return self._read(name, parse, default, "number")
 
-    def bool(self, name: str, default: object = _MISSING) -> bool:
-        def parse(raw: str) -> bool:
+    def bool(self, name: builtins.str, default: object = _MISSING) -> builtins.bool:
+        def parse(raw: builtins.str) -> builtins.bool:
             lowered = raw.strip().lower()
             if lowered in {"1", "true", "yes", "on"}:
                 return True
@@ -71,7 +76,7 @@ class Env:
 
         return self._read(name, parse, default, "boolean")
 
-    def list(self, name: str, default: object = _MISSING) -> list[str]:
+    def list(self, name: builtins.str, default: object = _MISSING) -> builtins.list[builtins.str]:
         return self._read(name, lambda raw: [p.strip() for p in raw.split(",") if p.strip()], default, "list")
 
     def check(self) -> None:

@@ -42,7 +42,7 @@ BatchHandler = Callable[[list[events.AccountEvent]], None]
 class ProcessedEvents:
     """Event ids a consumer group has finished, in that group's own database."""
 
-    def __init__(self, db: Database, group_id: str) -> None:
+    def __init__(self, db: Database[dict[str, Any]], group_id: str) -> None:
         self.collection = db["processed_events"]
         self.group_id = group_id
 
@@ -66,7 +66,7 @@ class EventConsumer:
         bootstrap: str,
         group_id: str,
         handler: Handler,
-        db: Database,
+        db: Database[dict[str, Any]],
         dlq_producer_factory: Callable[[], KafkaProducer],
         topic: str = events.TOPIC,
         dlq_topic: str = events.DLQ_TOPIC,
@@ -207,7 +207,7 @@ class EventConsumer:
 
     def _handle_batch(self, batches: dict[Any, list[Any]]) -> bool:
         """The whole poll through the batch handler; False (nothing lost) sends it the slow way."""
-        decoded = []
+        decoded: list[events.AccountEvent] = []
         try:
             for records in batches.values():  # partition by partition: each account's order is kept
                 decoded.extend(events.decode(record.value) for record in records)

@@ -47,8 +47,10 @@ _TYPES = frozenset(event_types())
 def payload_class(event_type: str) -> type[Message]:
     if event_type not in _TYPES:
         raise MalformedEvent(f"unknown event type {event_type!r}")
-    field = AccountEvent.DESCRIPTOR.fields_by_name[field_for_type(event_type)]
-    return getattr(events_pb2, field.message_type.name)
+    message = AccountEvent.DESCRIPTOR.fields_by_name[field_for_type(event_type)].message_type
+    assert message is not None  # every field of the payload oneof is a message
+    cls: type[Message] = getattr(events_pb2, message.name)
+    return cls
 
 
 def new_event(
@@ -81,7 +83,8 @@ def new_event(
     return event
 
 
-def payload_of(event: AccountEvent) -> Message:
+def payload_of(event: AccountEvent) -> Any:
+    """The event's payload message (its class depends on the type, hence Any)."""
     return getattr(event, field_for_type(event.type))
 
 

@@ -206,4 +206,5 @@ def require_auth(*roles: str) -> Callable[[F], F]:
 
 
 def principal() -> Principal:
-    return g.principal
+    found: Principal = g.principal
+    return found

@@ -73,7 +73,7 @@ class MetricsInterceptor(grpc.ServerInterceptor):
 
         def timed(behaviour: Callable[..., Any], streaming_response: bool) -> Callable[..., Any]:
             def observe(started: float, context: grpc.ServicerContext, failed: bool) -> None:
-                code = context.code()
+                code = context.code()  # type: ignore[attr-defined]  # in grpcio since 1.38, not in its stubs
                 # No code set means success, or an exception that grpc turns into UNKNOWN.
                 name = code.name if isinstance(code, grpc.StatusCode) else ("UNKNOWN" if failed else "OK")
                 GRPC_LATENCY.labels(service, method, name).observe(time.perf_counter() - started)

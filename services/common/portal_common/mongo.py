@@ -26,8 +26,8 @@ def hosts(uri: str) -> str:
         return "(unparsable MONGO_URI)"
 
 
-def connect(uri: str, db_name: str, *, app_name: str = "portal") -> Database:
-    client: MongoClient = MongoClient(
+def connect(uri: str, db_name: str, *, app_name: str = "portal") -> Database[dict[str, Any]]:
+    client: MongoClient[dict[str, Any]] = MongoClient(
         uri,
         appname=app_name,
         serverSelectionTimeoutMS=5_000,
@@ -38,7 +38,7 @@ def connect(uri: str, db_name: str, *, app_name: str = "portal") -> Database:
     return client[db_name]
 
 
-def ping(db: Database) -> bool:
+def ping(db: Database[dict[str, Any]]) -> bool:
     try:
         db.command("ping")
         return True
@@ -46,7 +46,7 @@ def ping(db: Database) -> bool:
         return False
 
 
-def ensure_indexes(db: Database, specs: Iterable[IndexSpec]) -> None:
+def ensure_indexes(db: Database[dict[str, Any]], specs: Iterable[IndexSpec]) -> None:
     """Idempotent index migration, run at start-up (or by the chart's migration job)."""
     for collection, keys, options in specs:
         db[collection].create_index(keys, **options)
@@ -56,7 +56,10 @@ DUPLICATE_KEY = 11000
 
 
 def find_by_id(
-    collection: Collection, document_id: Any, projection: Mapping[str, Any] | None = None, **expected: Any
+    collection: Collection[dict[str, Any]],
+    document_id: Any,
+    projection: Mapping[str, Any] | None = None,
+    **expected: Any,
 ) -> dict[str, Any] | None:
     """The document with this `_id` whose fields equal `expected` (None stands for missing too).
 
@@ -73,7 +76,7 @@ def find_by_id(
     return found
 
 
-def insert_new(collection: Collection, documents: list[dict[str, Any]]) -> set[Any]:
+def insert_new(collection: Collection[dict[str, Any]], documents: list[dict[str, Any]]) -> set[Any]:
     """Insert in one round trip; the `_id`s actually inserted (those already present are skipped).
 
     The bulk form of "insert, and a duplicate key means someone already did it" (idempotency claims,
@@ -106,7 +109,7 @@ class DocumentLocks:
     MongoDB alike, so a lock is a document in `locks`; a crashed holder's lock expires after `lease_s`.
     """
 
-    def __init__(self, db: Database, *, collection: str = "locks", lease_s: float = 15.0) -> None:
+    def __init__(self, db: Database[dict[str, Any]], *, collection: str = "locks", lease_s: float = 15.0) -> None:
         self.collection = db[collection]
         self.lease_s = lease_s
 
@@ -139,7 +142,7 @@ def lock_key(collection: str, document_id: object) -> str:
 
 
 def update_locked(
-    db: Database,
+    db: Database[dict[str, Any]],
     locks: DocumentLocks,
     collection: str,
     document_id: Any,

@@ -73,7 +73,7 @@ def new_document(document: dict[str, Any], *evts: events.AccountEvent) -> dict[s
     return {**document, FIELD: [_entry(e) for e in evts], PENDING: True}
 
 
-def emit(db: Database, *evts: events.AccountEvent) -> None:
+def emit(db: Database[dict[str, Any]], *evts: events.AccountEvent) -> None:
     """Store events that belong to no state document."""
     for event in evts:
         db[STANDALONE].insert_one({"_id": event.event_id, FIELD: [_entry(event)], PENDING: True})
@@ -84,7 +84,7 @@ class Outbox:
     (the relay writes those documents too), attaches the events in the same single-document write and
     tells the relay which document to read. `relay` is None where nothing publishes (offline commands)."""
 
-    def __init__(self, db: Database, relay: OutboxRelay | None = None) -> None:
+    def __init__(self, db: Database[dict[str, Any]], relay: OutboxRelay | None = None) -> None:
         self.db = db
         self.relay = relay
         self.locks = relay.locks if relay is not None else DocumentLocks(db)
@@ -134,7 +134,7 @@ class OutboxRelay:
 
     def __init__(
         self,
-        db: Database,
+        db: Database[dict[str, Any]],
         collections: Iterable[str],
         producer_factory: Callable[[], KafkaProducer],
         *,

@@ -49,7 +49,7 @@ def parse_limit(raw: str | None) -> int:
 
 
 def keyset_page(
-    collection: Collection, query: dict[str, Any], *, time_field: str, limit: int, cursor: str | None
+    collection: Collection[dict[str, Any]], query: dict[str, Any], *, time_field: str, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first on (`time_field`, _id); the cursor holds the last item's pair."""
     position = decode_cursor(cursor)

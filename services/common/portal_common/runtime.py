@@ -48,7 +48,7 @@ class ServiceRuntime:
             # X-Forwarded-For reaches the app, where ProxyFix believes only the configured proxy hops.
             clear_untrusted_proxy_headers=False,
         )
-        self.http_port = self._http.effective_port  # type: ignore[union-attr]
+        self.http_port = self._http.effective_port
         self._http_thread = threading.Thread(target=self._http.run, name=f"{self.name}-http", daemon=True)
         self._http_thread.start()
         log.info(

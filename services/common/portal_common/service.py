@@ -38,7 +38,7 @@ class ServiceContext:
 
     name: str
     common: CommonConfig
-    db: Database
+    db: Database[dict[str, Any]]
     outbox: Outbox
     verifier: TokenVerifier
     # Revocations reach a service through Kafka; None where tokens are checked against sessions (identity).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, Request, Response, g, request
 
@@ -94,7 +94,8 @@ def received_upload(fields: dict[str, Any]) -> tuple[UploadStream, str | None, d
     if repeated:  # which one was meant is anyone's guess: refuse rather than keep the first
         raise Problem(422, f"Champs envoyés plusieurs fois : {', '.join(repeated)}.", fields=repeated)
     file = uploaded["file"]
-    return file.stream, file.filename, {k: form.get(k, "") for k in fields}
+    stream = cast(UploadStream, file.stream)  # what StreamingUploadRequest made it
+    return stream, file.filename, {k: form.get(k, "") for k in fields}
 
 
 def listing(selector: dict[str, Any]) -> Any:

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
 
 from portal_common.auth import InvalidToken
 from portal_common.bodies import NOT_BLANK, accepts, accepts_query, body, obj, query, string
@@ -56,7 +57,7 @@ def signed_in(*roles: str) -> Callable[[F], F]:
 PASSWORD = string(1, MAX_LENGTH, format="password")
 LOGIN = string(1, 254)
 TOKEN = string(1, 200)
-ACTIVITY_QUERY = [
+ACTIVITY_QUERY: list[dict[str, Any]] = [
     *QUERY_PARAMETERS,
     {
         "name": "type",
@@ -254,7 +255,7 @@ def family_activity(account_id: str) -> Any:
 
 
 @well_known.get("/.well-known/jwks.json")
-def jwks() -> Response:
+def jwks() -> ResponseReturnValue:
     keys = ctx().keys
     response = current_app.json.response(keys.jwks())
     response.headers["Cache-Control"] = "public, max-age=300"

@@ -66,7 +66,9 @@ def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: st
     account = store.find_by_login(ctx.db, normalized)
     usable = account is not None and account["status"] == "active"
     # Always verify (a dummy hash when there is no usable account): same answer, same time.
-    valid = passwords.verify_password(account.get("password_hash") if usable else None, password)
+    valid = passwords.verify_password(
+        account.get("password_hash") if account is not None and usable else None, password
+    )
     if not valid:
         ctx.throttle.failure(keys[0], ctx.throttle.login_policy)
         ctx.throttle.failure(keys[1], ctx.throttle.ip_policy)
@@ -77,6 +79,7 @@ def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: st
             )
         LOGINS.labels("bad_credentials").inc()
         raise BAD_CREDENTIALS
+    assert account is not None  # a verified password means a usable account
     if keys[0] in recorded:  # most logins have no failures to forget: no second read
         ctx.throttle.success(keys[0])
     if passwords.needs_rehash(account["password_hash"]):  # parameters changed since it was hashed
@@ -140,7 +143,7 @@ def refresh(ctx: Context, refresh_token: str, *, ip: str) -> Tokens:
     with ctx.outbox.lock(store.SESSIONS, session_id):
         session = store.find_session(ctx.db, session_id)
         account = store.find_account(ctx.db, session["account_id"]) if session is not None else None
-        if not store.session_is_live(account, session, now):
+        if session is None or account is None or not store.session_is_live(account, session, now):
             REFRESHES.labels("refused").inc()
             raise invalid
         current = same_digest(secret, session["refresh_digest"])

@@ -69,12 +69,14 @@ class Throttle:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        assert doc is not None  # upserted
         if doc["window_start"] + WINDOW <= now:  # a new hour: start counting again
             doc = self.collection.find_one_and_update(  # under the key's lock: nobody else resets it
                 {"_id": key},
                 {"$set": {"failures": 1, "window_start": now, "blocked_until": None}},
                 return_document=ReturnDocument.AFTER,
             )
+            assert doc is not None  # it was there, and only this lock's holder deletes or resets it
         failures = doc["failures"]
         if failures >= policy.hourly_cap:
             blocked_until = doc["window_start"] + WINDOW

@@ -20,16 +20,17 @@ def to_message(account_id: str, prefs: dict[str, Any]) -> notification_pb2.Prefe
 
 
 def patch_from_mask(message: notification_pb2.Preferences, paths: list[str]) -> dict[str, bool]:
-    values = json_format.MessageToDict(
-        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
+    """The values the mask names, read from the message: a category the caller left unset reads as its
+    default, all off (AIP-161: a field in the mask but not in the message is cleared)."""
     patch: dict[str, bool] = {}
     for path in paths:
         if path in SCHEMA and SCHEMA[path] is not bool:  # a whole category
-            patch |= {f"{path}.{key}": bool(values[path][key]) for key in SCHEMA[path]}
+            category = getattr(message, path)
+            patch |= {f"{path}.{key}": bool(getattr(category, key)) for key in SCHEMA[path]}
         elif path in PATHS:
             head, _, tail = path.partition(".")
-            patch[path] = bool(values[head][tail] if tail else values[head])
+            value = getattr(getattr(message, head), tail) if tail else getattr(message, head)
+            patch[path] = bool(value)
         else:
             raise Problem(400, f"Chemin de masque inconnu : {path}.")
     return patch

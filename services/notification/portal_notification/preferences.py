@@ -70,7 +70,8 @@ def flatten(body: Any, prefix: str = "", spec: Any = None) -> dict[str, bool]:
     """A nested JSON patch as dotted paths; unknown keys and non-booleans are refused (422)."""
     spec = SCHEMA if spec is None else spec
     if not isinstance(body, dict):
-        raise Problem(422, f"{prefix or 'Le corps'} doit être un objet JSON.", fields=[prefix] if prefix else [])
+        where = prefix.rstrip(".")  # the category the value was given for, without the path's separator
+        raise Problem(422, f"{where or 'Le corps'} doit être un objet JSON.", fields=[where] if where else [])
     paths: dict[str, bool] = {}
     for key, value in body.items():
         path = f"{prefix}{key}"
