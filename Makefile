@@ -18,7 +18,7 @@ space := $(empty) $(empty)
 export PYTHONPATH := $(subst $(space),:,$(CURDIR)/$(GEN) $(CURDIR)/services/common $(foreach s,$(SERVICES),$(CURDIR)/services/$(s)))
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv protos lock lint test test-fast bench up down agent infra-up infra-down infra-status install-tools clean \
+.PHONY: help venv protos lock lint docs test test-fast bench up down agent infra-up infra-down infra-status install-tools clean \
 	cluster-up cluster-down cluster-status cluster-install test-cluster
 
 help: ## list targets
@@ -45,6 +45,9 @@ lint: protos ## ruff, and mypy (strict on portal_common; the generated stubs typ
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy --strict -p portal_common
 	@$(VENV)/bin/mypy -p portal_identity -p portal_billing_statement -p portal_document_store -p portal_notification
+
+docs: protos ## rewrite the READMEs' settings tables from the typed configs
+	@$(PYTHON) deploy/local/settings_docs.py
 
 test-fast: protos ## the unit tier: pure rules, no stack, seconds
 	@$(PYTHON) -m pytest tests/unit -q $(ARGS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -20,14 +20,29 @@ class ConfigError(Exception):
     """Raised at start-up when settings are missing or malformed."""
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One variable a service reads: what `settings_table` documents."""
+
+    name: str
+    kind: str
+    default: object  # _MISSING: required
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+
 class Env:
     """Reads typed values from an environment mapping and collects every problem."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
         self._problems: list[str] = []
+        self.settings: dict[str, Setting] = {}  # every variable read, in order
 
     def _read(self, name: str, parse: Callable[[str], T], default: object, kind: str) -> T:
+        self.settings.setdefault(name, Setting(name, kind, default))
         raw = self._environ.get(name)
         if raw is None or raw == "":
             if default is _MISSING:
@@ -133,3 +148,22 @@ class CommonConfig:
             log_level=env.str("LOG_LEVEL", "INFO"),
             trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, min_value=0),
         )
+
+
+def settings_table(settings: Iterable[Setting], skip: Iterable[str] = ()) -> str:
+    """A Markdown table of settings (variable, type, default): READMEs embed it, a test keeps it true."""
+    skipped = set(skip)
+    rows = ["| variable | type | default |", "|---|---|---|"]
+    for setting in settings:
+        if setting.name in skipped:
+            continue
+        if setting.required:
+            default = "required"
+        elif isinstance(setting.default, builtins.list):
+            default = f"`{','.join(setting.default)}`" if setting.default else "empty"
+        elif setting.default == "":
+            default = "empty"
+        else:
+            default = f"`{setting.default}`"
+        rows.append(f"| `{setting.name}` | {setting.kind} | {default} |")
+    return "\n".join(rows)

@@ -149,7 +149,7 @@ class Service(Generic[C]):
     load_config: Callable[[], Any]
     build: Callable[[Any], C]  # config -> context: connects, creates the indexes
     blueprints: Sequence[Blueprint]
-    grpc: GrpcApi[C]
+    grpc: GrpcApi[C] | None = None  # a service may have HTTP only
     consumers: Sequence[Consumer[C]] = ()
     workers: Callable[[C], dict[str, Worker]] = lambda ctx: {}
     max_request_bytes: Callable[[C], int] | None = None
@@ -174,10 +174,14 @@ class Service(Generic[C]):
             app.register_blueprint(blueprint)
         return app
 
-    def create_grpc_server(self, ctx: C) -> GrpcServer:
+    def create_grpc_server(self, ctx: C) -> GrpcServer | None:
+        api = self.grpc
+        if api is None:
+            return None
+
         def register(server: grpc.Server) -> list[str]:
-            self.grpc.add_to_server(self.grpc.servicer(ctx), server)
-            return [self.grpc.full_name]
+            api.add_to_server(api.servicer(ctx), server)
+            return [api.full_name]
 
         return create_grpc_server(
             self.name, port=ctx.common.grpc_port, host=ctx.common.http_host, register=register, readiness=ctx.readiness
