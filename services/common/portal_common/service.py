@@ -36,7 +36,6 @@ class ServiceContext:
     """What every service's views, servicers, consumers and workers are handed. Each service subclasses it
     (`<service>/context.py`, class `Context`) with its own typed fields; nothing else carries dependencies."""
 
-    name: str
     common: CommonConfig
     db: Database[dict[str, Any]]
     outbox: Outbox
@@ -55,7 +54,6 @@ class ServiceContext:
 class Connected:
     """What every service's context starts from: its database behind the outbox, and token verification."""
 
-    name: str
     common: CommonConfig
     outbox: Outbox
     verifier: TokenVerifier
@@ -64,7 +62,6 @@ class Connected:
     def fields(self) -> dict[str, Any]:
         """The ServiceContext fields, for `Context(**connected.fields(), <the service's own fields>)`."""
         return {
-            "name": self.name,
             "common": self.common,
             "db": self.outbox.db,
             "outbox": self.outbox,
@@ -102,7 +99,7 @@ def connect(
             revocations=revocations,
         )
         listener = RevocationListener(common.kafka_bootstrap, revocations, topic=common.events_topic)
-    return Connected(name, common, Outbox(db, relay), verifier, listener)
+    return Connected(common, Outbox(db, relay), verifier, listener)
 
 
 def current(kind: type[C]) -> C:
