@@ -121,32 +121,84 @@ def test_every_service_has_hardened_pods():
         # Liveness follows the process only: a dependency outage must never restart pods.
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        assert all("value" not in env for env in container.get("env", []))  # secrets only by reference
+        # Secrets only by reference: a Secret key, or the path of a mounted Secret file.
+        values = [env["value"] for env in container.get("env", []) if "value" in env]
+        assert all(value.startswith("/var/run/secrets/portal/") for value in values), values
 
 
-def notification_deployment(*args: str) -> dict:
+def deployment(service: str, *args: str) -> dict:
     rendered = helm_template("--show-only", "templates/deployment.yaml", *args)
     assert rendered.returncode == 0, rendered.stderr
-    [deployment] = [
-        d for d in yaml.safe_load_all(rendered.stdout) if d and d["metadata"]["name"].endswith("notification")
-    ]
-    return deployment
+    [found] = [d for d in yaml.safe_load_all(rendered.stdout) if d and d["metadata"]["name"] == f"portal-{service}"]
+    return found
+
+
+def mounted_file(pod: dict, variable: str) -> tuple[str, dict]:
+    """The file a variable points at, and the Secret volume it lives on (mounted read-only)."""
+    container = pod["containers"][0]
+    [path] = [e["value"] for e in container["env"] if e["name"] == variable]
+    [mount] = [m for m in container["volumeMounts"] if (path + "/").startswith(m["mountPath"] + "/")]
+    assert mount["readOnly"] is True
+    [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    return path, volume
 
 
 @pytest.mark.parametrize(
-    ("value", "variable"),
-    [("webPushKeySecret", "WEBPUSH_VAPID_KEY_FILE"), ("fcmServiceAccountSecret", "FCM_SERVICE_ACCOUNT_FILE")],
+    ("entry", "variable"), [("webpush", "WEBPUSH_VAPID_KEY_FILE"), ("fcm", "FCM_SERVICE_ACCOUNT_FILE")]
 )
-def test_push_services_are_on_only_with_their_key_secret(value, variable):
-    pod = notification_deployment()["spec"]["template"]["spec"]
+def test_push_services_are_on_only_with_their_key_secret(entry, variable):
+    pod = deployment("notification")["spec"]["template"]["spec"]
     assert variable not in {e["name"] for e in pod["containers"][0]["env"]}
-    pod = notification_deployment("--set", f"services.notification.{value}=portal-push-key")["spec"]["template"]["spec"]
-    container = pod["containers"][0]
-    [key_file] = [e["value"] for e in container["env"] if e["name"] == variable]
-    [mount] = [m for m in container["volumeMounts"] if key_file.startswith(m["mountPath"] + "/")]
-    assert mount["readOnly"] is True
-    [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    setting = f"services.notification.secretFiles.{entry}.secret=portal-push-key"
+    pod = deployment("notification", "--set", setting)["spec"]["template"]["spec"]
+    _, volume = mounted_file(pod, variable)
     assert volume["secret"] == {"secretName": "portal-push-key", "defaultMode": 0o400}
+
+
+def test_secret_files_are_data_any_service_can_use():
+    # What was wired for identity and notification by name is a list any service declares.
+    pod = deployment(
+        "billing-statement",
+        "--set", "services.billing-statement.secretFiles.ledger-ca.secret=portal-ledger-ca",
+        "--set", "services.billing-statement.secretFiles.ledger-ca.env.LEDGER_CA_FILE=ca.pem",
+    )["spec"]["template"]["spec"]  # fmt: skip
+    path, volume = mounted_file(pod, "LEDGER_CA_FILE")
+    assert path == "/var/run/secrets/portal/ledger-ca/ca.pem"
+    assert volume["secret"]["secretName"] == "portal-ledger-ca"
+    identity = deployment("identity")["spec"]["template"]["spec"]
+    path, volume = mounted_file(identity, "IDENTITY_KEYS_DIR")
+    assert (path, volume["secret"]["secretName"]) == (
+        "/var/run/secrets/portal/signing-keys",
+        "portal-identity-signing-keys",
+    )
+
+
+def test_the_jwks_url_follows_the_service_that_serves_it():
+    configs = {d["metadata"]["name"]: d["data"] for d in rendered("--show-only", "templates/configmap.yaml")}
+    assert "JWKS_URL" not in configs["portal-identity"]
+    assert {c["JWKS_URL"] for name, c in configs.items() if name != "portal-identity"} == {
+        "http://portal-identity:8081/.well-known/jwks.json"
+    }
+    policies = {d["metadata"]["name"]: d for d in rendered("--show-only", "templates/networkpolicy.yaml")}
+    http_from = policies["portal-identity"]["spec"]["ingress"][0]["from"]
+    assert {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "portal", "app.kubernetes.io/instance": "portal"}}
+    } in http_from
+    assert not any("podSelector" in peer for peer in policies["portal-notification"]["spec"]["ingress"][0]["from"])
+
+
+@pytest.mark.parametrize(
+    ("setting", "new_place"),
+    [
+        ("services.identity.signingKeysSecret=keys", "services.identity.secretFiles.signing-keys.secret"),
+        ("services.notification.webPushKeySecret=vapid", "services.notification.secretFiles.webpush.secret"),
+        ("services.notification.fcmServiceAccountSecret=fcm", "services.notification.secretFiles.fcm.secret"),
+    ],
+)
+def test_values_of_chart_0_1_fail_with_their_new_place(setting, new_place):
+    result = helm_template("--set", setting)
+    assert result.returncode != 0
+    assert new_place in result.stderr
 
 
 def rendered(*args: str) -> list[dict]:

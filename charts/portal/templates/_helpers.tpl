@@ -88,3 +88,48 @@ affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+Secrets mounted as files (services.<name>.secretFiles): the variables pointing into them, the mounts, the
+volumes. Entries with an empty `secret` are left out. With `job` set (the migrations Job), only entries
+marked `migrations`, and volumes named <service>-<entry> since one Pod holds every service's container.
+*/}}
+{{- define "portal.secretFileEnv" -}}
+{{- range $entry, $f := .svc.secretFiles }}{{ if and $f.secret (or (not $.job) $f.migrations) }}
+{{- range $var, $file := $f.env }}
+- {name: {{ $var }}, value: {{ clean (printf "/var/run/secrets/portal/%s/%s" $entry $file) | quote }}}
+{{- end }}
+{{- end }}{{ end }}
+{{- end -}}
+
+{{- define "portal.secretFileMounts" -}}
+{{- range $entry, $f := .svc.secretFiles }}{{ if and $f.secret (or (not $.job) $f.migrations) }}
+- {name: {{ if $.job }}{{ $.name }}-{{ end }}{{ $entry }}, mountPath: /var/run/secrets/portal/{{ $entry }}, readOnly: true}
+{{- end }}{{ end }}
+{{- end -}}
+
+{{- define "portal.secretFileVolumes" -}}
+{{- range $entry, $f := .svc.secretFiles }}{{ if and $f.secret (or (not $.job) $f.migrations) }}
+- name: {{ if $.job }}{{ $.name }}-{{ end }}{{ $entry }}
+  secret:
+    secretName: {{ $f.secret }}
+    defaultMode: 0400
+{{- end }}{{ end }}
+{{- end -}}
+
+{{/* The token keys' URL: the service marked servesJwks. */}}
+{{- define "portal.jwksUrl" -}}
+{{- range $name, $svc := .Values.services }}{{ if $svc.servesJwks -}}
+{{ printf "http://%s-%s:%v/.well-known/jwks.json" $.Release.Name $name $svc.httpPort }}
+{{- end }}{{ end }}
+{{- end -}}
+
+{{/* Values that moved: fail with the new place rather than ignore them (chart 0.2.0). */}}
+{{- define "portal.checkMovedValues" -}}
+{{- $moved := dict "signingKeysSecret" "secretFiles.signing-keys.secret" "webPushKeySecret" "secretFiles.webpush.secret" "fcmServiceAccountSecret" "secretFiles.fcm.secret" -}}
+{{- range $name, $svc := .Values.services }}
+{{- range $old, $new := $moved }}
+{{- if hasKey $svc $old }}{{ fail (printf "services.%s.%s moved to services.%s.%s (chart 0.2.0; see the chart README, Upgrading)" $name $old $name $new) }}{{ end }}
+{{- end }}
+{{- end }}
+{{- end -}}
