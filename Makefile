@@ -4,18 +4,19 @@ SHELL := /bin/bash
 
 PORTAL_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/portal
 SYSTEM_PYTHON ?= python3
-LOCK_HASH := $(shell sha256sum requirements-dev.txt | cut -c1-16)
-VENV := $(PORTAL_CACHE)/venv-$(LOCK_HASH)
+# uv, pinned with hashes, installs the workspace from its one lock (uv.lock).
+UV_HOME := $(PORTAL_CACHE)/uv-$(shell sha256sum deploy/uv-requirements.txt | cut -c1-16)
+UV := $(UV_HOME)/bin/uv
+# One environment per checkout and lock: the five packages are installed editable from this checkout.
+VENV_KEY := $(shell (echo "$(CURDIR)"; cat uv.lock pyproject.toml services/*/pyproject.toml) | sha256sum | cut -c1-16)
+VENV := $(PORTAL_CACHE)/venv-$(VENV_KEY)
 PYTHON := $(VENV)/bin/python
 GEN := build/gen/python
-SERVICES := identity billing_statement document_store notification
 
-# One interpreter for everything; service sources and generated protos come from this checkout.
 export PORTAL_CACHE PYTHON
+export UV_CACHE_DIR := $(PORTAL_CACHE)/uv-cache
+export UV_PYTHON_DOWNLOADS := never
 export MYPY_CACHE_DIR := $(PORTAL_CACHE)/mypy
-empty :=
-space := $(empty) $(empty)
-export PYTHONPATH := $(subst $(space),:,$(CURDIR)/$(GEN) $(CURDIR)/services/common $(foreach s,$(SERVICES),$(CURDIR)/services/$(s)))
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv protos lock lint docs test test-fast bench up down agent infra-up infra-down infra-status install-tools clean \
@@ -24,26 +25,30 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-venv: $(VENV)/.complete ## create the development virtual environment (cached outside the tree)
-$(VENV)/.complete: requirements-dev.txt
-	@echo "[make] creating $(VENV)"
-	@$(SYSTEM_PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.txt
+venv: $(VENV)/.complete ## install the workspace (editable, with its console scripts) in a cached environment
+$(VENV)/.complete: uv.lock pyproject.toml $(wildcard services/*/pyproject.toml) $(UV)
+	@echo "[make] installing the workspace into $(VENV)"
+	@UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync -q --frozen --python "$$(command -v $(SYSTEM_PYTHON))"
+	@# the generated protos (make protos) are importable like an installed package
+	@echo "$(CURDIR)/$(GEN)" > "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/portal-protos.pth"
 	@touch $@
+
+$(UV): deploy/uv-requirements.txt
+	@$(SYSTEM_PYTHON) -m venv $(UV_HOME)
+	@$(UV_HOME)/bin/pip install -q --disable-pip-version-check --require-hashes -r deploy/uv-requirements.txt
 
 protos: venv ## generate Python code from protos/ into build/gen (not committed)
 	@rm -rf $(GEN) && mkdir -p $(GEN)
 	@$(PYTHON) -m grpc_tools.protoc -Iprotos --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) \
 	  $$(find protos -name '*.proto' | sort)
 
-lock: venv ## re-lock every requirements file with hashes after editing a requirements.in
-	@for s in $(SERVICES); do (cd services/$$s && $(VENV)/bin/uv pip compile -q --generate-hashes --python-version 3.11 requirements.in -o requirements.txt); done
-	@$(VENV)/bin/uv pip compile -q --generate-hashes --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+lock: $(UV) ## re-lock the workspace (uv.lock) after editing a pyproject.toml
+	@$(UV) lock --python "$$(command -v $(SYSTEM_PYTHON))"
 
 lint: protos ## ruff, and mypy (strict on portal_common; the generated stubs type the protos)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy --strict -p portal_common
+	@$(VENV)/bin/mypy --strict -p portal_common -m deploy.local.topology
 	@$(VENV)/bin/mypy -p portal_identity -p portal_billing_statement -p portal_document_store -p portal_notification
 
 docs: protos ## rewrite the READMEs' settings tables from the typed configs
@@ -68,7 +73,7 @@ up: infra-up ## run the platform locally (infrastructure + every service) and pr
 	@deploy/local/platform.sh up
 
 agent: ## create a structure's first agent on the running platform: make agent STRUCTURE=demo LOGIN=a@b.fr NAME="Agent"
-	@env $$(cat $(PORTAL_CACHE)/run/local/services/identity.env) $(PYTHON) -m portal_identity create-agent \
+	@env $$(cat $(PORTAL_CACHE)/run/local/services/identity.env) $(VENV)/bin/portal-identity create-agent \
 	  --structure "$(STRUCTURE)" --login "$(LOGIN)" --display-name "$(NAME)"
 
 down: ## stop the local platform

@@ -22,6 +22,7 @@ from bench.common import ServiceProcess, judged, write_results
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
+from tests.support.env import LAYOUT
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 
 RUNS = 12
@@ -46,26 +47,23 @@ def tree_rss(pid: int) -> int:
 
 
 def main() -> None:
-    mongo_uri, bootstrap = os.environ["TEST_MONGO_URI"], os.environ["TEST_KAFKA_BOOTSTRAP"]
+    mongo_uri, bootstrap = LAYOUT.mongo_uri, LAYOUT.kafka_bootstrap
     topic = f"bench-billing-{uuid.uuid4().hex[:6]}"
     ensure_topics(bootstrap, {topic: 1})
     key = SigningKey("bench")
     jwks = JwksServer(key)
     db_name = f"billing_bench_{uuid.uuid4().hex[:6]}"
-    environ = {
-        "MONGO_URI": mongo_uri,
-        "MONGO_DB": db_name,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "EVENTS_TOPIC": topic,
-        "JWKS_URL": jwks.url,
-        "TOKEN_ISSUER": ISSUER,
-        "TOKEN_AUDIENCE": AUDIENCE,
-        "HTTP_PORT": "18082",
-        "GRPC_PORT": "15052",
-        "RENDER_CONCURRENCY": "2",
-        "HTTP_THREADS": "24",
-    }
-    service = ServiceProcess("portal_billing_statement", environ, 18082)
+    environ = LAYOUT.environment(
+        "billing-statement",
+        MONGO_DB=db_name,
+        EVENTS_TOPIC=topic,
+        JWKS_URL=jwks.url,
+        TOKEN_ISSUER=ISSUER,
+        TOKEN_AUDIENCE=AUDIENCE,
+        RENDER_CONCURRENCY="2",
+        HTTP_THREADS="24",
+    )
+    service = ServiceProcess("billing-statement", environ)
     results: dict[str, object] = {}
     try:
         family = "fam-bench"

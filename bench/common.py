@@ -17,6 +17,8 @@ from typing import Any
 
 import requests
 
+from deploy.local.topology import services
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -157,12 +159,14 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
 
 
 class ServiceProcess:
-    """`python -m <module>` with the given environment, waited for on /readyz, stopped with SIGTERM."""
+    """One service (`python -m` its module, deploy/local/topology.py) with the given environment (its HTTP_PORT
+    included), waited for on /readyz, stopped with SIGTERM."""
 
-    def __init__(self, module: str, environ: dict[str, str], http_port: int) -> None:
+    def __init__(self, name: str, environ: dict[str, str]) -> None:
+        module, http_port = services()[name].module, int(environ["HTTP_PORT"])
         # Logging as in production (INFO, an access-log line per request, here thrown away): its cost is
         # part of what a request costs.
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")} | environ
         self.url = f"http://127.0.0.1:{http_port}"
         self.process = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 60

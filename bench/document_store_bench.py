@@ -19,6 +19,7 @@ from pymongo import MongoClient
 from bench.common import ServiceProcess, judged, write_results
 from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
+from tests.support.env import LAYOUT
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 
 MIB = 1024 * 1024
@@ -107,25 +108,22 @@ class RssSampler:
 
 
 def main() -> None:
-    mongo_uri, bootstrap = os.environ["TEST_MONGO_URI"], os.environ["TEST_KAFKA_BOOTSTRAP"]
+    mongo_uri, bootstrap = LAYOUT.mongo_uri, LAYOUT.kafka_bootstrap
     key = SigningKey("bench")
     jwks = JwksServer(key)
     topic = f"bench-documents-{uuid.uuid4().hex[:6]}"
     ensure_topics(bootstrap, {topic: 1})
     db_name = f"documents_bench_{uuid.uuid4().hex[:6]}"
-    environ = {
-        "MONGO_URI": mongo_uri,
-        "MONGO_DB": db_name,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "EVENTS_TOPIC": topic,
-        "JWKS_URL": jwks.url,
-        "TOKEN_ISSUER": ISSUER,
-        "TOKEN_AUDIENCE": AUDIENCE,
-        "HTTP_PORT": "18083",
-        "GRPC_PORT": "15053",
-        "MAX_UPLOAD_BYTES": str(256 * MIB),
-    }
-    service = ServiceProcess("portal_document_store", environ, 18083)
+    environ = LAYOUT.environment(
+        "document-store",
+        MONGO_DB=db_name,
+        EVENTS_TOPIC=topic,
+        JWKS_URL=jwks.url,
+        TOKEN_ISSUER=ISSUER,
+        TOKEN_AUDIENCE=AUDIENCE,
+        MAX_UPLOAD_BYTES=str(256 * MIB),
+    )
+    service = ServiceProcess("document-store", environ)
     raw_db = MongoClient(mongo_uri)[f"{db_name}_raw"]
     raw = GridFSBucket(raw_db, bucket_name="raw", chunk_size_bytes=255 * 1024)
     chunk = b"%PDF-" + os.urandom(MIB - 5)

@@ -26,6 +26,7 @@ from portal_identity import accounts, sessions
 from portal_identity.config import IdentityConfig
 from portal_identity.context import Context
 from portal_identity.passwords import HASHER
+from tests.support.env import LAYOUT
 
 CORES = os.cpu_count() or 1
 PASSWORD = "benchmark passphrase 2026"
@@ -38,17 +39,10 @@ ISSUER = "http://identity.bench"
 def main() -> None:
     keys_dir = tempfile.mkdtemp(prefix="bench-keys-")
     db_name = f"identity_bench_{uuid.uuid4().hex[:6]}"
-    environ = {
-        "MONGO_URI": os.environ["TEST_MONGO_URI"],
-        "MONGO_DB": db_name,
-        "KAFKA_BOOTSTRAP_SERVERS": os.environ["TEST_KAFKA_BOOTSTRAP"],
-        "TOKEN_ISSUER": ISSUER,
-        "IDENTITY_KEYS_DIR": keys_dir,
-        "HTTP_PORT": "18081",
-        "GRPC_PORT": "15051",
-        "HTTP_THREADS": "8",
-    }
-    service = ServiceProcess("portal_identity", environ, 18081)
+    environ = LAYOUT.environment(
+        "identity", MONGO_DB=db_name, TOKEN_ISSUER=ISSUER, IDENTITY_KEYS_DIR=keys_dir, HTTP_THREADS="8"
+    )
+    service = ServiceProcess("identity", environ)
     try:
         # Accounts to log in with, created through the domain (as the ops command does), activated over HTTP.
         identity = Context.build(IdentityConfig.from_env(Env(environ)))

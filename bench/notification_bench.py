@@ -33,6 +33,7 @@ from bench.common import ServiceProcess, judged, percentile, write_results
 from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
 from portal_notification import deliveries
+from tests.support.env import LAYOUT
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -55,30 +56,26 @@ def metric(text: str, pattern: re.Pattern) -> float:
 
 def scenario(with_email: bool, http_port: int) -> dict[str, object]:
     """One service process on its own ports (the previous one may still hold its sockets a moment)."""
-    mongo_uri, bootstrap = os.environ["TEST_MONGO_URI"], os.environ["TEST_KAFKA_BOOTSTRAP"]
+    bootstrap = LAYOUT.kafka_bootstrap
     topic = f"bench-notification-{uuid.uuid4().hex[:6]}"
     ensure_topics(bootstrap, {topic: 3})
     jwks = JwksServer(SigningKey("bench"))
     db_name = f"notification_bench_{uuid.uuid4().hex[:6]}"
-    environ = {
-        "MONGO_URI": mongo_uri,
-        "MONGO_DB": db_name,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "EVENTS_TOPIC": topic,
-        "JWKS_URL": jwks.url,
-        "TOKEN_ISSUER": ISSUER,
-        "TOKEN_AUDIENCE": AUDIENCE,
-        "HTTP_PORT": str(http_port),
-        "GRPC_PORT": str(http_port - 3030),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": os.environ.get("TEST_SMTP_PORT", "11025"),
-        "SMTP_MODE": "insecure",
-        "UNSUBSCRIBE_SECRET": "bench",
-        "DELIVERY_WORKERS": str(WORKERS),
+    environ = LAYOUT.environment(
+        "notification",
+        MONGO_DB=db_name,
+        EVENTS_TOPIC=topic,
+        JWKS_URL=jwks.url,
+        TOKEN_ISSUER=ISSUER,
+        TOKEN_AUDIENCE=AUDIENCE,
+        HTTP_PORT=str(http_port),
+        GRPC_PORT=str(http_port + 1000),
+        UNSUBSCRIBE_SECRET="bench",
+        DELIVERY_WORKERS=str(WORKERS),
         # The send hold's settings may be tried from the command line (SEND_HOLD_LAG_SECONDS=...).
         **{name: value for name, value in os.environ.items() if name.startswith("SEND_HOLD_")},
-    }
-    service = ServiceProcess("portal_notification", environ, http_port)
+    )
+    service = ServiceProcess("notification", environ)
     producer = create_producer(bootstrap, "bench", linger_ms=20)
     families = [f"fam-{i}" for i in range(FAMILIES)]
     try:
@@ -95,7 +92,7 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
             record = events.encode(event)
             producer.send(topic, key=record.key, value=record.value, headers=record.headers)
         producer.flush()
-        db = MongoClient(mongo_uri)[db_name]
+        db = MongoClient(LAYOUT.mongo_uri)[db_name]
         deadline = time.monotonic() + 60
         while db.preferences.count_documents({}) < FAMILIES:
             if time.monotonic() > deadline:
@@ -203,8 +200,8 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
 
 def main() -> None:
     results = {
-        "feed_and_email": scenario(with_email=True, http_port=18084),
-        "feed_only": scenario(with_email=False, http_port=18085),
+        "feed_and_email": scenario(with_email=True, http_port=LAYOUT.http_port("notification")),
+        "feed_only": scenario(with_email=False, http_port=LAYOUT.http_port("notification") + 1),
     }
     scenarios = [results["feed_and_email"], results["feed_only"]]
     results |= judged(  # both scenarios must meet them

@@ -20,7 +20,8 @@ from pathlib import Path
 import requests
 
 from bench.common import judged, percentile, run_threads, write_results
-from tests.e2e.conftest import PORTS, Platform
+from tests.e2e.conftest import Platform
+from tests.support.env import LAYOUT
 from tests.support.sinks import PushSink, SmtpSink
 
 FAMILIES = 10
@@ -179,10 +180,10 @@ def main() -> None:
                 watcher.join()
         targets = demo_family_targets(platform)
         direct = {
-            "login": f"http://127.0.0.1:{PORTS['IDENTITY_HTTP_PORT']}",
-            "feed": f"http://127.0.0.1:{PORTS['NOTIFICATION_HTTP_PORT']}",
-            "statement_pdf": f"http://127.0.0.1:{PORTS['BILLING_HTTP_PORT']}",
-            "document_content": f"http://127.0.0.1:{PORTS['DOCUMENTS_HTTP_PORT']}",
+            "login": LAYOUT.url("identity"),
+            "feed": LAYOUT.url("notification"),
+            "statement_pdf": LAYOUT.url("billing-statement"),
+            "document_content": LAYOUT.url("document-store"),
         }
         baseline = mixed_load(direct, targets, BASELINE_SECONDS)
         load = mixed_load(dict.fromkeys(MIX, platform.gateway), targets, LOAD_SECONDS)

@@ -69,7 +69,8 @@ bud() {  # bud ARGS...: buildah bud with the host's CA bundle for pip
 }
 
 services_tag() {  # a hash of every file that goes into the service images
-  (cd "$ROOT" && find deploy/docker protos services -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 |
+  (cd "$ROOT" && find pyproject.toml uv.lock deploy/uv-requirements.txt deploy/docker protos services -type f \
+       ! -path '*/__pycache__/*' ! -name '*.pyc' ! -path '*.egg-info/*' -print0 |
      sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
 }
 

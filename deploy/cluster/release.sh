@@ -97,7 +97,7 @@ test_account() {
   k -n "$ns" delete secret portal-helm-test-account >/dev/null
   k -n "$ns" create secret generic portal-helm-test-account --from-literal=login="$login" \
     --from-literal=password="$password" >/dev/null
-  token=$(k -n "$ns" exec "deploy/$release-identity" -- python -m portal_identity create-agent --structure helm-test \
+  token=$(k -n "$ns" exec "deploy/$release-identity" -- portal-identity create-agent --structure helm-test \
             --login "$login" --display-name "Test de déploiement" | tail -1 |
           python3 -c 'import json,sys; print(json.load(sys.stdin)["activation_token"])')
   curl -sf -o /dev/null -H 'Content-Type: application/json' -d "$(body token "$token" password "$password")" \

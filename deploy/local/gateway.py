@@ -1,6 +1,6 @@
 """Writes the local nginx gateway's configuration from the chart's values (one source of truth for routing).
 
-python deploy/local/gateway.py <listen port> <run dir> [service=port ...]  -> prints the nginx.conf path
+python -m deploy.local.gateway <layout> <run dir>  -> prints the nginx.conf path (ports: deploy/local/topology.py)
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import yaml
+
+from deploy.local.topology import LAYOUTS, services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,11 +104,12 @@ http {{
 
 
 def main() -> None:
-    listen, run_dir = int(sys.argv[1]), Path(sys.argv[2])
-    ports = {name: int(port) for name, port in (arg.split("=") for arg in sys.argv[3:])}
+    layout, run_dir = LAYOUTS[sys.argv[1]], Path(sys.argv[2])
+    ports = {name: layout.http_port(name) for name in services()}
     run_dir.mkdir(parents=True, exist_ok=True)
     config = run_dir / "nginx.conf"
-    config.write_text(render(listen, run_dir, ports))
+    config.write_text(render(layout.gateway_port, run_dir, ports))
+    (run_dir / "url").write_text(layout.gateway_url + "\n")
     print(config)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import grpc
 import requests
 
+from deploy.local.topology import LAYOUTS
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 
 STRUCTURE = "demo"
@@ -36,8 +37,8 @@ def wait(predicate, what: str, timeout: float = 30.0):
 
 
 def main() -> None:
-    gateway, run_dir = sys.argv[1], Path(sys.argv[2])
-    billing_grpc, maildir = sys.argv[3], sys.argv[4]
+    layout, run_dir, maildir = LAYOUTS[sys.argv[1]], Path(sys.argv[2]), sys.argv[3]
+    gateway, billing_grpc = layout.gateway_url, layout.grpc_target("billing-statement")
     http = requests.Session()
 
     def post(path: str, token: str | None = None, **kwargs):

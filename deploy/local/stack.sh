@@ -10,7 +10,8 @@
 # Everything is parametrised by environment so tests can run a second, private stack:
 #   PORTAL_CACHE   (default ${XDG_CACHE_HOME:-$HOME/.cache}/portal)  downloads, builds
 #   PORTAL_RUN_DIR (default $PORTAL_CACHE/run/local)                 pids, logs, data
-#   KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 FERRETDB_PORT=27017 SMTP_PORT=1025
+#   PORTAL_LAYOUT  (default local) the ports of deploy/local/topology.py; KAFKA_PORT, KAFKA_CONTROLLER_PORT,
+#                  FERRETDB_PORT, SMTP_PORT set by the caller win
 #   FERRETDB_GOGC  (default 400) the Go collector target of FerretDB
 #   PYTHON         interpreter of the project's virtual environment (for the SMTP sink and topics)
 set -euo pipefail
@@ -20,11 +21,8 @@ KAFKA_VERSION=4.1.1
 FERRETDB_VERSION=v1.24.2
 PORTAL_CACHE=${PORTAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portal}
 PORTAL_RUN_DIR=${PORTAL_RUN_DIR:-$PORTAL_CACHE/run/local}
-KAFKA_PORT=${KAFKA_PORT:-9092}
-KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
-FERRETDB_PORT=${FERRETDB_PORT:-27017}
-SMTP_PORT=${SMTP_PORT:-1025}
 PYTHON=${PYTHON:-python3}
+eval "$(cd "$HERE/../.." && "$PYTHON" -m deploy.local.topology exports "${PORTAL_LAYOUT:-local}")"
 KAFKA_HOME=$PORTAL_CACHE/kafka-$KAFKA_VERSION
 # Our one fix to FerretDB (see the patch): the binary's name carries the patch's hash.
 FERRETDB_PATCH=$HERE/ferretdb-sqlite-id-index.patch

@@ -17,9 +17,9 @@ from portal_billing_statement.config import BillingConfig
 from portal_billing_statement.context import Context
 from portal_common.config import Env
 from portal_common.runtime import ServiceRuntime
-from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
+from tests.support.env import service_environment
 from tests.support.kafka import create_topics, publish, unique_topic
-from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+from tests.support.tokens import JwksServer, SigningKey
 from tests.support.wait import wait_for
 
 
@@ -141,18 +141,9 @@ def billing():
     jwks = JwksServer(key)
     topic = unique_topic("billing-events")
     create_topics(topic, partitions=3)
-    settings = {
-        "MONGO_URI": MONGO_URI,
-        "MONGO_DB": f"billing_{uuid.uuid4().hex[:10]}",
-        "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
-        "EVENTS_TOPIC": topic,
-        "JWKS_URL": jwks.url,
-        "TOKEN_ISSUER": ISSUER,
-        "TOKEN_AUDIENCE": AUDIENCE,
-        "HTTP_PORT": "0",
-        "GRPC_PORT": "0",
-        "STRUCTURE_DISPLAY_NAME": "Mairie de Saint-Exemple",
-    }
+    settings = service_environment(
+        "billing-statement", topic, JWKS_URL=jwks.url, STRUCTURE_DISPLAY_NAME="Mairie de Saint-Exemple"
+    )
     service = Context.build(BillingConfig.from_env(Env(settings)))
     runtime = SERVICE.runtime(service)
     runtime.start()

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import requests
 
+from deploy.local.topology import services
 from tests.e2e.conftest import Platform
 from tests.support.env import MAILDIR, ROOT
 from tests.support.memory import PeakMemory
@@ -97,7 +98,7 @@ class ClusterPlatform(Platform):
         super().__init__(CACHE / "cluster" / "run", push)
         self.gateway = INGRESS
         billing_ip = kubectl("get", "service", "portal-billing-statement", "-o", "jsonpath={.spec.clusterIP}")
-        self.billing_grpc = f"{billing_ip}:50052"
+        self.billing_grpc = f"{billing_ip}:{services()['billing-statement'].grpc_port}"
         self.kafka_bootstrap = f"{NODE_IP}:30092"
 
     def script(self, command: str) -> None:  # the release is installed by the fixture, not by platform.sh

@@ -15,6 +15,7 @@ import pytest
 import requests
 from kafka import KafkaAdminClient
 
+from deploy.local.topology import services
 from portal_common import events
 from portal_common.kafka_client import create_producer
 from tests.cluster.conftest import (
@@ -291,8 +292,8 @@ def test_network_policies_admit_only_named_callers(release):
         for svc in ("identity", "billing-statement", "document-store", "notification")
     }
     targets = {
-        "identity-grpc": f"{ip['identity']}:50051",
-        "notification-grpc": f"{ip['notification']}:50054",
+        "identity-grpc": f"{ip['identity']}:{services()['identity'].grpc_port}",
+        "notification-grpc": f"{ip['notification']}:{services()['notification'].grpc_port}",
         "identity-http": f"{ip['identity']}:8081",
         "billing-http": f"{ip['billing-statement']}:8082",
         "documents-http": f"{ip['document-store']}:8083",

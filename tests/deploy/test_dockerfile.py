@@ -31,7 +31,20 @@ def test_base_image_is_pinned_and_the_final_stage_is_unprivileged():
     assert "PYTHONUNBUFFERED=1" in final
     assert "--require-hashes" in DOCKERFILE
     assert "grpcio-tools" not in final  # build tools stay in the build stages
-    assert "protoc" not in final.split("COPY --from=protos")[0]
+    assert "protoc" not in final
+
+
+def test_images_install_the_packages_from_the_one_lock():
+    # The service and portal_common are installed packages (console scripts included), never copied sources,
+    # and the third-party pins come from uv.lock, the lock `make venv` installs.
+    final = DOCKERFILE.split("AS runtime", 1)[1]
+    assert "COPY services" not in final
+    assert "PYTHONPATH" not in DOCKERFILE
+    dependencies = DOCKERFILE.split("AS dependencies", 1)[1].split("AS runtime", 1)[0]
+    assert "uv export --frozen" in dependencies
+    assert "pip install --no-deps --no-build-isolation ./services/common" in dependencies
+    for member in (ROOT / "services").glob("*/pyproject.toml"):
+        assert f"COPY {member.relative_to(ROOT)} " in dependencies, f"{member} must be in the image's workspace"
 
 
 def test_wkhtmltopdf_only_in_the_billing_image():

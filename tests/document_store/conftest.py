@@ -15,9 +15,9 @@ from portal_common.runtime import ServiceRuntime
 from portal_document_store.app import SERVICE
 from portal_document_store.config import DocumentsConfig
 from portal_document_store.context import Context
-from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
+from tests.support.env import service_environment
 from tests.support.kafka import create_topics, publish, unique_topic
-from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+from tests.support.tokens import JwksServer, SigningKey
 from tests.support.wait import wait_for
 
 MAX_UPLOAD = 256 * 1024
@@ -88,19 +88,8 @@ class DocumentStoreUnderTest:
 
 
 def environ(topic: str, jwks_url: str, **overrides: str) -> dict[str, str]:
-    return {
-        "MONGO_URI": MONGO_URI,
-        "MONGO_DB": f"documents_{uuid.uuid4().hex[:10]}",
-        "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
-        "EVENTS_TOPIC": topic,
-        "JWKS_URL": jwks_url,
-        "TOKEN_ISSUER": ISSUER,
-        "TOKEN_AUDIENCE": AUDIENCE,
-        "HTTP_PORT": "0",
-        "GRPC_PORT": "0",
-        "MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
-        **overrides,
-    }
+    settings = {"JWKS_URL": jwks_url, "MAX_UPLOAD_BYTES": str(MAX_UPLOAD)}
+    return service_environment("document-store", topic, **(settings | overrides))
 
 
 @pytest.fixture(scope="module")

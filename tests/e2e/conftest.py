@@ -16,34 +16,22 @@ import pytest
 import requests
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
-from tests.support.env import KAFKA_BOOTSTRAP, MAILDIR, ROOT
+from tests.support.env import KAFKA_BOOTSTRAP, LAYOUT, MAILDIR, ROOT
 from tests.support.sinks import PushSink
 from tests.support.wait import wait_for
-
-PORTS = {
-    "GATEWAY_PORT": "28080",
-    "IDENTITY_HTTP_PORT": "28081",
-    "IDENTITY_GRPC_PORT": "28051",
-    "BILLING_HTTP_PORT": "28082",
-    "BILLING_GRPC_PORT": "28052",
-    "DOCUMENTS_HTTP_PORT": "28083",
-    "DOCUMENTS_GRPC_PORT": "28053",
-    "NOTIFICATION_HTTP_PORT": "28084",
-    "NOTIFICATION_GRPC_PORT": "28054",
-}
 
 
 class Platform:
     def __init__(self, run_dir: Path, push: PushSink) -> None:
         self.run_dir = run_dir
         self.push = push
-        self.gateway = f"http://127.0.0.1:{PORTS['GATEWAY_PORT']}"
-        self.billing_grpc = f"127.0.0.1:{PORTS['BILLING_GRPC_PORT']}"  # where the invoicing system calls
+        self.gateway = LAYOUT.gateway_url
+        self.billing_grpc = LAYOUT.grpc_target("billing-statement")  # where the invoicing system calls
         self.kafka_bootstrap = KAFKA_BOOTSTRAP  # where the dossier and reservation services publish
         self.events_topic = "account-events"
         self.env = {
             **os.environ,
-            **PORTS,
+            "PORTAL_LAYOUT": LAYOUT.name,
             "PORTAL_RUN_DIR": str(run_dir),
             "NTFY_URL": push.url,
             "PORTAL_PUBLIC_URL": self.gateway,

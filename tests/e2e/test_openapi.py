@@ -6,15 +6,11 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
+from deploy.local.topology import services
 from tests.deploy.test_chart import service_routes
-from tests.e2e.conftest import PORTS
+from tests.support.env import LAYOUT
 
-HTTP_PORTS = {
-    "identity": PORTS["IDENTITY_HTTP_PORT"],
-    "billing-statement": PORTS["BILLING_HTTP_PORT"],
-    "document-store": PORTS["DOCUMENTS_HTTP_PORT"],
-    "notification": PORTS["NOTIFICATION_HTTP_PORT"],
-}
+HTTP_PORTS = {name: LAYOUT.http_port(name) for name in services()}
 
 
 @pytest.mark.parametrize("service", sorted(HTTP_PORTS))

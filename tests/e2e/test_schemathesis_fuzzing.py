@@ -18,16 +18,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import PORTS
+from tests.support.env import LAYOUT
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-HTTP_PORTS = {
-    "billing-statement": PORTS["BILLING_HTTP_PORT"],
-    "document-store": PORTS["DOCUMENTS_HTTP_PORT"],
-    "notification": PORTS["NOTIFICATION_HTTP_PORT"],
-    "identity": PORTS["IDENTITY_HTTP_PORT"],  # last: its login fuzzing throttles 127.0.0.1
-}
+FUZZ_ORDER = ["billing-statement", "document-store", "notification", "identity"]  # identity's login throttles 127.0.0.1
+HTTP_PORTS = {name: LAYOUT.http_port(name) for name in FUZZ_ORDER}
 # The routes each role is fuzzed on (/healthz, /metrics... are not routed by the gateway; logging out
 # would end the token the run uses, and is covered by the journeys).
 FAMILY_ROUTES = r"^/v1/(?!admin/)"

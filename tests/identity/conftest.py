@@ -17,7 +17,7 @@ from portal_identity import accounts
 from portal_identity.app import SERVICE
 from portal_identity.config import IdentityConfig
 from portal_identity.context import Context
-from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
+from tests.support.env import service_environment
 from tests.support.kafka import create_topics, unique_topic
 
 PASSWORD = "correct horse battery staple"
@@ -92,21 +92,15 @@ def outcome_counts(svc: IdentityUnderTest) -> dict[tuple[str, str], float]:
 
 
 def identity_environ(tmp_path, topic: str, **overrides: str) -> dict[str, str]:
-    return {
-        "MONGO_URI": MONGO_URI,
-        "MONGO_DB": f"identity_{uuid.uuid4().hex[:10]}",
-        "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
-        "EVENTS_TOPIC": topic,
+    settings = {
         "TOKEN_ISSUER": ISSUER,
         "IDENTITY_KEYS_DIR": str(tmp_path / "keys"),
         "IDENTITY_KEY_RELOAD_SECONDS": "1",
-        "HTTP_PORT": "0",
-        "GRPC_PORT": "0",
         # Every test calls from 127.0.0.1: keep the per-IP throttle out of the way except where tested.
         "THROTTLE_IP_FREE_FAILURES": "100000",
         "THROTTLE_IP_HOURLY_CAP": "1000000",
-        **overrides,
     }
+    return service_environment("identity", topic, **(settings | overrides))
 
 
 @pytest.fixture(scope="module")

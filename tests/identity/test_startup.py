@@ -11,7 +11,7 @@ from tests.support.kafka import create_topics, find_events, unique_topic
 
 
 def run(args, environ, timeout=60):
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")} | environ
     return subprocess.run(
         [sys.executable, "-m", "portal_identity", *args], env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -70,7 +70,7 @@ def test_sigterm_drains_and_exits_cleanly(tmp_path):
     topic = unique_topic("identity-drain")
     create_topics(topic)
     environ = identity_environ(tmp_path, topic, HTTP_PORT="38081", GRPC_PORT="35051")
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")} | environ
     process = subprocess.Popen(
         [sys.executable, "-m", "portal_identity"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -115,7 +115,7 @@ def test_ready_without_kafka_which_the_metrics_report(tmp_path):
         GRPC_PORT=str(grpc_port),
         KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{closed}",
     )
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")} | environ
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")} | environ
     log = tmp_path / "identity.log"
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "portal_identity"], env=env, stdout=out, stderr=out)

@@ -16,10 +16,10 @@ from portal_common.runtime import ServiceRuntime
 from portal_notification.app import SERVICE
 from portal_notification.config import NotificationConfig
 from portal_notification.context import Context
-from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
+from tests.support.env import KAFKA_BOOTSTRAP, service_environment
 from tests.support.kafka import create_topics, publish, unique_topic
 from tests.support.sinks import PushSink, SmtpSink
-from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+from tests.support.tokens import JwksServer, SigningKey
 from tests.support.wait import wait_for
 
 SECRET = "test-unsubscribe-secret"
@@ -98,25 +98,15 @@ class NotificationUnderTest:
 
 
 def environ(topic: str, jwks_url: str, smtp_port: int, ntfy_url: str, **overrides: str) -> dict[str, str]:
-    return {
-        "MONGO_URI": MONGO_URI,
-        "MONGO_DB": f"notification_{uuid.uuid4().hex[:10]}",
-        "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
-        "EVENTS_TOPIC": topic,
+    settings = {
         "JWKS_URL": jwks_url,
-        "TOKEN_ISSUER": ISSUER,
-        "TOKEN_AUDIENCE": AUDIENCE,
-        "HTTP_PORT": "0",
-        "GRPC_PORT": "0",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "SMTP_MODE": "insecure",
+        "SMTP_PORT": str(smtp_port),  # each test's own sink
         "NTFY_URL": ntfy_url,
         "UNSUBSCRIBE_SECRET": SECRET,
         "SEND_TIMEOUT_SECONDS": "2",
         "DELIVERY_RETRY_BASE_SECONDS": "0.3",
-        **overrides,
     }
+    return service_environment("notification", topic, **(settings | overrides))
 
 
 def start_service(tmp_path, **overrides: str):

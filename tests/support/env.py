@@ -1,13 +1,32 @@
-"""Where the private test stack started by `make test` listens (deploy/local/run-tests.sh)."""
+"""Where the private test stack started by `make test` listens: the `test` layout of deploy/local/topology.py."""
 
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
-KAFKA_BOOTSTRAP = os.environ.get("TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-MONGO_URI = os.environ.get("TEST_MONGO_URI", "mongodb://127.0.0.1:37017/")
-SMTP_PORT = int(os.environ.get("TEST_SMTP_PORT", "11025"))
+from deploy.local.topology import LAYOUTS, services
+from tests.support.tokens import AUDIENCE, ISSUER
+
+LAYOUT = LAYOUTS["test"]
+KAFKA_BOOTSTRAP = LAYOUT.kafka_bootstrap
+MONGO_URI = LAYOUT.mongo_uri
+SMTP_PORT = LAYOUT.smtp_port
 MAILDIR = Path(os.environ.get("TEST_MAILDIR", "/nonexistent"))
 ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.sh"
+
+
+def service_environment(name: str, topic: str, **settings: str) -> dict[str, str]:
+    """Service `name` alone on the test stack: its own database and topic, ports picked by the system, tokens
+    of the tests' issuer (tests.support.tokens); `settings` win."""
+    isolated = {
+        "MONGO_DB": f"{services()[name].database}_{uuid.uuid4().hex[:10]}",
+        "EVENTS_TOPIC": topic,
+        "HTTP_PORT": "0",
+        "GRPC_PORT": "0",
+        "TOKEN_ISSUER": ISSUER,
+        "TOKEN_AUDIENCE": AUDIENCE,
+    }
+    return LAYOUT.environment(name, **(isolated | settings))

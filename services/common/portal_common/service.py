@@ -137,6 +137,17 @@ class GrpcApi(Generic[C]):
         return cls(add, pb2.DESCRIPTOR.services_by_name[service].full_name, servicer)
 
 
+@dataclass(frozen=True)
+class Command(Generic[C]):
+    """An operator command besides `serve` and `migrate` (`portal-identity create-agent ...`): it gets the
+    context once the settings are checked and MongoDB answers, and returns the exit status."""
+
+    name: str
+    help: str
+    run: Callable[[C, argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Service(Generic[C]):
     """A service's declaration (its `app.py`): from it `portal_common` builds the HTTP app, the gRPC server,
@@ -151,6 +162,7 @@ class Service(Generic[C]):
     workers: Callable[[C], dict[str, Worker]] = lambda ctx: {}
     max_request_bytes: Callable[[C], int] | None = None
     configure_app: Callable[[Flask], None] | None = None  # hook: request class, teardown handlers
+    commands: Sequence[Command[C]] = ()  # operator commands besides serve and migrate
 
     def create_app(self, ctx: C) -> Flask:
         common = ctx.common
@@ -224,9 +236,13 @@ class Service(Generic[C]):
         )
 
     def main(self, argv: list[str] | None = None) -> int:
-        """`python -m portal_<service> [serve|migrate]`: refuse bad settings clearly, then serve or migrate."""
+        """`portal-<service> [serve|migrate|<command> ...]`: refuse bad settings clearly, then run the command."""
         parser = argparse.ArgumentParser(prog=f"portal-{self.name}")
-        parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+        sub = parser.add_subparsers(dest="command")
+        sub.add_parser("serve", help="run HTTP, gRPC, the consumers and the workers (the default)")
+        sub.add_parser("migrate", help="create the indexes and exit")
+        for command in self.commands:
+            command.arguments(sub.add_parser(command.name, help=command.help))
         args = parser.parse_args(argv)
         try:
             config = self.load_config()
@@ -235,14 +251,20 @@ class Service(Generic[C]):
             return 2
         configure_logging(self.name, config.common.log_level)
         try:
-            ctx = self.build(config)  # connects and creates the indexes
+            ctx = self.build(config)  # connects, creates the indexes, reads mounted files (keys)
+        except ConfigError as exc:  # a setting that only the build can check (an empty key folder)
+            print(f"{self.name}: {exc}", file=sys.stderr)
+            return 2
         except PyMongoError as exc:
             return database_failed(self.name, config.common, exc)
-        if args.command == "serve":
+        if args.command in (None, "serve"):
             self.runtime(ctx).serve_forever()
-        else:
+            return 0
+        if args.command == "migrate":
             print("indexes ready")
-        return 0
+            return 0
+        [command] = [c for c in self.commands if c.name == args.command]
+        return command.run(ctx, args)
 
 
 def database_failed(name: str, common: CommonConfig, error: PyMongoError) -> int:

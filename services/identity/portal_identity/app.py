@@ -1,10 +1,11 @@
-"""identity, declared: its routes, its gRPC servicer, what it consumes and its housekeeping worker."""
+"""identity, declared: its routes, its gRPC servicer, what it consumes, its housekeeping worker and its
+operator commands."""
 
 from __future__ import annotations
 
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal_common.service import Consumer, GrpcApi, Service
-from portal_identity import api, events_in
+from portal_identity import api, events_in, ops
 from portal_identity.config import IdentityConfig
 from portal_identity.context import NAME, Context
 from portal_identity.grpc_api import IdentityServicer
@@ -28,4 +29,5 @@ SERVICE = Service[Context](
         )
     ],
     workers=lambda ctx: {"housekeeping": lambda stop: housekeeping(ctx, stop)},
+    commands=ops.COMMANDS,
 )

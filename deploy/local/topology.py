@@ -1,0 +1,182 @@
+"""Where every process of a local run listens, and the environment each service gets: one table.
+
+Read by `make up` (stack.sh, platform.sh, the gateway, the seed), by the tests and by the benchmarks.
+Service names, modules and base ports come from the chart's values, the source for deployment; a layout
+adds where the infrastructure listens and shifts the service ports so that runs never collide:
+
+- `local`: `make up` (Kafka 9092, FerretDB 27017, SMTP 1025, gateway 8080, services on the chart's ports);
+- `test`: the private stack of `make test` and `make bench`, and the platform the end-to-end tests start.
+
+    python -m deploy.local.topology exports LAYOUT           shell `export` lines (ports already set win)
+    python -m deploy.local.topology services LAYOUT          one line per service: name module http grpc
+    python -m deploy.local.topology env LAYOUT NAME RUN_DIR  the service's environment, one KEY=VALUE a line
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str  # as in the chart: identity, billing-statement, ...
+    module: str  # the package `python -m` runs
+    http_port: int  # the chart's ports; a layout shifts them
+    grpc_port: int
+
+    @property
+    def database(self) -> str:
+        return self.name.replace("-", "_")
+
+
+@cache
+def services() -> dict[str, Service]:
+    values = yaml.safe_load((ROOT / "charts" / "portal" / "values.yaml").read_text())
+    return {
+        name: Service(name, svc["module"], svc["httpPort"], svc["grpcPort"]) for name, svc in values["services"].items()
+    }
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    kafka_port: int
+    kafka_controller_port: int
+    ferretdb_port: int
+    smtp_port: int
+    gateway_port: int
+    http_offset: int  # added to the chart's HTTP port of each service
+    grpc_offset: int
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongo_uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.ferretdb_port}/"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def http_port(self, name: str) -> int:
+        return services()[name].http_port + self.http_offset
+
+    def grpc_port(self, name: str) -> int:
+        return services()[name].grpc_port + self.grpc_offset
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.http_port(name)}"
+
+    def grpc_target(self, name: str) -> str:
+        return f"127.0.0.1:{self.grpc_port(name)}"
+
+    def environment(self, name: str, **settings: str) -> dict[str, str]:
+        """What service `name` needs to reach this layout's infrastructure on its own ports; `settings` win."""
+        return {
+            "HTTP_PORT": str(self.http_port(name)),
+            "GRPC_PORT": str(self.grpc_port(name)),
+            "MONGO_URI": self.mongo_uri,
+            "MONGO_DB": services()[name].database,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.smtp_port),
+            "SMTP_MODE": "insecure",
+        } | settings
+
+
+LAYOUTS = {
+    "local": Layout("local", 9092, 9093, 27017, 1025, 8080, http_offset=0, grpc_offset=0),
+    "test": Layout("test", 19092, 19093, 37017, 11025, 28080, http_offset=20000, grpc_offset=10000),
+}
+
+
+def platform_environment(layout: Layout, name: str, run_dir: Path, **settings: str) -> dict[str, str]:
+    """A service of the whole platform as `make up` runs it: behind the gateway, with the run's own secrets."""
+    identity = layout.url("identity")
+    return layout.environment(
+        name,
+        JWKS_URL=f"{identity}/.well-known/jwks.json",
+        TOKEN_ISSUER=identity,
+        UNSUBSCRIBE_SECRET=_run_secret(run_dir / "unsubscribe.secret"),
+        PORTAL_PUBLIC_URL=os.environ.get("PORTAL_PUBLIC_URL", layout.gateway_url),
+        WEBPUSH_VAPID_KEY_FILE=str(_vapid_key(run_dir / "webpush-vapid.pem")),
+        IDENTITY_KEYS_DIR=str(run_dir / "identity-keys"),
+        IDENTITY_GRPC_TARGET=layout.grpc_target("identity"),
+        TRUSTED_PROXY_HOPS="1",  # the nginx gateway
+        **({"NTFY_URL": os.environ["NTFY_URL"]} if os.environ.get("NTFY_URL") else {}),
+        **settings,
+    )
+
+
+def _run_secret(path: Path) -> str:
+    """Made once per run directory, for local runs only."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _vapid_key(path: Path) -> Path:
+    """The Web Push (VAPID) key of local runs, made once per run directory."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(path)],  # noqa: S607
+            check=True,
+            capture_output=True,
+        )
+        path.chmod(0o600)
+    return path
+
+
+def from_environment(name: str) -> Layout:
+    """Layout `name`, with the infrastructure ports a caller exported (a private Kafka of a test) winning."""
+    layout = LAYOUTS[name]
+
+    def port(variable: str, default: int) -> int:
+        return int(os.environ.get(variable) or default)
+
+    return replace(
+        layout,
+        kafka_port=port("KAFKA_PORT", layout.kafka_port),
+        kafka_controller_port=port("KAFKA_CONTROLLER_PORT", layout.kafka_controller_port),
+        ferretdb_port=port("FERRETDB_PORT", layout.ferretdb_port),
+        smtp_port=port("SMTP_PORT", layout.smtp_port),
+    )
+
+
+def main(argv: list[str]) -> None:
+    command, layout = argv[0], from_environment(argv[1])
+    if command == "exports":
+        for variable, value in {
+            "KAFKA_PORT": layout.kafka_port,
+            "KAFKA_CONTROLLER_PORT": layout.kafka_controller_port,
+            "FERRETDB_PORT": layout.ferretdb_port,
+            "SMTP_PORT": layout.smtp_port,
+        }.items():
+            print(f"export {variable}=${{{variable}:-{value}}}")  # a port set by the caller wins
+    elif command == "services":
+        for name, svc in services().items():
+            print(name, svc.module, layout.http_port(name), layout.grpc_port(name))
+    elif command == "env":
+        for key, setting in platform_environment(layout, argv[2], Path(argv[3])).items():
+            print(f"{key}={setting}")
+    else:
+        raise SystemExit(f"unknown command {command!r}; see the module's docstring")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,55 @@
+"""The ports and names a service falls back on are the chart's: one table (deploy/local/topology.py reads it)."""
+
+import pytest
+
+from deploy.local.topology import LAYOUTS, services
+from portal_billing_statement.config import BillingConfig
+from portal_common.config import Env
+from portal_document_store.config import DocumentsConfig
+from portal_identity.config import IdentityConfig
+from portal_notification.config import NotificationConfig
+
+CONFIGS = {
+    "identity": IdentityConfig,
+    "billing-statement": BillingConfig,
+    "document-store": DocumentsConfig,
+    "notification": NotificationConfig,
+}
+REQUIRED = {
+    "MONGO_URI": "mongodb://db/",
+    "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+    "JWKS_URL": "http://identity/.well-known/jwks.json",
+    "TOKEN_ISSUER": "http://identity",
+    "UNSUBSCRIBE_SECRET": "s" * 32,
+    "SMTP_HOST": "smtp",
+    "IDENTITY_KEYS_DIR": "/keys",
+}
+
+
+def test_every_chart_service_has_a_config():
+    assert set(services()) == set(CONFIGS)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_a_service_without_ports_set_listens_where_the_chart_says(name):
+    common = CONFIGS[name].from_env(Env(REQUIRED)).common
+    chart = services()[name]
+    assert (common.service_name, common.http_port, common.grpc_port) == (name, chart.http_port, chart.grpc_port)
+    assert common.mongo_db == chart.database
+
+
+def test_layouts_never_share_a_port():
+    used = [
+        port
+        for layout in LAYOUTS.values()
+        for port in [
+            layout.kafka_port,
+            layout.kafka_controller_port,
+            layout.ferretdb_port,
+            layout.smtp_port,
+            layout.gateway_port,
+            *(layout.http_port(name) for name in services()),
+            *(layout.grpc_port(name) for name in services()),
+        ]
+    ]
+    assert len(used) == len(set(used))
