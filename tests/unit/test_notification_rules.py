@@ -90,6 +90,15 @@ def test_an_unsubscribe_link_is_genuine_only_with_the_secret() -> None:
         ("https://push.example/x#frag", None),
         ("https://push.example:99999/x", None),
         ("not a url", None),
+        # Parsers disagree on these: the HTTP client (urllib3, WHATWG-style) would connect to 10.0.0.7 or
+        # 127.0.0.1 while urlsplit sees a host under notify.windows.com. Only plain DNS names pass.
+        ("https://10.0.0.7\\.notify.windows.com/", None),
+        ("https://127.0.0.1\\@x.notify.windows.com/", None),
+        ("https://x.notify.windows.com\\@127.0.0.1/", None),
+        ("https://10.0.0.7%2f.notify.windows.com/", None),
+        ("https://x.notify.windows.com\t/", None),
+        ("https://[::1]/x", None),
+        ("https://10.0.0.7/x", "https://10.0.0.7"),  # then refused: no push service is an address
     ],
 )
 def test_web_push_endpoints_are_reduced_to_plain_https_origins(endpoint: str, origin: str | None) -> None:

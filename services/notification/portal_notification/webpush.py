@@ -9,12 +9,14 @@ internal address.
 from __future__ import annotations
 
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from urllib3.util import parse_url
 
 from portal_common import b64url
 from portal_common.problems import Problem
@@ -32,16 +34,32 @@ INVALID = Problem(
 )
 
 
+# A host name as HTTP clients resolve it (letters, digits, hyphens, dots): no percent-encoding, no IPv6 literal.
+# An IPv4 address passes here and is then refused by the allowlist, which names push services.
+_HOST = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
 def origin_of(endpoint: str) -> str | None:
-    """`https://host[:port]` of an endpoint, or None when it is no plain https URL."""
+    """`https://host[:port]` of an endpoint, or None when it is no plain https URL to a host name.
+
+    The host checked must be the host the HTTP client connects to: parsers disagree on backslashes,
+    whitespace and percent-encoded authorities (`https://10.0.0.7\\.notify.windows.com/` is an address
+    under notify.windows.com for urlsplit, 10.0.0.7 for urllib3), so such endpoints are refused, and both
+    parsers must read the same host."""
+    if any(char in endpoint for char in "\\ \t\r\n") or not endpoint.isprintable():
+        return None
     try:
         parts = urlsplit(endpoint)
         port = parts.port
+        client_host = parse_url(endpoint).host
     except ValueError:
         return None
-    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.fragment:
+    host = parts.hostname
+    if parts.scheme != "https" or not host or parts.username or parts.password or parts.fragment:
         return None
-    return f"https://{parts.hostname}" + ("" if port in (None, 443) else f":{port}")
+    if not _HOST.fullmatch(host) or client_host is None or client_host.lower() != host:
+        return None
+    return f"https://{host}" + ("" if port in (None, 443) else f":{port}")
 
 
 def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
