@@ -85,7 +85,7 @@ def main() -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError("family never reached billing")
             time.sleep(0.2)
-        with grpc.insecure_channel("127.0.0.1:15052") as channel:
+        with grpc.insecure_channel(LAYOUT.grpc_target("billing-statement")) as channel:
             stub = billing_pb2_grpc.BillingServiceStub(channel)
             for month in range(1, 13):
                 issue = date(2025, month, 28).isoformat()
