@@ -12,6 +12,7 @@ from portal_common.auth import InvalidToken, JwksCache, TokenVerifier
 from portal_common.kafka_client import create_producer
 from portal_common.revocations import RevocationCache, RevocationListener
 from tests.support.env import KAFKA_BOOTSTRAP
+from tests.support.http_standin import QuietHandler, serve, stop
 from tests.support.kafka import create_topics, unique_topic
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.support.wait import wait_for
@@ -233,3 +234,48 @@ def test_jwt_library_refuses_none_even_if_asked_directly(key):
     token = jwt.encode({"sub": "x"}, None, algorithm="none")
     with pytest.raises(jwt.InvalidAlgorithmError):
         jwt.decode(token, key.private.public_key(), algorithms=["RS256"])
+
+
+def test_an_unreachable_jwks_backs_off_and_never_stalls_requests_with_a_known_key(key):
+    """#20 item 6: identity stops answering while the cached keys age. Requests signed with a known key keep
+    being served at once, and the cache tries identity again only after a growing pause: it does not fetch
+    (and wait out the timeout) once per request, one request at a time behind its lock."""
+    hanging = threading.Event()
+    fetches = []
+
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:
+            fetches.append(time.monotonic())
+            if hanging.is_set():
+                time.sleep(1.5)  # longer than the client's timeout: a silent identity
+                return
+            self.answer_json(200, {"keys": [key.jwk()]})
+
+    server = serve(Handler)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks"
+        cache = JwksCache(url, max_age_s=0.2, min_refresh_interval_s=0.5, timeout_s=1.0)
+        verifier = TokenVerifier(cache, issuer=ISSUER, audience=AUDIENCE)
+        token = key.mint()
+        verifier.verify(token)  # the keys are cached
+        hanging.set()
+        time.sleep(0.3)  # and now stale
+        durations: list[float] = []
+
+        def call() -> None:
+            started = time.monotonic()
+            verifier.verify(token)
+            durations.append(time.monotonic() - started)
+
+        for _ in range(3):  # three waves of eight parallel requests over about two seconds
+            threads = [threading.Thread(target=call) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            time.sleep(0.3)
+        assert len(durations) == 24  # every request verified, with the cached key
+        assert sum(d > 0.5 for d in durations) <= 2  # at most the request that tried identity waited
+        assert len(fetches) <= 3  # the first fetch, then a retry at most every growing pause
+    finally:
+        stop(server)

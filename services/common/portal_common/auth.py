@@ -69,21 +69,33 @@ class Principal:
 
 
 class JwksCache:
-    """Public keys fetched from a JWKS URL, refreshed when a token names an unknown `kid`.
+    """Public keys fetched from a JWKS URL, refreshed when they age or a token names an unknown `kid`.
 
-    Refreshes on unknown kids are rate-limited so a flood of forged kids cannot hammer identity.
+    Refreshes on unknown kids are rate-limited so a flood of forged kids cannot hammer identity. While
+    identity does not answer, the cache keeps serving the keys it has: one request at a time tries again,
+    after a pause that doubles with each failure (up to `max_backoff_s`), and a request whose key is
+    known never waits for that attempt.
     """
 
     def __init__(
-        self, url: str, *, max_age_s: float = 300.0, min_refresh_interval_s: float = 2.0, timeout_s: float = 5.0
+        self,
+        url: str,
+        *,
+        max_age_s: float = 300.0,
+        min_refresh_interval_s: float = 2.0,
+        timeout_s: float = 5.0,
+        max_backoff_s: float = 10.0,  # a restarted identity is seen again within seconds
     ):
         self.url = url
         self.max_age_s = max_age_s
         self.min_refresh_interval_s = min_refresh_interval_s
         self.timeout_s = timeout_s
+        self.max_backoff_s = max_backoff_s
         self._keys: dict[str, Any] = {}
         self._fetched_at = float("-inf")
-        self._lock = threading.Lock()
+        self._retry_at = float("-inf")  # after a failed fetch: no new attempt before this
+        self._failures = 0
+        self._lock = threading.Lock()  # one fetch at a time
 
     def _fetch(self) -> None:
         with urllib.request.urlopen(self.url, timeout=self.timeout_s) as response:  # noqa: S310 - configured URL
@@ -95,20 +107,37 @@ class JwksCache:
         self._keys = keys
         self._fetched_at = time.monotonic()
 
-    def key(self, kid: str) -> Any:
+    def _due(self, kid: str) -> bool:
         now = time.monotonic()
-        with self._lock:
-            stale = now - self._fetched_at > self.max_age_s
-            unknown = kid not in self._keys and now - self._fetched_at > self.min_refresh_interval_s
-            if stale or unknown:
-                try:
-                    self._fetch()
-                except Exception as exc:  # noqa: BLE001 - keep serving cached keys during an identity outage
-                    log.warning("could not refresh JWKS from %s: %s", self.url, exc)
+        if now < self._retry_at:
+            return False
+        stale = now - self._fetched_at > self.max_age_s
+        unknown = kid not in self._keys and now - self._fetched_at > self.min_refresh_interval_s
+        return stale or unknown
+
+    def _refresh(self) -> None:
+        try:
+            self._fetch()
+            self._failures = 0
+        except Exception as exc:  # noqa: BLE001 - keep serving cached keys during an identity outage
+            self._failures += 1
+            pause = min(self.min_refresh_interval_s * 2 ** (self._failures - 1), self.max_backoff_s)
+            self._retry_at = time.monotonic() + pause
+            log.warning("could not refresh JWKS from %s (next try in %.0f s): %s", self.url, pause, exc)
+
+    def key(self, kid: str) -> Any:
+        # A known key is served at once: whoever gets the lock refreshes, nobody queues behind it. An unknown
+        # one waits for the refresh in progress, since that may bring it.
+        if self._due(kid) and self._lock.acquire(blocking=kid not in self._keys):
             try:
-                return self._keys[kid]
-            except KeyError:
-                raise InvalidToken("unknown signing key") from None
+                if self._due(kid):  # another thread may have refreshed while this one waited
+                    self._refresh()
+            finally:
+                self._lock.release()
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise InvalidToken("unknown signing key") from None
 
 
 class TokenVerifier:
