@@ -22,8 +22,8 @@ from bench.common import ServiceProcess, judged, write_results
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
-from tests.support.env import LAYOUT
-from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+from tests.support.env import LAYOUT, service_environment
+from tests.support.tokens import JwksServer, SigningKey
 
 RUNS = 12
 CACHED_RUNS = 50  # a few milliseconds each: enough for a stable median
@@ -52,17 +52,10 @@ def main() -> None:
     ensure_topics(bootstrap, {topic: 1})
     key = SigningKey("bench")
     jwks = JwksServer(key)
-    db_name = f"billing_bench_{uuid.uuid4().hex[:6]}"
-    environ = LAYOUT.environment(
-        "billing-statement",
-        MONGO_DB=db_name,
-        EVENTS_TOPIC=topic,
-        JWKS_URL=jwks.url,
-        TOKEN_ISSUER=ISSUER,
-        TOKEN_AUDIENCE=AUDIENCE,
-        RENDER_CONCURRENCY="2",
-        HTTP_THREADS="24",
+    environ = service_environment(
+        "billing-statement", topic, layout_ports=True, JWKS_URL=jwks.url, RENDER_CONCURRENCY="2", HTTP_THREADS="24"
     )
+    db_name = environ["MONGO_DB"]
     service = ServiceProcess("billing-statement", environ)
     results: dict[str, object] = {}
     try:

@@ -19,8 +19,8 @@ from pymongo import MongoClient
 from bench.common import ServiceProcess, judged, write_results
 from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
-from tests.support.env import LAYOUT
-from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+from tests.support.env import LAYOUT, service_environment
+from tests.support.tokens import JwksServer, SigningKey
 
 MIB = 1024 * 1024
 BOUNDARY = "bench-boundary"
@@ -113,16 +113,10 @@ def main() -> None:
     jwks = JwksServer(key)
     topic = f"bench-documents-{uuid.uuid4().hex[:6]}"
     ensure_topics(bootstrap, {topic: 1})
-    db_name = f"documents_bench_{uuid.uuid4().hex[:6]}"
-    environ = LAYOUT.environment(
-        "document-store",
-        MONGO_DB=db_name,
-        EVENTS_TOPIC=topic,
-        JWKS_URL=jwks.url,
-        TOKEN_ISSUER=ISSUER,
-        TOKEN_AUDIENCE=AUDIENCE,
-        MAX_UPLOAD_BYTES=str(256 * MIB),
+    environ = service_environment(
+        "document-store", topic, layout_ports=True, JWKS_URL=jwks.url, MAX_UPLOAD_BYTES=str(256 * MIB)
     )
+    db_name = environ["MONGO_DB"]
     service = ServiceProcess("document-store", environ)
     raw_db = MongoClient(mongo_uri)[f"{db_name}_raw"]
     raw = GridFSBucket(raw_db, bucket_name="raw", chunk_size_bytes=255 * 1024)

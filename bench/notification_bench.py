@@ -33,8 +33,8 @@ from bench.common import ServiceProcess, judged, percentile, write_results
 from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
 from portal_notification import deliveries
-from tests.support.env import LAYOUT
-from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
+from tests.support.env import LAYOUT, service_environment
+from tests.support.tokens import JwksServer, SigningKey
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 FAMILIES = 50
@@ -60,21 +60,18 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
     topic = f"bench-notification-{uuid.uuid4().hex[:6]}"
     ensure_topics(bootstrap, {topic: 3})
     jwks = JwksServer(SigningKey("bench"))
-    db_name = f"notification_bench_{uuid.uuid4().hex[:6]}"
-    environ = LAYOUT.environment(
+    environ = service_environment(
         "notification",
-        MONGO_DB=db_name,
-        EVENTS_TOPIC=topic,
+        topic,
         JWKS_URL=jwks.url,
-        TOKEN_ISSUER=ISSUER,
-        TOKEN_AUDIENCE=AUDIENCE,
-        HTTP_PORT=str(http_port),
+        HTTP_PORT=str(http_port),  # two scenarios, each on its own ports
         GRPC_PORT=str(http_port + 1000),
         UNSUBSCRIBE_SECRET="bench",
         DELIVERY_WORKERS=str(WORKERS),
         # The send hold's settings may be tried from the command line (SEND_HOLD_LAG_SECONDS=...).
         **{name: value for name, value in os.environ.items() if name.startswith("SEND_HOLD_")},
     )
+    db_name = environ["MONGO_DB"]
     service = ServiceProcess("notification", environ)
     producer = create_producer(bootstrap, "bench", linger_ms=20)
     families = [f"fam-{i}" for i in range(FAMILIES)]

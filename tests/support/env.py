@@ -18,15 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.sh"
 
 
-def service_environment(name: str, topic: str, **settings: str) -> dict[str, str]:
-    """Service `name` alone on the test stack: its own database and topic, ports picked by the system, tokens
-    of the tests' issuer (tests.support.tokens); `settings` win."""
+def service_environment(name: str, topic: str, *, layout_ports: bool = False, **settings: str) -> dict[str, str]:
+    """Service `name` alone on the test stack: its own database and topic, tokens of the tests' issuer
+    (tests.support.tokens); ports picked by the system, or the layout's for a process others call (benchmarks);
+    `settings` win."""
     isolated = {
         "MONGO_DB": f"{services()[name].database}_{uuid.uuid4().hex[:10]}",
         "EVENTS_TOPIC": topic,
-        "HTTP_PORT": "0",
-        "GRPC_PORT": "0",
         "TOKEN_ISSUER": ISSUER,
         "TOKEN_AUDIENCE": AUDIENCE,
     }
+    if not layout_ports:
+        isolated |= {"HTTP_PORT": "0", "GRPC_PORT": "0"}
     return LAYOUT.environment(name, **(isolated | settings))
