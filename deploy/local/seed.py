@@ -36,6 +36,16 @@ def wait(predicate, what: str, timeout: float = 30.0):
     raise SystemExit(f"seed: timed out waiting for {what}")
 
 
+def activation_token(maildir: str, login: str) -> str | None:
+    """The secret of the activation link mailed to `login`, from the SMTP sink's maildir."""
+    for message in mailbox.Maildir(maildir, create=False):
+        if login in message["To"]:
+            found = re.search(r"token=([A-Za-z0-9_-]+)", message.get_payload(decode=True).decode())
+            if found:
+                return found.group(1)
+    return None
+
+
 def main() -> None:
     layout, run_dir, maildir = LAYOUTS[sys.argv[1]], Path(sys.argv[2]), sys.argv[3]
     gateway, billing_grpc = layout.gateway_url, layout.grpc_target("billing-statement")
@@ -67,22 +77,15 @@ def main() -> None:
         text=True,
         check=True,
     )
-    token = json.loads(created.stdout.strip().splitlines()[-1])["activation_token"]
+    print(f"[seed] {json.loads(created.stdout.strip().splitlines()[-1])}")
+    token = wait(lambda: activation_token(maildir, AGENT), "the agent's activation email")
     post("/v1/auth/activate", json={"token": token, "password": AGENT_PASSWORD}).raise_for_status()
     agent = post("/v1/auth/login", json={"login": AGENT, "password": AGENT_PASSWORD}).json()["access_token"]
     family = post("/v1/admin/accounts", agent, json={"login": FAMILY, "display_name": "Famille Démo"})
     family.raise_for_status()
     family_id = family.json()["account_id"]
 
-    def activation_token() -> str | None:
-        for message in mailbox.Maildir(maildir, create=False):
-            if FAMILY in message["To"]:
-                found = re.search(r"token=([A-Za-z0-9_-]+)", message.get_payload(decode=True).decode())
-                if found:
-                    return found.group(1)
-        return None
-
-    secret = wait(activation_token, "the family's activation email")
+    secret = wait(lambda: activation_token(maildir, FAMILY), "the family's activation email")
     post("/v1/auth/activate", json={"token": secret, "password": FAMILY_PASSWORD}).raise_for_status()
 
     with grpc.insecure_channel(billing_grpc) as channel:

@@ -33,6 +33,7 @@ class Service:
     module: str  # the package `python -m` runs
     http_port: int  # the chart's ports; a layout shifts them
     grpc_port: int
+    grpc_calls: tuple[str, ...] = ()  # the services it calls over gRPC (the chart's `grpcCalls`)
 
     @property
     def database(self) -> str:
@@ -43,7 +44,8 @@ class Service:
 def services() -> dict[str, Service]:
     values = yaml.safe_load((ROOT / "charts" / "portal" / "values.yaml").read_text())
     return {
-        name: Service(name, svc["module"], svc["httpPort"], svc["grpcPort"]) for name, svc in values["services"].items()
+        name: Service(name, svc["module"], svc["httpPort"], svc["grpcPort"], tuple(svc.get("grpcCalls", ())))
+        for name, svc in values["services"].items()
     }
 
 
@@ -93,7 +95,13 @@ class Layout:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
             "SMTP_MODE": "insecure",
+            **{grpc_target_variable(callee): self.grpc_target(callee) for callee in services()[name].grpc_calls},
         } | settings
+
+
+def grpc_target_variable(callee: str) -> str:
+    """Where a caller finds `callee`'s gRPC port, as the chart's ConfigMap names it."""
+    return callee.upper().replace("-", "_") + "_GRPC_TARGET"
 
 
 LAYOUTS = {
@@ -113,7 +121,6 @@ def platform_environment(layout: Layout, name: str, run_dir: Path, **settings: s
         PORTAL_PUBLIC_URL=os.environ.get("PORTAL_PUBLIC_URL", layout.gateway_url),
         WEBPUSH_VAPID_KEY_FILE=str(_vapid_key(run_dir / "webpush-vapid.pem")),
         IDENTITY_KEYS_DIR=str(run_dir / "identity-keys"),
-        IDENTITY_GRPC_TARGET=layout.grpc_target("identity"),
         TRUSTED_PROXY_HOPS="1",  # the nginx gateway
         **({"NTFY_URL": os.environ["NTFY_URL"]} if os.environ.get("NTFY_URL") else {}),
         **settings,

@@ -283,8 +283,9 @@ def test_mongodb_unreachable_at_install_fails_the_job_clearly_before_any_topic(p
 
 def test_network_policies_admit_only_named_callers(release):
     """From a pod of the release's namespace without an allowed caller's labels, identity's and notification's
-    gRPC ports and every HTTP port are closed; the same probe labelled as billing-statement reaches identity's
-    gRPC (the positive control), and from the Ingress controller's namespace the HTTP ports answer."""
+    gRPC ports and every HTTP port are closed; the same probe labelled as notification reaches identity's
+    gRPC (the positive control: the one call the release makes), labelled as billing-statement (no client)
+    it does not, and from the Ingress controller's namespace the HTTP ports answer."""
     image = kubectl("get", "deploy/portal-identity", "-o", "jsonpath={.spec.template.spec.containers[0].image}")
     # Service addresses, not names: a DNS failure must not pass for a closed port.
     ip = {
@@ -355,12 +356,14 @@ def test_network_policies_admit_only_named_callers(release):
 
     intruder = reach(f"intruder-{RUN}", NAMESPACE, "app=intruder")
     assert intruder == dict.fromkeys(targets, False), intruder
-    caller = reach(
-        f"caller-{RUN}", NAMESPACE, "app.kubernetes.io/name=billing-statement,app.kubernetes.io/instance=portal"
-    )
-    assert caller["identity-grpc"] is True, caller
-    assert caller["notification-grpc"] is True, caller  # billing-statement is one of notification's callers
+    caller = reach(f"caller-{RUN}", NAMESPACE, "app.kubernetes.io/name=notification,app.kubernetes.io/instance=portal")
+    assert caller["identity-grpc"] is True, caller  # notification calls identity's IssueLink (grpcCalls)
+    assert caller["notification-grpc"] is False, caller  # nobody in the release calls notification over gRPC
     assert caller["billing-http"] is False, caller
+    no_client = reach(
+        f"noclient-{RUN}", NAMESPACE, "app.kubernetes.io/name=billing-statement,app.kubernetes.io/instance=portal"
+    )
+    assert no_client["identity-grpc"] is False, no_client  # billing has no identity client: not admitted
     gateway = reach(f"gateway-{RUN}", "ingress", "app=probe")
     assert all(gateway[name] for name in targets if name.endswith("-http")), gateway
     assert gateway["identity-grpc"] is False, gateway

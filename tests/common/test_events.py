@@ -147,21 +147,33 @@ def test_cli_refuses_unknown_fields_and_types():
     assert cli("publish", "account.exploded", "--account", "a", "--structure", "s").returncode != 0
 
 
-def test_cli_hides_secret_payload_fields_when_tailing():
+def test_the_schema_has_no_place_for_a_link_secret():
+    """#20 finding 1: the reset and activation secrets left the events (identity's IssueLink gives them)."""
+    for event_type, field in (
+        ("account.password_reset_requested", "reset_token"),
+        ("account.created", "activation_token"),
+    ):
+        refused = cli("publish", event_type, "--account", "a", "--structure", "s", "--set", f"{field}=SECRET")
+        assert refused.returncode != 0
+        assert field in refused.stderr
+        assert "Traceback" not in refused.stderr
+
+
+def test_cli_hides_secrets_in_free_text_when_tailing():
     topic = unique_topic("cli")
     create_topics(topic)
     cli(
         "--topic",
         topic,
         "publish",
-        "account.password_reset_requested",
+        "account.login_failed",
         "--account",
         "a",
         "--structure",
         "s",
         "--set",
-        "reset_token=SECRET-RESET-TOKEN",
+        "user_agent=curl Authorization: Bearer SECRET-BEARER-TOKEN",
     )
     tailed = cli("--topic", topic, "tail", "--from-beginning", "--max", "1", "--idle-timeout", "15")
-    assert "SECRET-RESET-TOKEN" not in tailed.stdout
+    assert "SECRET-BEARER-TOKEN" not in tailed.stdout
     assert "[redacted]" in tailed.stdout

@@ -187,6 +187,39 @@ def test_the_jwks_url_follows_the_service_that_serves_it():
     assert not any("podSelector" in peer for peer in policies["portal-notification"]["spec"]["ingress"][0]["from"])
 
 
+def grpc_callers(policy: dict) -> list[dict]:
+    rules = [r for r in policy["spec"]["ingress"] if r["ports"] == [{"port": "grpc", "protocol": "TCP"}]]
+    return [peer for rule in rules for peer in rule["from"]]
+
+
+def pods_of(name: str) -> dict:
+    return {"podSelector": {"matchLabels": {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": "portal"}}}
+
+
+def test_grpc_callers_are_the_services_with_a_client_and_find_their_callee_in_the_configmap():
+    configs = {d["metadata"]["name"]: d["data"] for d in rendered("--show-only", "templates/configmap.yaml")}
+    assert configs["portal-notification"]["IDENTITY_GRPC_TARGET"] == "portal-identity:50051"
+    assert not [k for name, c in configs.items() if name != "portal-notification" for k in c if "GRPC_TARGET" in k]
+    policies = {d["metadata"]["name"]: d for d in rendered("--show-only", "templates/networkpolicy.yaml")}
+    assert grpc_callers(policies["portal-identity"]) == [pods_of("notification")]
+    for name in ("portal-notification", "portal-document-store", "portal-billing-statement"):
+        assert grpc_callers(policies[name]) == [], name  # no client in the release: nobody admitted
+    # Another application's pods are added by name; a disabled caller is not admitted.
+    policies = {
+        d["metadata"]["name"]: d
+        for d in rendered(
+            "--show-only",
+            "templates/networkpolicy.yaml",
+            "--set",
+            "services.billing-statement.grpcCallers={invoicing}",
+            "--set",
+            "services.notification.enabled=false",
+        )
+    }
+    assert grpc_callers(policies["portal-identity"]) == []
+    assert grpc_callers(policies["portal-billing-statement"]) == [pods_of("invoicing")]
+
+
 @pytest.mark.parametrize(
     ("setting", "new_place"),
     [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import requests
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from tests.support.env import KAFKA_BOOTSTRAP, LAYOUT, MAILDIR, ROOT
-from tests.support.sinks import PushSink
+from tests.support.sinks import PushSink, SmtpSink
 from tests.support.wait import wait_for
 
 
@@ -129,10 +130,13 @@ class Platform:
         return result.stdout
 
     def create_agent(self, structure: str, login: str) -> str:
+        """A structure's first agent, made by the ops command; the secret of the link its activation email carries."""
         out = self.identity_command(
             "create-agent", "--structure", structure, "--login", login, "--display-name", "Agent"
         )
-        return json.loads(out.strip().splitlines()[-1])["activation_token"]
+        assert json.loads(out.strip().splitlines()[-1])["activation_email_to"] == login
+        [mail] = wait_for(lambda: SmtpSink(MAILDIR).messages(to=login), timeout=60, what="the agent's activation email")
+        return re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
 
 
 @pytest.fixture(scope="package")

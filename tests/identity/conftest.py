@@ -6,10 +6,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal_common.config import Env
 from portal_common.mongo import DocumentLocks, update_locked
 from portal_common.runtime import ServiceRuntime
@@ -48,12 +50,24 @@ class IdentityUnderTest:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, self.url + path, headers=headers, timeout=15, **kwargs)
 
+    def issue_link(self, event_id: str) -> str:
+        """The link secret of a request, asked over gRPC as the mailer (notification) asks for it."""
+        with grpc.insecure_channel(self.grpc_target) as channel:
+            stub = identity_pb2_grpc.IdentityServiceStub(channel)
+            return stub.IssueLink(identity_pb2.IssueLinkRequest(event_id=event_id), timeout=10).token
+
+    def reset_link(self, login: str) -> str:
+        """Ask for a password reset over HTTP, then the secret its email would carry."""
+        assert self.call("POST", "/v1/auth/password-reset", json={"login": login}).status_code == 202
+        account = self.db.accounts.find_one({"login": login})
+        return self.issue_link(account["reset_event_id"])
+
     def new_account(
         self, *, structure: str = "struct-1", role: str = "family", password: str = PASSWORD, login: str | None = None
     ) -> dict[str, Any]:
         """Create through the domain (as an agent would), activate through HTTP."""
         login = login or f"user-{uuid.uuid4().hex[:8]}@example.fr"
-        account, secret = accounts.create_account(
+        account = accounts.create_account(
             self.identity,
             structure_id=structure,
             login=login,
@@ -62,6 +76,7 @@ class IdentityUnderTest:
             role=role,
             created_by="test",
         )
+        secret = self.issue_link(account["activation_event_id"])
         response = self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password})
         assert response.status_code == 204, response.text
         return {"account_id": account["_id"], "login": login, "password": password, "structure": structure}

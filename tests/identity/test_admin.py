@@ -1,4 +1,4 @@
-"""Agents create family accounts; the activation secret travels in the event for the email."""
+"""Agents create family accounts; the mailer asks identity for the activation link (IssueLink)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -21,7 +21,7 @@ def test_agent_creates_a_family_which_activates_and_logs_in(svc):
     assert body["structure_id"] == "struct-9"
     [event] = find_events(svc.topic, lambda e: e.type == "account.created" and e.account_id == body["account_id"])
     assert event.account_created.contact_email == "parent@example.fr"
-    secret = event.account_created.activation_token
+    secret = svc.issue_link(event.event_id)
     assert secret not in created.text  # the secret only travels to the activation email
     assert (
         svc.call("POST", "/v1/auth/activate", json={"token": secret, "password": "my first passphrase"}).status_code
@@ -78,11 +78,10 @@ def test_an_expired_activation_link_is_refused_and_the_account_stays_pending(svc
     created = svc.call("POST", "/v1/admin/accounts", agent, json={"login": login, "display_name": "Famille Martin"})
     account_id = created.json()["account_id"]
     [event] = find_events(svc.topic, lambda e: e.type == "account.created" and e.account_id == account_id)
+    secret = svc.issue_link(event.event_id)
     # The link's 7 days elapse: move the stored deadline into the past.
     svc.set_stored("accounts", account_id, activation_expires_at=datetime.now(UTC) - timedelta(seconds=1))
-    late = svc.call(
-        "POST", "/v1/auth/activate", json={"token": event.account_created.activation_token, "password": "my passphrase"}
-    )
+    late = svc.call("POST", "/v1/auth/activate", json={"token": secret, "password": "my passphrase"})
     assert late.status_code == 400
     assert late.headers["Content-Type"] == "application/problem+json"
     assert "expiré" in late.json()["detail"]

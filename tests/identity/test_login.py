@@ -187,7 +187,7 @@ def test_a_family_cannot_end_another_familys_session(svc):
 def test_pending_account_cannot_log_in(svc):
     from portal_identity import accounts
 
-    account, _ = accounts.create_account(
+    account = accounts.create_account(
         svc.identity,
         structure_id="struct-1",
         login=f"p-{uuid.uuid4().hex[:6]}@ex.fr",

@@ -47,7 +47,8 @@ def test_create_agent_ops_command(tmp_path):
     result = run(["create-agent", "--structure", "mairie-1", "--login", login, "--display-name", "Agent Un"], environ)
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout.strip().splitlines()[-1])
-    assert created["activation_token"]
+    assert created["activation_email_to"] == login
+    assert "token" not in result.stdout.lower()  # no secret on the operator's terminal or in a job's log
     [event] = find_events(topic, lambda e: e.type == "account.created" and e.account_id == created["account_id"])
     assert event.account_created.role == "agent"
     assert event.structure_id == "mairie-1"

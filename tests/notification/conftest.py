@@ -17,6 +17,7 @@ from portal_notification.app import SERVICE
 from portal_notification.config import NotificationConfig
 from portal_notification.context import Context
 from tests.support.env import KAFKA_BOOTSTRAP, service_environment
+from tests.support.identity_standin import IdentityLinksStandIn
 from tests.support.kafka import create_topics, publish, unique_topic
 from tests.support.sinks import PushSink, SmtpSink
 from tests.support.tokens import JwksServer, SigningKey
@@ -33,6 +34,7 @@ class NotificationUnderTest:
     key: SigningKey
     smtp: SmtpSink
     push: PushSink
+    identity: IdentityLinksStandIn
 
     @property
     def url(self) -> str:
@@ -64,17 +66,16 @@ class NotificationUnderTest:
     def family(self, structure: str = "s1") -> dict[str, str]:
         account_id = f"fam-{uuid.uuid4().hex[:8]}"
         email = f"{account_id}@example.fr"
-        self.publish(
-            "account.created",
-            account_id,
-            structure,
-            contact_email=email,
-            role="family",
-            activation_token="tok-" + account_id,
-        )
+        created = self.publish("account.created", account_id, structure, contact_email=email, role="family")
         wait_for(lambda: self.db.preferences.find_one({"_id": account_id}), what="defaults stored for the account")
         token = self.key.mint(sub=account_id, sid=uuid.uuid4().hex, role="family", structure_id=structure)
-        return {"account_id": account_id, "email": email, "token": token, "structure": structure}
+        return {
+            "account_id": account_id,
+            "email": email,
+            "token": token,
+            "structure": structure,
+            "created_event_id": created.event_id,
+        }
 
     def call(self, method: str, path: str, who: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
         headers = kwargs.pop("headers", {})
@@ -97,9 +98,12 @@ class NotificationUnderTest:
         return self.call("GET", "/v1/notifications", who, params=params).json()
 
 
-def environ(topic: str, jwks_url: str, smtp_port: int, ntfy_url: str, **overrides: str) -> dict[str, str]:
+def environ(
+    topic: str, jwks_url: str, smtp_port: int, ntfy_url: str, identity_target: str, **overrides: str
+) -> dict[str, str]:
     settings = {
         "JWKS_URL": jwks_url,
+        "IDENTITY_GRPC_TARGET": identity_target,
         "SMTP_PORT": str(smtp_port),  # each test's own sink
         "NTFY_URL": ntfy_url,
         "UNSUBSCRIBE_SECRET": SECRET,
@@ -115,13 +119,14 @@ def start_service(tmp_path, **overrides: str):
     smtp = SmtpSink(tmp_path / "maildir")
     smtp.start()
     push = PushSink()
+    identity = IdentityLinksStandIn()
     topic = unique_topic("notification-events")
     create_topics(topic, partitions=3)
-    settings = environ(topic, jwks.url, smtp.port, push.url, **overrides)
+    settings = environ(topic, jwks.url, smtp.port, push.url, identity.target, **overrides)
     service = Context.build(NotificationConfig.from_env(Env(settings)))
     runtime = SERVICE.runtime(service)
     runtime.start()
-    under_test = NotificationUnderTest(service, runtime, topic, key, smtp, push)
+    under_test = NotificationUnderTest(service, runtime, topic, key, smtp, push, identity)
 
     def stop() -> None:
         under_test.runtime.stop()  # the one running now (a test may have restarted the service)
@@ -129,6 +134,7 @@ def start_service(tmp_path, **overrides: str):
         smtp.stop()
         push.close()
         jwks.close()
+        identity.close()
 
     return under_test, stop
 

@@ -1,6 +1,7 @@
 """Preferences x channels x categories through real Kafka, FerretDB, SMTP and an HTTP push endpoint."""
 
 import time
+import uuid
 
 import pytest
 
@@ -91,13 +92,60 @@ def test_security_messages_go_by_email_even_with_everything_off(notif):
         what="the security email",
     )
     activation = notif.smtp.messages(to=family["email"], subject="Activez votre compte du portail famille")
-    assert "tok-" + family["account_id"] in body_text(activation[0])
+    [token] = notif.identity.issued[family["created_event_id"]]
+    assert f"/activation?token={token}" in body_text(activation[0])
     # Never held back behind a flood of other emails (the dispatcher's urgent lane).
     stored = notif.db.deliveries.find({"account_id": family["account_id"]}, {"event_type": 1, "urgent": 1})
     assert {d["event_type"]: d.get("urgent") for d in stored} == {
         "account.created": True,
         "account.password_changed": True,
     }
+
+
+def test_a_security_link_exists_only_in_the_email(notif):
+    """#20 finding 1: identity issues the link as the email goes out; no delivery record, log or feed entry
+    of notification's database holds it, so reading that database takes over no account."""
+    family = notif.family()
+    [activation] = wait_for(
+        lambda: notif.smtp.messages(to=family["email"], subject="Activez votre compte du portail famille"),
+        what="the activation email",
+    )
+    [activation_token] = notif.identity.issued[family["created_event_id"]]
+    assert f"/activation?token={activation_token}" in body_text(activation)
+    reset = notif.publish("account.password_reset_requested", family["account_id"], contact_email=family["email"])
+    [mail] = wait_for(
+        lambda: notif.smtp.messages(to=family["email"], subject="Réinitialisation de votre mot de passe"),
+        what="the reset email",
+    )
+    [reset_token] = notif.identity.issued[reset.event_id]
+    assert f"/mot-de-passe/nouveau?token={reset_token}" in body_text(mail)
+    mine = {"account_id": family["account_id"]}
+    wait_for(lambda: deliveries.unfinished(notif.db, mine) == 0, what="both messages finished")
+    stored = [d for name in notif.db.list_collection_names() for d in notif.db[name].find()]
+    assert any(family["account_id"] in str(d) for d in stored)
+    for document in stored:
+        assert activation_token not in str(document)
+        assert reset_token not in str(document)
+        assert "token=link-" not in str(document)
+
+
+def test_a_link_identity_no_longer_issues_is_not_mailed_and_nothing_stalls(notif):
+    """Used, replaced or expired: identity says NOT_FOUND; the email is given up at once, not retried."""
+    family = notif.family()
+    event_id = uuid.uuid4().hex
+    notif.identity.gone.add(event_id)
+    notif.publish(
+        "account.password_reset_requested", family["account_id"], event_id=event_id, contact_email=family["email"]
+    )
+    notif.publish("account.password_changed", family["account_id"], contact_email=family["email"])
+    wait_for(
+        lambda: notif.smtp.messages(to=family["email"], subject="Votre mot de passe a été modifié"),
+        what="the next security email",
+    )
+    dead = wait_for(lambda: notif.db.dead_deliveries.find_one({"_id": f"{event_id}:email"}), what="given up")
+    assert "given up" in dead["error"]
+    assert notif.db.delivery_log.count_documents({"_id": {"$regex": f"^{event_id}:email:"}}) == 1  # one attempt
+    assert not notif.smtp.messages(to=family["email"], subject="Réinitialisation de votre mot de passe")
 
 
 def test_one_click_unsubscribe_turns_that_category_email_off_without_login(notif):
@@ -180,3 +228,34 @@ def test_a_malformed_event_goes_to_the_dlq_and_delivery_goes_on(notif):
     ]
     assert len(dead) == 1
     assert b"malformed" in dict(dead[0].headers)["dlq_reason"]
+
+
+def test_delivery_records_and_feed_entries_past_their_retention_are_deleted(notif):
+    """Messages hold addresses and texts: kept DELIVERY_RETENTION_DAYS (30), the feed FEED_RETENTION_DAYS (400)."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal_notification.housekeeping import run_expiry
+
+    old, recent = notif.family(), notif.family()
+    for family in (old, recent):
+        notif.publish(INVOICE[0], family["account_id"], **INVOICE[1])
+        wait_for(lambda f=family: notif.smtp.messages(to=f["email"], subject=INVOICE[2]), what="the invoice email")
+        mine = {"account_id": family["account_id"]}
+        wait_for(lambda m=mine: deliveries.unfinished(notif.db, m) == 0, what="messages finished")
+        wait_for(lambda f=family: notif.feed(f)["items"], what="the feed entry")
+    mine = {"account_id": old["account_id"]}
+    now = datetime.now(UTC)
+    for collection in (deliveries.DELIVERIES, deliveries.ATTEMPTS, deliveries.LOG, deliveries.FINISHED):
+        notif.db[collection].update_many(mine, {"$set": {"at": now - timedelta(days=31)}})
+    notif.db[deliveries.PENDING].update_many(mine, {"$set": {"created_at": now - timedelta(days=31)}})
+    notif.db.feed.update_many(mine, {"$set": {"created_at": now - timedelta(days=401)}})
+    notif.call("POST", f"/v1/notifications/{notif.feed(old)['items'][0]['notification_id']}/read", old)
+
+    counts = run_expiry(notif.service)
+    assert counts["feed_entries_deleted"] >= 1
+    assert counts["delivery_records_deleted"] >= 4
+    for collection in ("feed", "feed_reads", *deliveries.COLLECTIONS):
+        assert notif.db[collection].count_documents(mine) == 0, collection
+    assert notif.feed(old)["items"] == []
+    assert notif.feed(recent)["items"]  # younger records stay
+    assert notif.db[deliveries.DELIVERIES].count_documents({"account_id": recent["account_id"]}) >= 2

@@ -23,6 +23,7 @@ REQUIRED = {
     "UNSUBSCRIBE_SECRET": "s" * 32,
     "SMTP_HOST": "smtp",
     "IDENTITY_KEYS_DIR": "/keys",
+    "IDENTITY_GRPC_TARGET": "identity:50051",
 }
 
 
@@ -53,3 +54,11 @@ def test_layouts_never_share_a_port():
         ]
     ]
     assert len(used) == len(set(used))
+
+
+def test_a_caller_finds_its_callees_grpc_port_in_the_layout():
+    layout = LAYOUTS["test"]
+    assert services()["notification"].grpc_calls == ("identity",)
+    environment = layout.environment("notification")
+    assert environment["IDENTITY_GRPC_TARGET"] == f"127.0.0.1:{layout.grpc_port('identity')}"
+    assert "IDENTITY_GRPC_TARGET" not in layout.environment("billing-statement")  # no client, no target

@@ -17,6 +17,19 @@ log = logging.getLogger(__name__)
 Worker = Callable[[threading.Event], None]
 
 
+def periodic(job: Callable[[], object], interval_s: float) -> Worker:
+    """A worker running `job` every `interval_s` until stopped; a failed run (database away) waits for the next."""
+
+    def run(stop: threading.Event) -> None:
+        while not stop.wait(interval_s):
+            try:
+                job()
+            except Exception as exc:  # noqa: BLE001 - retried at the next interval
+                log.warning("periodic job %s failed: %r", getattr(job, "__name__", job), exc)
+
+    return run
+
+
 @dataclass
 class ServiceRuntime:
     """Starts and stops everything a service runs. Tests use start()/stop(); main uses serve_forever()."""

@@ -15,11 +15,12 @@ from portal_common.problems import Problem
 from portal_identity import passwords, store, throttle
 from portal_identity.context import Context
 from portal_identity.sessions import live_sessions
-from portal_identity.tokens import digest, new_secret
+from portal_identity.tokens import digest
 
 # Deliberately loose (internationalised addresses are fine), but no spaces or control characters.
 EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,189}\.[^@\s\x00-\x1f\x7f]{1,63}$")
 ROLES = ("family", "agent")
+LINK_FIELDS = ("reset_digest", "reset_event_id", "activation_digest", "activation_event_id")
 NOT_FOUND = Problem(404, "Ce compte n'existe pas.", slug="account-not-found", title="Compte introuvable")
 
 
@@ -39,8 +40,8 @@ def create_account(
     display_name: str,
     role: str,
     created_by: str,
-) -> tuple[dict[str, Any], str]:
-    """Create a pending account; the activation secret travels in `account.created` for the email."""
+) -> dict[str, Any]:
+    """Create a pending account; its activation link is minted when the email is sent (`links.issue`)."""
     if role not in ROLES:
         raise Problem(422, "role doit valoir family ou agent.", fields=["role"])
     normalized = _valid_email(login, "login")
@@ -49,7 +50,6 @@ def create_account(
         raise Problem(422, "Le champ structure_id est obligatoire.", fields=["structure_id"])
     display_name = check_text(display_name, "display_name", max_length=200, required=True)
     now = ctx.now()
-    secret = new_secret()
     expires = now + timedelta(seconds=ctx.config.activation_token_ttl_seconds)
     account = {
         "_id": uuid.uuid4().hex,
@@ -62,7 +62,6 @@ def create_account(
         "password_hash": None,
         "created_at": now,
         "created_by": created_by,
-        "activation_digest": digest(secret),
         "activation_expires_at": expires,
     }
     event = ctx.event(
@@ -74,15 +73,15 @@ def create_account(
             "role": role,
             "display_name": account["display_name"],
             "created_by": created_by,
-            "activation_token": secret,
             "activation_expires_at": expires.isoformat(),
         },
     )
+    account["activation_event_id"] = event.event_id  # what the mailer names to get the link
     try:
         ctx.outbox.insert(store.ACCOUNTS, account, event)
     except DuplicateKeyError:
         raise Problem(409, "Un compte existe déjà avec cet identifiant.", slug="login-taken") from None
-    return account, secret
+    return account
 
 
 def activate(ctx: Context, secret: str, new_password: str) -> dict[str, Any]:
@@ -101,7 +100,7 @@ def activate(ctx: Context, secret: str, new_password: str) -> dict[str, Any]:
                 "password_hash": passwords.hash_password(new_password),
                 "password_changed_at": now,
             },
-            "$unset": {"activation_digest": "", "activation_expires_at": ""},
+            "$unset": {"activation_digest": "", "activation_expires_at": "", "activation_event_id": ""},
         },
         event,
         status="pending_activation",
@@ -143,7 +142,7 @@ def change_password(
     updated = ctx.outbox.update(
         store.ACCOUNTS,
         account["_id"],
-        {"$set": changes},
+        {"$set": changes, "$unset": {"reset_digest": "", "reset_event_id": ""}},  # a pending reset link dies
         event,
         password_hash=account["password_hash"],
         status="active",
@@ -154,21 +153,26 @@ def change_password(
 
 
 def request_reset(ctx: Context, login: str) -> None:
-    """Always the same answer; a reset secret is mailed (via an event) only to active accounts."""
+    """Always the same answer; a reset link is mailed (via an event) only to active accounts.
+
+    The request replaces any earlier one: its link stops working. The secret is minted when the email
+    is sent (`links.issue`)."""
     account = store.find_by_login(ctx.db, login)
     if account is None or account["status"] != "active":
         return
-    secret = new_secret()
     expires = ctx.now() + timedelta(seconds=ctx.config.reset_token_ttl_seconds)
     event = ctx.event(
         "account.password_reset_requested",
         account,
-        {"reset_token": secret, "expires_at": expires.isoformat(), "contact_email": account.get("contact_email", "")},
+        {"expires_at": expires.isoformat(), "contact_email": account.get("contact_email", "")},
     )
     ctx.outbox.update(
         store.ACCOUNTS,
         account["_id"],
-        {"$set": {"reset_digest": digest(secret), "reset_expires_at": expires}},
+        {
+            "$set": {"reset_event_id": event.event_id, "reset_expires_at": expires},
+            "$unset": {"reset_digest": ""},
+        },
         event,
     )
 
@@ -199,7 +203,7 @@ def confirm_reset(ctx: Context, secret: str, new_password: str) -> None:
                 "sessions_revoked_before": now,
                 "kept_session_id": None,
             },
-            "$unset": {"reset_digest": "", "reset_expires_at": ""},
+            "$unset": {"reset_digest": "", "reset_expires_at": "", "reset_event_id": ""},
         },
         event,
         reset_digest=account["reset_digest"],  # single use
@@ -294,7 +298,7 @@ def purge_expired(ctx: Context, now: datetime | None = None) -> int:
                     "display_name": None,
                     "password_hash": None,
                 },
-                "$unset": {"reset_digest": "", "activation_digest": ""},
+                "$unset": dict.fromkeys(LINK_FIELDS, ""),
             },
             event,
             status="deleted",

@@ -215,7 +215,7 @@ def my_activity() -> Any:
     )
 )
 def create_family_account() -> Any:
-    account, _ = accounts.create_account(
+    account = accounts.create_account(
         ctx(),
         structure_id=g.principal.structure_id,
         login=body()["login"],

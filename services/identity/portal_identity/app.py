@@ -4,12 +4,13 @@ operator commands."""
 from __future__ import annotations
 
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
+from portal_common.runtime import periodic
 from portal_common.service import Consumer, GrpcApi, Service
 from portal_identity import api, events_in, ops
 from portal_identity.config import IdentityConfig
 from portal_identity.context import NAME, Context
 from portal_identity.grpc_api import IdentityServicer
-from portal_identity.housekeeping import housekeeping
+from portal_identity.housekeeping import run_purge
 
 SERVICE = Service[Context](
     name=NAME,
@@ -28,6 +29,8 @@ SERVICE = Service[Context](
             overrides={"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": 500},
         )
     ],
-    workers=lambda ctx: {"housekeeping": lambda stop: housekeeping(ctx, stop)},
+    workers=lambda ctx: {
+        "housekeeping": periodic(lambda: run_purge(ctx), ctx.config.housekeeping_interval_seconds),
+    },
     commands=ops.COMMANDS,
 )

@@ -13,7 +13,7 @@ from portal_common.auth import InvalidToken
 from portal_common.grpc_server import translate_problems
 from portal_common.pagination import parse_limit
 from portal_common.problems import Problem
-from portal_identity import accounts, activity, sessions
+from portal_identity import accounts, activity, links, sessions
 from portal_identity.context import Context
 
 STATUSES = {
@@ -57,7 +57,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     @translate_problems
     def CreateAccount(self, request: Any, context: grpc.ServicerContext) -> Any:
-        account, _ = accounts.create_account(
+        account = accounts.create_account(
             self.ctx,
             structure_id=request.structure_id,
             login=request.login,
@@ -77,6 +77,13 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             restored_by=request.restored_by or "service",
         )
         return to_message(account)
+
+    @translate_problems
+    def IssueLink(self, request: Any, context: grpc.ServicerContext) -> Any:
+        link = links.issue(self.ctx, request.event_id)
+        response = identity_pb2.IssueLinkResponse(purpose=link.purpose, token=link.token)
+        response.expires_at.FromDatetime(link.expires_at)
+        return response
 
     def CheckSession(self, request: Any, context: grpc.ServicerContext) -> Any:
         try:

@@ -22,7 +22,7 @@ def purge(ctx: Context, args: argparse.Namespace) -> int:
 
 def create_agent(ctx: Context, args: argparse.Namespace) -> int:
     try:
-        account, secret = accounts.create_account(
+        account = accounts.create_account(
             ctx,
             structure_id=args.structure,
             login=args.login,
@@ -35,7 +35,8 @@ def create_agent(ctx: Context, args: argparse.Namespace) -> int:
         print(f"identity: {refused.detail}", file=sys.stderr)
         return 1
     ctx.outbox.relay.publish_pending()  # type: ignore[union-attr]  # the activation email goes out through the event
-    print(json.dumps({"account_id": account["_id"], "activation_token": secret}))
+    # No secret printed (terminals and job logs keep it): the agent activates from the email.
+    print(json.dumps({"account_id": account["_id"], "activation_email_to": account["contact_email"]}))
     return 0
 
 
@@ -49,7 +50,7 @@ COMMANDS = [
     Command[Context]("purge", "purge accounts past their grace period, old history and sessions, then exit", purge),
     Command[Context](
         "create-agent",
-        "create a structure's first agent and print its activation token",
+        "create a structure's first agent; the activation link goes to its email",
         create_agent,
         _agent_arguments,
     ),

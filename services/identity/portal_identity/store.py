@@ -19,6 +19,8 @@ INDEXES: list[IndexSpec] = [
     (ACCOUNTS, [("login", 1)], {"unique": True, "name": "login_unique"}),
     (ACCOUNTS, [("activation_digest", 1)], {"name": "activation"}),
     (ACCOUNTS, [("reset_digest", 1)], {"name": "reset"}),
+    (ACCOUNTS, [("activation_event_id", 1)], {"name": "activation_request"}),
+    (ACCOUNTS, [("reset_event_id", 1)], {"name": "reset_request"}),
     (ACCOUNTS, [("status", 1), ("restorable_until", 1)], {"name": "purge_due"}),
     (SESSIONS, [("account_id", 1), ("created_at", -1)], {"name": "by_account"}),
     (ACTIVITY, [("account_id", 1), ("occurred_at", -1), ("_id", -1)], {"name": "history"}),

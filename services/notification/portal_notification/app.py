@@ -1,14 +1,17 @@
-"""notification, declared: its routes, its gRPC servicer, what it consumes and its retry worker."""
+"""notification, declared: its routes, its gRPC servicer, what it consumes, its retry and housekeeping
+workers and its operator command."""
 
 from __future__ import annotations
 
 from portal.notification.v1 import notification_pb2, notification_pb2_grpc
 from portal_common.consumer import EventConsumer
-from portal_common.service import Consumer, GrpcApi, Service
+from portal_common.runtime import periodic
+from portal_common.service import Command, Consumer, GrpcApi, Service
 from portal_notification import api, events_in
 from portal_notification.config import NotificationConfig
 from portal_notification.context import NAME, Context
 from portal_notification.grpc_api import NotificationServicer
+from portal_notification.housekeeping import purge, run_expiry
 
 
 def hold_sends_while_behind(ctx: Context, consumer: EventConsumer) -> None:
@@ -25,5 +28,15 @@ SERVICE = Service[Context](
     blueprints=[api.api],
     grpc=GrpcApi.of(notification_pb2_grpc, notification_pb2, "NotificationService", NotificationServicer),
     consumers=[Consumer("delivery", events_in.delivery_handler, dedupe=False, started=hold_sends_while_behind)],
-    workers=lambda ctx: {"delivery-retries": ctx.dispatcher.run_retries},
+    workers=lambda ctx: {
+        "delivery-retries": ctx.dispatcher.run_retries,
+        "housekeeping": periodic(lambda: run_expiry(ctx), ctx.config.housekeeping_interval_seconds),
+    },
+    commands=[
+        Command[Context](
+            "purge",
+            "delete delivery records and feed entries past their retention, then exit",
+            purge,
+        )
+    ],
 )

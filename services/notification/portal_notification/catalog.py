@@ -18,6 +18,7 @@ class Kind:
     preference: str | None  # the switch inside the category; None: no per-kind switch
     subject: str
     body: str
+    link_path: str | None = None  # the portal page of an activation or reset link ({link}, issued at send time)
 
 
 CATALOG: dict[str, Kind] = {
@@ -80,14 +81,16 @@ CATALOG: dict[str, Kind] = {
         SECURITY,
         None,
         "Activez votre compte du portail famille",
-        "Un compte a été créé pour vous. Choisissez votre mot de passe : {activation_link}",
+        "Un compte a été créé pour vous. Choisissez votre mot de passe : {link}",
+        link_path="/activation",
     ),
     "account.password_reset_requested": Kind(
         SECURITY,
         None,
         "Réinitialisation de votre mot de passe",
-        "Pour choisir un nouveau mot de passe : {reset_link}\n"
+        "Pour choisir un nouveau mot de passe : {link}\n"
         "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.",
+        link_path="/mot-de-passe/nouveau",
     ),
     "account.password_changed": Kind(
         SECURITY,

@@ -11,14 +11,16 @@ from pymongo.database import Database
 
 from portal_notification import apprise_process, devices
 from portal_notification.config import NotificationConfig
+from portal_notification.links import IdentityLinks
 
 
 class AppriseSender:
     """Callable used by the Dispatcher; the URLs it builds hold credentials and are never logged."""
 
-    def __init__(self, db: Database, config: NotificationConfig) -> None:
+    def __init__(self, db: Database, config: NotificationConfig, links: IdentityLinks) -> None:
         self.db = db
         self.config = config
+        self.links = links
         self.servers = config.push_offer().servers
         self.web_push = config.web_push
         self.fcm = config.fcm
@@ -62,6 +64,7 @@ class AppriseSender:
 
     def __call__(self, message: dict[str, Any]) -> tuple[bool, str]:
         web_push = fcm = None
+        message = self.links.fill(message)  # the activation or reset link, in this email only
         if message["channel"] == "email":
             urls = [self.email_url(message["to"], message.get("headers", {}))]
         else:
@@ -85,3 +88,4 @@ class AppriseSender:
 
     def close(self) -> None:
         self.processes.shutdown(wait=True, cancel_futures=True)
+        self.links.close()

@@ -25,6 +25,7 @@ class NotificationConfig:
     fcm: Fcm | None  # None: no service account, no FCM
     unsubscribe_secret: str
     public_url: str
+    identity_grpc_target: str  # IssueLink: the activation and reset links of security emails
     send_timeout_seconds: float
     delivery_workers: int
     send_hold_lag_seconds: float
@@ -32,6 +33,9 @@ class NotificationConfig:
     send_processes: int
     max_attempts: int
     retry_base_seconds: float
+    delivery_retention_days: int
+    feed_retention_days: int
+    housekeeping_interval_seconds: int
 
     def push_offer(self) -> Offer:
         return Offer({"ntfy": self.ntfy_url, "gotify": self.gotify_url}, self.web_push, self.fcm)
@@ -53,6 +57,7 @@ class NotificationConfig:
             fcm=fcm(env),
             unsubscribe_secret=env.str("UNSUBSCRIBE_SECRET"),
             public_url=env.str("PORTAL_PUBLIC_URL", "http://127.0.0.1:8080"),
+            identity_grpc_target=env.str("IDENTITY_GRPC_TARGET"),
             send_timeout_seconds=env.float("SEND_TIMEOUT_SECONDS", 5.0),
             delivery_workers=env.int("DELIVERY_WORKERS", 8, min_value=1),
             # The feed first: while the consumer runs this far behind, each send waits (0: never).
@@ -62,6 +67,10 @@ class NotificationConfig:
             send_processes=env.int("SEND_PROCESSES", 2, min_value=1),
             max_attempts=env.int("DELIVERY_MAX_ATTEMPTS", 6, min_value=1),
             retry_base_seconds=env.float("DELIVERY_RETRY_BASE_SECONDS", 5.0),
+            # Records of sent messages (addresses, texts): longer than the topic's retention (redeliveries).
+            delivery_retention_days=env.int("DELIVERY_RETENTION_DAYS", 30, min_value=1),
+            feed_retention_days=env.int("FEED_RETENTION_DAYS", 400, min_value=1),  # a year and a bit
+            housekeeping_interval_seconds=env.int("HOUSEKEEPING_INTERVAL_SECONDS", 3600, min_value=1),
         )
         env.check()
         return config

@@ -10,6 +10,7 @@ from portal_notification.channels import AppriseSender
 from portal_notification.config import NotificationConfig
 from portal_notification.delivery import Dispatcher
 from portal_notification.devices import Offer
+from portal_notification.links import IdentityLinks
 from portal_notification.preferences import Preferences
 
 NAME = "notification"
@@ -26,9 +27,10 @@ class Context(ServiceContext):
     def build(cls, config: NotificationConfig) -> Context:
         connected = connect(NAME, config.common, store.INDEXES, store.OUTBOX_COLLECTIONS)
         outbox = connected.outbox
+        links = IdentityLinks(config.identity_grpc_target, config.public_url, config.send_timeout_seconds)
         dispatcher = Dispatcher(
             outbox.db,
-            AppriseSender(outbox.db, config),
+            AppriseSender(outbox.db, config, links),
             workers=config.delivery_workers,
             max_attempts=config.max_attempts,
             retry_base_s=config.retry_base_seconds,

@@ -110,6 +110,15 @@ class DeliveryRecords:
         return len(done)
 
 
+def expire(db: Database, before: datetime) -> int:
+    """Drop the records of messages older than `before` (claims, attempts, results): they hold addresses and
+    texts. A claim must outlive any redelivery of its event: keep the retention above the topic's."""
+    dropped = 0
+    for collection in (DELIVERIES, ATTEMPTS, LOG, FINISHED, DEAD):
+        dropped += db[collection].delete_many({"at": {"$lt": before}}).deleted_count
+    return dropped + db[PENDING].delete_many({"created_at": {"$lt": before}}).deleted_count
+
+
 def pending(message: dict[str, Any], next_at: datetime) -> dict[str, Any]:
     return {
         "_id": message["_id"],

@@ -39,7 +39,11 @@ DELIVERED = Counter(
 HELD = Counter("portal_notification_send_hold_seconds_total", "Time sends waited for the event consumer to catch up")
 WAITING = Gauge("portal_notification_deliveries_waiting", "Messages waiting in memory for a free delivery worker")
 
-Sender = Callable[[dict[str, Any]], tuple[bool, str]]  # message -> (sent, error)
+Sender = Callable[[dict[str, Any]], tuple[bool, str]]  # message -> (sent, error); raises GiveUp when pointless
+
+
+class GiveUp(Exception):
+    """Raised by a sender when no attempt can ever succeed (the link it needs is gone): dead at once."""
 
 
 class Dispatcher:
@@ -143,12 +147,15 @@ class Dispatcher:
         attempts = attempts_before + 1
         if not self.records.claim_attempt(message, attempts):
             return  # picked twice (recovery scan, another replica): this attempt is made elsewhere
+        final = False
         try:
             sent, error = self.send(message)
+        except GiveUp as exc:
+            sent, error, final = False, f"given up: {exc}", True
         except Exception as exc:  # noqa: BLE001 - a plugin failure is a failed attempt, not a crash
             sent, error = False, repr(exc)
         now = datetime.now(UTC)
-        result = "sent" if sent else ("dead" if attempts >= self.max_attempts else "retry")
+        result = "sent" if sent else ("dead" if final or attempts >= self.max_attempts else "retry")
         DELIVERED.labels(message["channel"], result).inc()
         self.records.log(message, attempts, result, error, now)
         if result == "dead":

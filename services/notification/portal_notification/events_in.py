@@ -13,7 +13,7 @@ from pymongo.database import Database
 
 from portal_common import events
 from portal_common.accounts import STATUS_BY_EVENT
-from portal_notification import catalog, deliveries, devices, feed, unsubscribe
+from portal_notification import catalog, deliveries, devices, feed, links, unsubscribe
 from portal_notification.catalog import SECURITY
 from portal_notification.config import NotificationConfig
 from portal_notification.context import Context
@@ -80,7 +80,7 @@ class NotificationHandler:
         """The feed entry and the messages one event gives, under the account's current choices."""
         kind = catalog.CATALOG[event.type]
         payload = events.payload_dict(event)
-        fields = {**payload, **self._links(payload)}
+        fields = {**payload, "link": links.PLACEHOLDER}  # the link itself exists only in the email
         if "restorable_until" in fields:
             fields["restorable_until"] = str(fields["restorable_until"])[:10]
         subject, body = catalog.render(kind, fields)
@@ -97,8 +97,12 @@ class NotificationHandler:
             # Not optional, by email whatever the settings (the deletion confirmation included).
             address = payload.get("contact_email") or contact.get("email")
             # Urgent: never held back for the feed, ahead of any queue (a reset link is awaited).
-            sends = [{**self._email(event, address, subject, body, headers={}), "urgent": True}] if address else []
-            return (None if event.type in NO_FEED else entry), sends
+            if not address:
+                return (None if event.type in NO_FEED else entry), []
+            email = {**self._email(event, address, subject, body, headers={}), "urgent": True}
+            if kind.link_path:  # identity issues the link when the email goes out (links.IdentityLinks)
+                email |= {"link_event_id": event.event_id, "link_path": kind.link_path}
+            return (None if event.type in NO_FEED else entry), [email]
         if contact.get("status", "active") != "active":
             return None, []  # a deleted account receives nothing until restored
         # The feed is the history of alerts: everything lands there. Preferences decide what is *sent*.
@@ -131,15 +135,6 @@ class NotificationHandler:
             self.db[CONTACTS].update_one({"_id": event.account_id}, {"$set": changes}, upsert=True)
         if event.type == "account.created" and payload.get("role", "family") == "family":
             self.preferences.ensure_defaults(event.account_id, event.structure_id)
-
-    def _links(self, payload: dict[str, Any]) -> dict[str, str]:
-        base = self.config.public_url
-        links = {}
-        if payload.get("activation_token"):
-            links["activation_link"] = f"{base}/activation?token={payload['activation_token']}"
-        if payload.get("reset_token"):
-            links["reset_link"] = f"{base}/mot-de-passe/nouveau?token={payload['reset_token']}"
-        return links
 
     def _message(self, event: events.AccountEvent, channel: str, subject: str, body: str) -> dict[str, Any]:
         return {

@@ -83,6 +83,15 @@ def mark_all_read(db: Database, account_id: str) -> None:
     db[READ_ALL].update_one({"_id": account_id}, {"$set": {"before": datetime.now(UTC)}}, upsert=True)
 
 
+def expire(db: Database, before: datetime, chunk: int = 1000) -> int:
+    """Drop the entries that happened before `before`, with their read marks, a chunk at a time."""
+    dropped = 0
+    while ids := [e["_id"] for e in db[FEED].find({"created_at": {"$lt": before}}, {"_id": 1}).limit(chunk)]:
+        db[READS].delete_many({"_id": {"$in": ids}})
+        dropped += db[FEED].delete_many({"_id": {"$in": ids}}).deleted_count
+    return dropped
+
+
 def erase(db: Database, account_id: str) -> None:
     for collection in (FEED, READS):
         db[collection].delete_many({"account_id": account_id})

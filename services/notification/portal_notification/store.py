@@ -19,6 +19,9 @@ CONTACTS = "contacts"
 
 INDEXES: list[IndexSpec] = [
     (feed.FEED, [("account_id", 1), ("created_at", -1)], {"name": "feed"}),
+    (feed.FEED, [("created_at", 1)], {"name": "retention"}),
+    *((name, [("at", 1)], {"name": "retention"}) for name in deliveries.COLLECTIONS if name != deliveries.PENDING),
+    (deliveries.PENDING, [("created_at", 1)], {"name": "retention"}),
     (devices.DEVICES, [("account_id", 1)], {"name": "by_account"}),
     (deliveries.PENDING, [("next_at", 1)], {"name": "due"}),
     (deliveries.DELIVERIES, [("account_id", 1)], {"name": "by_account"}),
