@@ -81,3 +81,34 @@ def test_per_ip_limit(mongo_db):
     with pytest.raises(Problem):
         throttle.check("login:someone@example.fr", "ip:198.51.100.7", now=now)
     throttle.check("login:someone@example.fr", "ip:198.51.100.8", now=now)
+
+
+def test_parallel_guesses_each_count_before_the_password_is_checked(svc):
+    """#20 finding 7: checked before the hash and counted after, 24 guesses sent at once all got a verdict.
+    Each attempt is now reserved first: at most the free failures and the one that starts the delay are
+    verified; the others wait (429) without a hash."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    account = svc.new_account()
+
+    def guess(i: int) -> int:
+        body = {"login": account["login"], "password": f"wrong guess number {i}"}
+        return svc.call("POST", "/v1/auth/login", json=body).status_code
+
+    with ThreadPoolExecutor(24) as pool:
+        statuses = list(pool.map(guess, range(24)))
+    assert set(statuses) <= {401, 429}
+    assert statuses.count(401) <= 6, statuses  # 5 free failures, then the 6th starts the delay
+    stored = svc.db.throttle.find_one({"_id": f"login:{account['login']}"})
+    assert stored["failures"] == statuses.count(401)  # a refused attempt is not a failure
+    assert svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": PASSWORD}).status_code == 429
+
+
+def test_a_correct_password_in_a_burst_of_guesses_gives_back_its_ip_reservation(svc):
+    """A success is not a failure of its IP: the address shared by a school or a town hall keeps its budget."""
+    ip_key = "ip:127.0.0.1"
+    account = svc.new_account()
+    before = (svc.db.throttle.find_one({"_id": ip_key}) or {}).get("failures", 0)
+    assert svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": PASSWORD}).status_code == 200
+    after = (svc.db.throttle.find_one({"_id": ip_key}) or {}).get("failures", 0)
+    assert after == before

@@ -4,6 +4,11 @@ Keys are per login identifier (normalised, whether or not an account exists, so 
 reveal which logins exist) and per client IP. After a few free failures each new failure doubles the
 wait (answered 429 with Retry-After); at most `hourly_cap` failures per key per hour. Nothing locks
 an owner out for longer than the hour window: the counter restarts with the window.
+
+An attempt is counted as a failure *before* the password is verified (`reserve`), under the key's
+lock: guesses sent in parallel each see the ones before them, so N guesses count as N and at most the
+free failures get a verdict. A success then forgets the login's failures and gives its IP reservation
+back (`release`).
 """
 
 from __future__ import annotations
@@ -57,6 +62,30 @@ class Throttle:
                 retry_after=retry_after,
             )
         return recorded
+
+    def reserve(self, keys: list[tuple[str, Policy]], now: datetime | None = None) -> None:
+        """Count this attempt against every key, or raise 429 (counting nothing) if one must still wait."""
+        now = now or datetime.now(UTC)
+        reserved: list[tuple[str, Policy]] = []
+        try:
+            for key, policy in keys:
+                with self.locks.hold(lock_key(THROTTLE, key)):
+                    self.check(key, now=now)  # under the lock: the attempts before this one are counted
+                    self._count_failure(key, policy, now)
+                reserved.append((key, policy))
+        except Problem:
+            for key, policy in reserved:
+                self.release(key, policy)
+            raise
+
+    def release(self, key: str, policy: Policy) -> None:
+        """Give back a reservation (the attempt succeeded or never ran); lift a delay it alone caused."""
+        with self.locks.hold(lock_key(THROTTLE, key)):
+            doc = self.collection.find_one_and_update(
+                {"_id": key}, {"$inc": {"failures": -1}}, return_document=ReturnDocument.AFTER
+            )
+            if doc is not None and doc["failures"] <= policy.free_failures and doc.get("blocked_until"):
+                self.collection.update_one({"_id": key}, {"$set": {"blocked_until": None}})
 
     def failure(self, key: str, policy: Policy, now: datetime | None = None) -> None:
         with self.locks.hold(lock_key(THROTTLE, key)):  # concurrent failures must all count
