@@ -1,4 +1,5 @@
-"""Identity: logins/s through the full HTTP stack vs raw Argon2id verify, refreshes/s, token verification/s.
+"""Identity: logins/s through the full HTTP stack vs raw Argon2id verify, refreshes/s, token verification/s,
+and whether a reset request's answer time tells a known login from an unknown one.
 
 Targets (issue 3): logins >= 80 % of the raw verify rate with p99 < 150 ms at that load; refreshes
 >= 500/s per core; portal_common token verification >= 5,000/s per core. Everything is measured in
@@ -11,6 +12,7 @@ CPU-second of the process doing it.
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import threading
 import time
@@ -40,7 +42,13 @@ def main() -> None:
     keys_dir = tempfile.mkdtemp(prefix="bench-keys-")
     db_name = f"identity_bench_{uuid.uuid4().hex[:6]}"
     environ = LAYOUT.environment(
-        "identity", MONGO_DB=db_name, TOKEN_ISSUER=ISSUER, IDENTITY_KEYS_DIR=keys_dir, HTTP_THREADS="8"
+        "identity",
+        MONGO_DB=db_name,
+        TOKEN_ISSUER=ISSUER,
+        IDENTITY_KEYS_DIR=keys_dir,
+        HTTP_THREADS="8",
+        THROTTLE_LINK_IP_FREE_REQUESTS="1000000",  # the timing comparison sends 600 reset requests from here
+        THROTTLE_LINK_IP_HOURLY_CAP="10000000",
     )
     service = ServiceProcess("identity", environ)
     try:
@@ -123,6 +131,7 @@ def main() -> None:
             (1, lambda _: verifier.verify(access)),
             (1, lambda _: jwt.decode(access, public_key, algorithms=["RS256"], audience="portal", issuer=ISSUER)),
         )
+        reset_timing = reset_request_timing(service.url, logins)
     finally:
         service.stop()
 
@@ -151,6 +160,7 @@ def main() -> None:
         "token_verification": {**verify_result, "threads": 1},
         "raw_pyjwt_rs256_decode": {**raw_decode, "threads": 1},
         "verification_vs_raw_ratio": round(verify_result["per_second"] / raw_decode["per_second"], 3),
+        "reset_request_timing": reset_timing,
     }
     # As Keycloak's sizing counts: per core of the identity process (the whole-machine ratio above
     # also pays FerretDB, Kafka and the load generator on the same two cores).
@@ -159,6 +169,13 @@ def main() -> None:
         login_p99_ms=("<", 150, login_result["p99_ms"]),
         refresh_per_service_cpu_second=(">=", 500, refresh_result["per_cpu_second"]),
         verification_per_second_one_thread=(">=", 5000, verify_result["per_second"]),
+        # Known and unknown logins answer alike: their medians differ no more than two unknown sets do
+        # (three times that, or 0.25 ms, whichever is larger).
+        reset_known_vs_unknown_gap_within_noise=(
+            "<=",
+            max(3 * reset_timing["noise_ms"], 0.25),
+            reset_timing["gap_ms"],
+        ),
     )
     write_results("identity", results)
     print(
@@ -177,6 +194,34 @@ def main() -> None:
         f"verification: {verify_result['per_second']}/s vs raw decode {raw_decode['per_second']}/s, "
         f"ratio {results['verification_vs_raw_ratio']}"
     )
+    print(
+        f"reset requests: median known {reset_timing['known_median_ms']} ms, unknown "
+        f"{reset_timing['unknown_median_ms']} ms, gap {reset_timing['gap_ms']} ms, noise {reset_timing['noise_ms']} ms"
+    )
+
+
+def reset_request_timing(url: str, known_logins: list[str], rounds: int = 200) -> dict[str, float]:
+    """`rounds` reset requests each for known logins and two sets of unknown ones, interleaved (so a change in
+    the machine's speed weighs on all three): the gap between the known and unknown medians, and the noise,
+    the gap between the two unknown sets."""
+    http = requests.Session()
+    times: dict[str, list[float]] = {"known": [], "unknown": [], "unknown_again": []}
+    for i in range(rounds):
+        for name in times:
+            login = known_logins[i % len(known_logins)] if name == "known" else f"{name}-{i}@example.fr"
+            started = time.perf_counter()
+            r = http.post(url + "/v1/auth/password-reset", json={"login": login}, timeout=10)
+            times[name].append((time.perf_counter() - started) * 1000)
+            if r.status_code != 202:
+                raise RuntimeError(r.status_code)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    return {
+        "requests_each": rounds,
+        "known_median_ms": round(medians["known"], 3),
+        "unknown_median_ms": round(medians["unknown"], 3),
+        "gap_ms": round(abs(medians["known"] - medians["unknown"]), 3),
+        "noise_ms": round(abs(medians["unknown"] - medians["unknown_again"]), 3),
+    }
 
 
 if __name__ == "__main__":

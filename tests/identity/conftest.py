@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ from portal_identity.config import IdentityConfig
 from portal_identity.context import Context
 from tests.support.env import service_environment
 from tests.support.kafka import create_topics, unique_topic
+from tests.support.wait import wait_for
 
 PASSWORD = "correct horse battery staple"
 ISSUER = "http://identity.test"
@@ -58,9 +61,14 @@ class IdentityUnderTest:
 
     def reset_link(self, login: str) -> str:
         """Ask for a password reset over HTTP, then the secret its email would carry."""
+        before = (self.db.accounts.find_one({"login": login}) or {}).get("reset_event_id")
         assert self.call("POST", "/v1/auth/password-reset", json={"login": login}).status_code == 202
-        account = self.db.accounts.find_one({"login": login})
-        return self.issue_link(account["reset_event_id"])
+
+        def requested() -> str | None:  # the request is handled after the answer (reset_requests)
+            event_id = self.db.accounts.find_one({"login": login}).get("reset_event_id")
+            return event_id if event_id != before else None
+
+        return self.issue_link(wait_for(requested, timeout=10, what="the reset request handled"))
 
     def new_account(
         self, *, structure: str = "struct-1", role: str = "family", password: str = PASSWORD, login: str | None = None
@@ -114,18 +122,29 @@ def identity_environ(tmp_path, topic: str, **overrides: str) -> dict[str, str]:
         # Every test calls from 127.0.0.1: keep the per-IP throttle out of the way except where tested.
         "THROTTLE_IP_FREE_FAILURES": "100000",
         "THROTTLE_IP_HOURLY_CAP": "1000000",
+        "THROTTLE_LINK_IP_FREE_REQUESTS": "100000",
+        "THROTTLE_LINK_IP_HOURLY_CAP": "1000000",
+        "PASSWORD_RESET_MIN_INTERVAL_SECONDS": "0",  # tested on its own
     }
     return service_environment("identity", topic, **(settings | overrides))
 
 
-@pytest.fixture(scope="module")
-def svc(tmp_path_factory):
+@contextmanager
+def identity_service(tmp_path, **overrides: str) -> Iterator[IdentityUnderTest]:
     topic = unique_topic("identity-events")
     create_topics(topic, partitions=3)
-    config = IdentityConfig.from_env(Env(identity_environ(tmp_path_factory.mktemp("identity"), topic)))
+    config = IdentityConfig.from_env(Env(identity_environ(tmp_path, topic, **overrides)))
     identity = Context.build(config)
     runtime = SERVICE.runtime(identity)
     runtime.start()
-    yield IdentityUnderTest(identity, runtime, topic)
-    runtime.stop()
-    identity.db.client.drop_database(identity.db.name)
+    try:
+        yield IdentityUnderTest(identity, runtime, topic)
+    finally:
+        runtime.stop()
+        identity.db.client.drop_database(identity.db.name)
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory):
+    with identity_service(tmp_path_factory.mktemp("identity")) as under_test:
+        yield under_test

@@ -52,7 +52,12 @@ def test_throttling_does_not_reveal_whether_a_login_exists(svc):
 
 
 def test_delays_grow_cap_at_the_hourly_limit_and_end_with_the_window(mongo_db):
-    throttle = Throttle(mongo_db, login_policy=Policy(free_failures=5, hourly_cap=100), ip_policy=Policy(30, 1000))
+    throttle = Throttle(
+        mongo_db,
+        login_policy=Policy(free_failures=5, hourly_cap=100),
+        ip_policy=Policy(30, 1000),
+        link_ip_policy=Policy(20, 200),
+    )
     start = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
     key = "login:victim@example.fr"
     waits = []
@@ -74,7 +79,12 @@ def test_delays_grow_cap_at_the_hourly_limit_and_end_with_the_window(mongo_db):
 
 
 def test_per_ip_limit(mongo_db):
-    throttle = Throttle(mongo_db, login_policy=Policy(5, 100), ip_policy=Policy(free_failures=3, hourly_cap=1000))
+    throttle = Throttle(
+        mongo_db,
+        login_policy=Policy(5, 100),
+        ip_policy=Policy(free_failures=3, hourly_cap=1000),
+        link_ip_policy=Policy(20, 200),
+    )
     now = datetime.now(UTC)
     for _ in range(4):
         throttle.failure("ip:198.51.100.7", throttle.ip_policy, now=now)
@@ -112,3 +122,43 @@ def test_a_correct_password_in_a_burst_of_guesses_gives_back_its_ip_reservation(
     assert svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": PASSWORD}).status_code == 200
     after = (svc.db.throttle.find_one({"_id": ip_key}) or {}).get("failures", 0)
     assert after == before
+
+
+def test_reset_requests_and_link_guesses_are_throttled_per_address_whatever_the_login(tmp_path):
+    """#20 finding 5: a flood of reset requests (known and unknown logins alike) or of invented links gets 429."""
+    from tests.identity.conftest import identity_service
+
+    with identity_service(tmp_path, THROTTLE_LINK_IP_FREE_REQUESTS="4", THROTTLE_LINK_IP_HOURLY_CAP="10") as strict:
+        known = strict.new_account()
+        logins = [known["login"], "nobody-1@example.fr", known["login"], "nobody-2@example.fr", "nobody-3@example.fr"]
+        statuses = [
+            strict.call("POST", "/v1/auth/password-reset", json={"login": login}).status_code for login in logins
+        ]
+        assert statuses == [202, 202, 202, 202, 202]  # the 5th starts the delay
+        refused = strict.call("POST", "/v1/auth/password-reset", json={"login": known["login"]})
+        assert refused.status_code == 429
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "Réessayez dans" in refused.json()["detail"]
+        guess = strict.call("POST", "/v1/auth/activate", json={"token": "x" * 43, "password": "whatever it is"})
+        assert guess.status_code == 429  # the same address guessing links waits too
+
+
+def test_one_reset_email_per_account_per_interval(svc):
+    """Later requests get the same 202 and no new email: the link mailed a moment ago still works."""
+    from dataclasses import replace
+
+    from portal_common import events
+    from portal_identity import accounts
+    from tests.support.kafka import read_all
+
+    account = svc.new_account()
+    patient = replace(svc.identity, config=replace(svc.identity.config, reset_min_interval_seconds=300))
+    accounts.request_reset(patient, account["login"])
+    first = svc.db.accounts.find_one({"_id": account["account_id"]})["reset_event_id"]
+    accounts.request_reset(patient, account["login"])
+    assert svc.db.accounts.find_one({"_id": account["account_id"]})["reset_event_id"] == first
+    found = [events.decode(r.value) for r in read_all(svc.topic, expected=100_000, timeout_s=3)]
+    assert [e.type for e in found if e.account_id == account["account_id"]].count(
+        "account.password_reset_requested"
+    ) == 1

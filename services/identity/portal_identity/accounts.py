@@ -160,7 +160,11 @@ def request_reset(ctx: Context, login: str) -> None:
     account = store.find_by_login(ctx.db, login)
     if account is None or account["status"] != "active":
         return
-    expires = ctx.now() + timedelta(seconds=ctx.config.reset_token_ttl_seconds)
+    now = ctx.now()
+    last = account.get("reset_requested_at")
+    if last is not None and last > now - timedelta(seconds=ctx.config.reset_min_interval_seconds):
+        return  # one email per interval: the link mailed a moment ago still works
+    expires = now + timedelta(seconds=ctx.config.reset_token_ttl_seconds)
     event = ctx.event(
         "account.password_reset_requested",
         account,
@@ -170,7 +174,7 @@ def request_reset(ctx: Context, login: str) -> None:
         store.ACCOUNTS,
         account["_id"],
         {
-            "$set": {"reset_event_id": event.event_id, "reset_expires_at": expires},
+            "$set": {"reset_event_id": event.event_id, "reset_expires_at": expires, "reset_requested_at": now},
             "$unset": {"reset_digest": ""},
         },
         event,

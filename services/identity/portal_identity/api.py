@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from portal_common.http import bearer_token, invalid_token
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
 from portal_common.service import current
-from portal_identity import accounts, activity, sessions
+from portal_identity import accounts, activity, reset_requests, sessions, throttle
 from portal_identity.context import Context, account_view
 from portal_identity.passwords import MAX_LENGTH
 
@@ -105,22 +106,35 @@ def logout() -> Response:
 @auth_api.post("/activate")
 @accepts(obj({"token": TOKEN, "password": PASSWORD}))
 def activate() -> Response:
-    accounts.activate(ctx(), body()["token"], body()["password"])
+    with link_attempt():
+        accounts.activate(ctx(), body()["token"], body()["password"])
     return no_content()
 
 
 @auth_api.post("/password-reset")
 @accepts(obj({"login": LOGIN}))
 def password_reset() -> Any:
-    accounts.request_reset(ctx(), body()["login"])
+    # Counted per address whatever the login; the lookup happens later (reset_requests): same answer, same time.
+    ctx().throttle.reserve([(throttle.link_ip_key(client_ip()), ctx().throttle.link_ip_policy)])
+    reset_requests.submit(ctx(), body()["login"])
     return {"status": "Si ce compte existe, un e-mail de réinitialisation a été envoyé."}, 202
 
 
 @auth_api.post("/password-reset/confirm")
 @accepts(obj({"token": TOKEN, "new_password": PASSWORD}))
 def password_reset_confirm() -> Response:
-    accounts.confirm_reset(ctx(), body()["token"], body()["new_password"])
+    with link_attempt():
+        accounts.confirm_reset(ctx(), body()["token"], body()["new_password"])
     return no_content()
+
+
+@contextmanager
+def link_attempt() -> Iterator[None]:
+    """A link used from an address counts against it until it works: guessing links gets 429, not answers."""
+    key = (throttle.link_ip_key(client_ip()), ctx().throttle.link_ip_policy)
+    ctx().throttle.reserve([key])
+    yield
+    ctx().throttle.release(*key)
 
 
 # ---------------------------------------------------------------------------------------------- /v1/account

@@ -6,7 +6,7 @@ from __future__ import annotations
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal_common.runtime import periodic
 from portal_common.service import Consumer, GrpcApi, Service
-from portal_identity import api, events_in, ops
+from portal_identity import api, events_in, ops, reset_requests
 from portal_identity.config import IdentityConfig
 from portal_identity.context import NAME, Context
 from portal_identity.grpc_api import IdentityServicer
@@ -31,6 +31,7 @@ SERVICE = Service[Context](
     ],
     workers=lambda ctx: {
         "housekeeping": periodic(lambda: run_purge(ctx), ctx.config.housekeeping_interval_seconds),
+        "reset-requests": lambda stop: reset_requests.worker(ctx, stop),
     },
     commands=ops.COMMANDS,
 )

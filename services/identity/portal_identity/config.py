@@ -25,6 +25,9 @@ class IdentityConfig:
     login_hourly_cap: int
     ip_free_failures: int
     ip_hourly_cap: int
+    link_ip_free_requests: int
+    link_ip_hourly_cap: int
+    reset_min_interval_seconds: int
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> IdentityConfig:
@@ -48,6 +51,11 @@ class IdentityConfig:
             login_hourly_cap=env.int("THROTTLE_LOGIN_HOURLY_CAP", 100, min_value=1),
             ip_free_failures=env.int("THROTTLE_IP_FREE_FAILURES", 30, min_value=1),
             ip_hourly_cap=env.int("THROTTLE_IP_HOURLY_CAP", 1000, min_value=1),
+            # Reset requests and activation / reset link uses from one address (a town hall's NAT included).
+            link_ip_free_requests=env.int("THROTTLE_LINK_IP_FREE_REQUESTS", 20, min_value=1),
+            link_ip_hourly_cap=env.int("THROTTLE_LINK_IP_HOURLY_CAP", 200, min_value=1),
+            # At most one reset email per account in this interval (later requests: the same 202, no email).
+            reset_min_interval_seconds=env.int("PASSWORD_RESET_MIN_INTERVAL_SECONDS", 300, min_value=0),
         )
         env.check()
         return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ class Context(ServiceContext):
     tokens: TokenIssuer
     throttle: Throttle
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    reset_requests_waiting: threading.Event = field(default_factory=threading.Event)  # wakes the worker
 
     @classmethod
     def build(cls, config: IdentityConfig) -> Context:
@@ -50,6 +52,7 @@ class Context(ServiceContext):
                 connected.outbox.db,
                 login_policy=Policy(config.login_free_failures, config.login_hourly_cap),
                 ip_policy=Policy(config.ip_free_failures, config.ip_hourly_cap),
+                link_ip_policy=Policy(config.link_ip_free_requests, config.link_ip_hourly_cap),
             ),
         )
 

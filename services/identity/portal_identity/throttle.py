@@ -35,10 +35,11 @@ class Policy:
 
 
 class Throttle:
-    def __init__(self, db: Database, *, login_policy: Policy, ip_policy: Policy) -> None:
+    def __init__(self, db: Database, *, login_policy: Policy, ip_policy: Policy, link_ip_policy: Policy) -> None:
         self.collection = db[THROTTLE]
         self.login_policy = login_policy
         self.ip_policy = ip_policy
+        self.link_ip_policy = link_ip_policy  # reset requests and uses of activation or reset links, per IP
         self.locks = DocumentLocks(db)
 
     def check(self, *keys: str, now: datetime | None = None) -> set[str]:
@@ -57,7 +58,7 @@ class Throttle:
             retry_after = max(1, math.ceil(max(waits)))
             raise Problem(
                 429,
-                f"Trop de tentatives de connexion. Réessayez dans {retry_after} secondes.",
+                f"Trop de tentatives. Réessayez dans {retry_after} secondes.",
                 headers={"Retry-After": str(retry_after)},
                 retry_after=retry_after,
             )
@@ -126,3 +127,7 @@ def login_key(normalized_login: str) -> str:
 
 def ip_key(ip: str) -> str:
     return f"ip:{ip}"
+
+
+def link_ip_key(ip: str) -> str:
+    return f"links-ip:{ip}"
