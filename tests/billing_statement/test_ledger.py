@@ -145,3 +145,37 @@ def test_invoice_actions_publish_their_events_once(billing):
         "invoice.online_payment_blocked",
         "invoice.unpaid_reminder",
     ]
+
+
+def test_a_replica_that_has_not_read_the_revocations_is_not_ready(billing):
+    """#20 finding 6: until its listener has read one token lifetime of `account-events`, a replica would accept
+    the tokens of sessions that ended; it stays out of the Service. A replica that caught up is ready."""
+    import socket
+
+    import requests as http
+
+    from portal_billing_statement.app import SERVICE
+    from portal_billing_statement.config import BillingConfig
+    from portal_billing_statement.context import Context
+    from portal_common.config import Env
+    from tests.support.env import service_environment
+    from tests.support.wait import wait_for
+
+    ready = wait_for(lambda: http.get(billing.url + "/readyz", timeout=5).ok, what="the caught-up replica ready")
+    assert ready
+
+    with socket.socket() as closed:  # a port nobody listens on: Kafka away while this replica starts
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"127.0.0.1:{closed.getsockname()[1]}"
+    settings = service_environment("billing-statement", billing.topic, KAFKA_BOOTSTRAP_SERVERS=nowhere)
+    settings["JWKS_URL"] = "http://127.0.0.1:9/.well-known/jwks.json"
+    late = Context.build(BillingConfig.from_env(Env(settings)))
+    runtime = SERVICE.runtime(late)
+    runtime.start()
+    try:
+        answer = http.get(f"http://127.0.0.1:{runtime.http_port}/readyz", timeout=5)
+        assert answer.status_code == 503
+        assert answer.json()["checks"] == {"mongodb": True, "revocations": False}
+    finally:
+        runtime.stop()
+        late.db.client.drop_database(late.db.name)

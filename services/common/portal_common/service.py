@@ -45,9 +45,14 @@ class ServiceContext:
 
     @property
     def readiness(self) -> ReadinessChecks:
-        """Ready = able to serve routes, which needs MongoDB. Kafka is only watched (portal_kafka_reachable):
-        writes keep their events in the outbox while it is down, so an outage must not empty the Services."""
-        return {"mongodb": lambda: mongo.ping(self.db)}
+        """Ready = able to serve routes, which needs MongoDB, and (where tokens are checked against revocations
+        from Kafka) having read the revocations of one token lifetime: a replica that has not would accept
+        tokens of ended sessions. Kafka is otherwise only watched (portal_kafka_reachable): once caught up,
+        a replica stays ready through an outage, as writes keep their events in the outbox."""
+        checks: ReadinessChecks = {"mongodb": lambda: mongo.ping(self.db)}
+        if self.revocations is not None:
+            checks["revocations"] = self.revocations.caught_up.is_set
+        return checks
 
 
 @dataclass(frozen=True)
