@@ -65,7 +65,6 @@ def main() -> None:
                 "account.created",
                 account_id=family,
                 structure_id="s",
-                source="bench",
                 payload={"display_name": "Famille Bench"},
             )
         )

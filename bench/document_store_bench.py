@@ -124,7 +124,7 @@ def main() -> None:
     results: dict[str, object] = {}
     try:
         family = "fam-bench"
-        record = events.encode(events.new_event("account.created", account_id=family, structure_id="s", source="bench"))
+        record = events.encode(events.new_event("account.created", account_id=family, structure_id="s"))
         producer = create_producer(bootstrap, "bench")
         producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
         producer.close()

@@ -81,7 +81,6 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
                 "account.created",
                 account_id=family,
                 structure_id="s",
-                source="bench",
                 payload={"contact_email": f"{family}@example.fr", "role": "family"}
                 if with_email
                 else {"role": "family"},
@@ -108,7 +107,6 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
                     "account.password_changed" if urgent else "dossier.review_completed",
                     account_id=families[i % FAMILIES],
                     structure_id="s",
-                    source="bench",
                     payload={} if urgent else {"outcome": "ok"},
                 )
                 if urgent:

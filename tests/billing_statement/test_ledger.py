@@ -179,3 +179,37 @@ def test_a_replica_that_has_not_read_the_revocations_is_not_ready(billing):
     finally:
         runtime.stop()
         late.db.client.drop_database(late.db.name)
+
+
+def test_an_account_event_from_another_source_lands_in_the_dlq_and_moves_nobody(billing):
+    """#20 finding 2: a service publishing `account.created` to move a family to another structure (whose agents
+    would then read its invoices). Only identity publishes `account.*`: the record goes to the DLQ with the
+    reason and the family stays where it is."""
+    from portal_common import events
+    from portal_common.kafka_client import create_producer
+    from tests.support.env import KAFKA_BOOTSTRAP
+    from tests.support.kafka import read_all
+    from tests.support.wait import wait_for
+
+    family = billing.family(structure="mairie-1")
+    forged = events.new_event("account.created", account_id=family["account_id"], structure_id="autre-ville")
+    forged.source = "document-store"  # a compromised service, honest about who it is
+    producer = create_producer(KAFKA_BOOTSTRAP, "forger")
+    try:
+        producer.send(billing.topic, key=family["account_id"].encode(), value=forged.SerializeToString()).get(10)
+    finally:
+        producer.close()
+    with pytest.raises(events.MalformedEvent, match="may not publish"):
+        events.encode(forged)  # our own producers refuse it too
+
+    def dead_letter():
+        found = [
+            r
+            for r in read_all(events.DLQ_TOPIC, expected=100_000, timeout_s=2)
+            if r.key == family["account_id"].encode()
+        ]
+        return found or None
+
+    [dead] = wait_for(dead_letter, timeout=20, what="the forged record in the DLQ")
+    assert b"'document-store' may not publish 'account.created'" in dict(dead.headers)["dlq_reason"]
+    assert billing.db.accounts.find_one({"_id": family["account_id"]})["structure_id"] == "mairie-1"

@@ -37,7 +37,7 @@ def send(producer, topic, value: bytes, key: bytes = b"acc-1", headers=None) -> 
 
 
 def make_event(account: str = "acc-1", event_type: str = "reservation.created") -> events.AccountEvent:
-    return events.new_event(event_type, account_id=account, structure_id="s1", source="test")
+    return events.new_event(event_type, account_id=account, structure_id="s1")
 
 
 def consumer_for(topics, mongo_db, handler, **kwargs) -> EventConsumer:

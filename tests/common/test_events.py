@@ -43,7 +43,7 @@ def test_every_type_of_the_design_is_in_the_contract():
 
 @pytest.mark.parametrize("event_type", events.event_types())
 def test_round_trip_for_every_type(event_type):
-    event = events.new_event(event_type, account_id="a1", structure_id="s1", source="test")
+    event = events.new_event(event_type, account_id="a1", structure_id="s1")
     decoded = events.decode(events.encode(event).value)
     assert decoded == event
     assert decoded.WhichOneof("payload") == event_type.replace(".", "_")
@@ -67,7 +67,7 @@ def test_malformed_values_are_explained(value, reason):
 
 
 def test_payload_must_match_the_type():
-    event = events.new_event("account.purged", account_id="a", structure_id="s", source="t")
+    event = events.new_event("account.purged", account_id="a", structure_id="s")
     event.type = "account.restored"
     with pytest.raises(events.MalformedEvent, match="does not match"):
         events.decode(event.SerializeToString())

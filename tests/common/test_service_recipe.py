@@ -61,7 +61,7 @@ def book(ctx: Context, account_id: str, structure_id: str, activity: str) -> dic
         "reservation.created",
         account_id=account_id,
         structure_id=structure_id,
-        source="recipe",
+        source="reservation",
         payload={"reservation_id": reservation["_id"], "activity": activity},
     )
     ctx.outbox.insert(RESERVATIONS, reservation, event)

@@ -70,7 +70,7 @@ def test_history_has_every_action_with_a_french_label(svc):
 
 def test_a_poll_of_events_is_recorded_once_in_order_with_a_purge_erasing_what_came_before(mongo_db):
     def event(event_type, account_id, **payload):
-        return events.new_event(event_type, account_id=account_id, structure_id="s1", source="test", payload=payload)
+        return events.new_event(event_type, account_id=account_id, structure_id="s1", payload=payload)
 
     login = event("account.login_succeeded", "acc-1", ip="203.0.113.5", user_agent="Firefox", session_id="s")
     other_purge = event("account.purged", "acc-other")

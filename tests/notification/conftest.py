@@ -61,7 +61,7 @@ class NotificationUnderTest:
             finally:
                 producer.close()
             return None
-        return publish(self.topic, event_type, account_id, structure_id, source="test", event_id=event_id, **payload)
+        return publish(self.topic, event_type, account_id, structure_id, event_id=event_id, **payload)
 
     def family(self, structure: str = "s1") -> dict[str, str]:
         account_id = f"fam-{uuid.uuid4().hex[:8]}"

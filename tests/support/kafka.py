@@ -73,7 +73,7 @@ def publish(
     account_id: str,
     structure_id: str,
     *,
-    source: str = "identity",
+    source: str | None = None,
     event_id: str | None = None,
     bootstrap: str = KAFKA_BOOTSTRAP,
     **payload,

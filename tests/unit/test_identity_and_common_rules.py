@@ -71,7 +71,7 @@ def test_page_sizes_are_bounded() -> None:
 
 def test_every_event_type_maps_onto_its_payload_and_survives_encoding() -> None:
     for event_type in events.event_types():
-        event = events.new_event(event_type, account_id="acc-1", structure_id="s-1", source="test")
+        event = events.new_event(event_type, account_id="acc-1", structure_id="s-1")
         decoded = events.decode(events.encode(event).value)
         assert decoded.type == event_type
         assert decoded.event_id == event.event_id

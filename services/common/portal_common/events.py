@@ -24,8 +24,26 @@ SPEC_VERSION = "1.0"
 _PAYLOAD_ONEOF = AccountEvent.DESCRIPTOR.oneofs_by_name["payload"]
 
 
+# Who publishes each area's events (the envelope's `source`, CloudEvents `ce_source`). A record of another
+# source is refused like a malformed one: consumers put it in the DLQ with the reason and change nothing.
+OWNERS = {
+    "account": "identity",
+    "invoice": "billing-statement",
+    "statement": "billing-statement",
+    "document": "document-store",
+    "notification": "notification",
+    "dossier": "dossier",  # services outside this project, publishing with `portal-events`
+    "reservation": "reservation",
+}
+
+
 class MalformedEvent(ValueError):
     """A record that is not a valid AccountEvent. Consumers send it to the DLQ with this reason."""
+
+
+def owner(event_type: str) -> str:
+    """The source allowed to publish `event_type`."""
+    return OWNERS[event_type.partition(".")[0]]
 
 
 def field_for_type(event_type: str) -> str:
@@ -58,12 +76,13 @@ def new_event(
     *,
     account_id: str,
     structure_id: str,
-    source: str,
+    source: str | None = None,
     payload: Message | dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
     event_id: str | None = None,
 ) -> AccountEvent:
-    """Build an envelope; `payload` is the typed message or a dict of its fields."""
+    """Build an envelope; `payload` is the typed message or a dict of its fields; `source` defaults to the
+    type's owner."""
     cls = payload_class(event_type)
     if payload is None:
         payload = cls()
@@ -76,7 +95,7 @@ def new_event(
         type=event_type,
         account_id=account_id,
         structure_id=structure_id,
-        source=source,
+        source=source or owner(event_type),
     )
     event.occurred_at.FromDatetime(occurred_at or datetime.now(UTC))
     getattr(event, field_for_type(event_type)).CopyFrom(payload)
@@ -130,6 +149,8 @@ def validate(event: AccountEvent) -> None:
         raise MalformedEvent(f"unknown event type {event.type!r}")
     if event.WhichOneof("payload") != field_for_type(event.type):
         raise MalformedEvent(f"payload {event.WhichOneof('payload')!r} does not match type {event.type!r}")
+    if event.source != (allowed := owner(event.type)):
+        raise MalformedEvent(f"source {event.source!r} may not publish {event.type!r} (only {allowed!r} does)")
     if not event.account_id:
         raise MalformedEvent("missing account_id")
     if not event.HasField("occurred_at"):

@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("type", choices=events.event_types(), metavar="TYPE")
     publish.add_argument("--account", required=True)
     publish.add_argument("--structure", required=True)
-    publish.add_argument("--source", default="cli")
+    publish.add_argument("--source", help="the publishing service (default: the type's owner, e.g. dossier)")
     publish.add_argument("--payload", help="payload as a JSON object")
     publish.add_argument("--set", action="append", metavar="FIELD=VALUE", help="payload field (repeatable)")
     publish.set_defaults(func=cmd_publish)
