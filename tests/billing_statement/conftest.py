@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,21 +137,33 @@ def pdf_text(pdf: bytes) -> str:
     return result.stdout.decode()
 
 
-@pytest.fixture(scope="module")
-def billing():
+@contextmanager
+def billing_service(**overrides: str) -> Iterator[BillingUnderTest]:
     key = SigningKey("billing-k1")
     jwks = JwksServer(key)
     topic = unique_topic("billing-events")
     create_topics(topic, partitions=3)
-    settings = service_environment(
-        "billing-statement", topic, JWKS_URL=jwks.url, STRUCTURE_DISPLAY_NAME="Mairie de Saint-Exemple"
-    )
+    settings = {
+        "JWKS_URL": jwks.url,
+        "STRUCTURE_DISPLAY_NAME": "Mairie de Saint-Exemple",
+        "STATEMENT_RENDERS_PER_HOUR": "1000",  # tested on their own
+        "STATEMENTS_KEPT_PER_FAMILY": "1000",
+    }
+    settings = service_environment("billing-statement", topic, **(settings | overrides))
     service = Context.build(BillingConfig.from_env(Env(settings)))
     runtime = SERVICE.runtime(service)
     runtime.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{runtime.grpc.port}")
-    yield BillingUnderTest(service, runtime, topic, key, billing_pb2_grpc.BillingServiceStub(channel))
-    channel.close()
-    runtime.stop()
-    service.db.client.drop_database(service.db.name)
-    jwks.close()
+    try:
+        yield BillingUnderTest(service, runtime, topic, key, billing_pb2_grpc.BillingServiceStub(channel))
+    finally:
+        channel.close()
+        runtime.stop()
+        service.db.client.drop_database(service.db.name)
+        jwks.close()
+
+
+@pytest.fixture(scope="module")
+def billing():
+    with billing_service() as under_test:
+        yield under_test

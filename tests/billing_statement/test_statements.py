@@ -276,3 +276,39 @@ def test_the_memory_cache_is_bounded_and_keeps_the_most_recent():
     cache.forget({"c", "nothing"})
     assert list(cache.entries) == ["b"]
     assert cache.size == 4
+
+
+def test_new_statements_are_limited_per_family_and_hour_and_the_oldest_beyond_the_cap_go():
+    """#20 finding 8: each new statement costs a wkhtmltopdf render and is stored; a family (or a stolen token)
+    asking in a loop gets 429, and a family keeps its newest STATEMENTS_KEPT_PER_FAMILY."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.billing_statement.conftest import billing_service
+
+    with billing_service(STATEMENT_RENDERS_PER_HOUR="2", STATEMENTS_KEPT_PER_FAMILY="2") as strict:
+        family = strict.family()
+        strict.invoice(family, "F-R1", "2025-03-31", [line("Léa R", "2022-01-01", "Crèche", 10_000)])
+        first = generate(strict, family, period_start="2025-01-01", period_end="2025-03-31")
+        second = generate(strict, family, period_start="2025-01-01", period_end="2025-04-30")
+        assert (first.status_code, second.status_code) == (201, 201)
+        refused = generate(strict, family, period_start="2025-01-01", period_end="2025-05-31")
+        assert refused.status_code == 429
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 3600
+        assert "Réessayez dans" in refused.json()["detail"]
+        again = generate(strict, family, period_start="2025-01-01", period_end="2025-03-31")
+        assert again.status_code == 201  # a statement already made costs nothing: served, not counted
+        assert again.json()["statement_id"] == first.json()["statement_id"]
+
+        # An hour later: a new one is made, and the oldest goes beyond the cap of two.
+        strict.db.statements.update_many(
+            {"account_id": family["account_id"]}, {"$set": {"created_at": datetime.now(UTC) - timedelta(hours=2)}}
+        )
+        strict.db.statements.update_one(
+            {"_id": first.json()["statement_id"]}, {"$set": {"created_at": datetime.now(UTC) - timedelta(hours=3)}}
+        )
+        third = generate(strict, family, period_start="2025-01-01", period_end="2025-05-31")
+        assert third.status_code == 201, third.text
+        listed = [s["statement_id"] for s in strict.call("GET", "/v1/statements", family).json()["items"]]
+        assert listed == [third.json()["statement_id"], second.json()["statement_id"]]
+        assert strict.db.statement_pdfs.count_documents({"account_id": family["account_id"]}) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal_common.config import CommonConfig, Env
+from portal_common.config import CommonConfig, ConfigError, Env
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,8 @@ class BillingConfig:
     render_concurrency: int
     statement_cache_mib: int
     structure_name: str
+    renders_per_hour: int
+    statements_kept: int
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> BillingConfig:
@@ -26,6 +28,12 @@ class BillingConfig:
             # Stored statements and PDFs a replica keeps in memory (they never change once stored).
             statement_cache_mib=env.int("STATEMENT_CACHE_MIB", 64, min_value=0),
             structure_name=env.str("STRUCTURE_DISPLAY_NAME", "Votre structure"),
+            # New statements per family and hour (a repeated request is served from the stored one, uncounted).
+            renders_per_hour=env.int("STATEMENT_RENDERS_PER_HOUR", 20, min_value=1),
+            # Statements kept per family: beyond, the oldest go (the ledger can always make them again).
+            statements_kept=env.int("STATEMENTS_KEPT_PER_FAMILY", 100, min_value=1),
         )
         env.check()
+        if config.statements_kept < config.renders_per_hour:  # else dropping the oldest would lift the limit
+            raise ConfigError("STATEMENTS_KEPT_PER_FAMILY must be at least STATEMENT_RENDERS_PER_HOUR")
         return config

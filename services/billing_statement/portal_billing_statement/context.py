@@ -26,7 +26,12 @@ class Context(ServiceContext):
         outbox = connected.outbox
         renderer = PdfRenderer(config.wkhtmltopdf, config.render_concurrency)
         statements = Statements(
-            outbox, renderer, config.structure_name, cache_bytes=config.statement_cache_mib * 1024 * 1024
+            outbox,
+            renderer,
+            config.structure_name,
+            cache_bytes=config.statement_cache_mib * 1024 * 1024,
+            renders_per_hour=config.renders_per_hour,
+            kept=config.statements_kept,
         )
         return cls(
             **connected.fields(),

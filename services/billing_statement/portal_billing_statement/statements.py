@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bson import Binary
@@ -19,6 +20,7 @@ from portal_common.mongo import insert_new
 from portal_common.outbox import Outbox
 from portal_common.problems import Problem
 
+RATE_WINDOW = timedelta(hours=1)
 NOT_FOUND = Problem(404, "Ce relevé n'existe pas.", slug="statement-not-found", title="Relevé introuvable")
 
 
@@ -29,7 +31,11 @@ class Statements:
         renderer: render.PdfRenderer,
         structure_name: str,
         cache_bytes: int = 64 * 1024 * 1024,
+        renders_per_hour: int = 20,
+        kept: int = 100,
     ) -> None:
+        self.renders_per_hour = renders_per_hour
+        self.kept = kept
         self.outbox = outbox
         self.db = outbox.db
         self.cache = SizedCache(cache_bytes)
@@ -71,6 +77,7 @@ class Statements:
             self._remember(existing, request)  # same inputs (the ledger changed elsewhere): no second render
             return existing
         issued = datetime.now(UTC)
+        self._check_rate(account["_id"], issued)
         number = f"REL-{issued:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
         view |= {"number": number, "issued_on": issued.date().isoformat()}
         pdf = self.renderer.pdf(render.html(view))
@@ -102,7 +109,35 @@ class Statements:
         # Kept as stored, so the PDF asked for next is not read back from the database.
         self._statement(statement["_id"], loaded=statement)
         self._pdf(statement["_id"], loaded=pdf)
+        self._drop_beyond_cap(account["_id"])
         return statement
+
+    def _check_rate(self, account_id: str, now: datetime) -> None:
+        """429 when the family had `renders_per_hour` new statements in the last hour (each costs a render)."""
+        recent = list(
+            self.db[STATEMENTS]
+            .find({"account_id": account_id, "created_at": {"$gt": now - RATE_WINDOW}}, {"created_at": 1})
+            .sort("created_at", 1)
+            .limit(self.renders_per_hour)
+        )
+        if len(recent) >= self.renders_per_hour:
+            wait = max(1, math.ceil((recent[0]["created_at"] + RATE_WINDOW - now).total_seconds()))
+            raise Problem(
+                429,
+                f"Vous avez demandé beaucoup de relevés en peu de temps. Réessayez dans {wait // 60 + 1} minutes.",
+                headers={"Retry-After": str(wait)},
+                retry_after=wait,
+            )
+
+    def _drop_beyond_cap(self, account_id: str) -> None:
+        """Keep the family's `kept` newest statements; the ledger can make the others again."""
+        newest_first = self.db[STATEMENTS].find({"account_id": account_id}, {"_id": 1}).sort("created_at", -1)
+        old = [s["_id"] for s in newest_first.skip(self.kept)]
+        if old:
+            self.db[REQUESTS].delete_many({"statement_id": {"$in": old}})
+            self.db[PDFS].delete_many({"_id": {"$in": old}})
+            self.db[STATEMENTS].delete_many({"_id": {"$in": old}})
+            self.cache.forget({f"{kind}:{statement_id}" for statement_id in old for kind in ("statement", "pdf")})
 
     def _remember(self, statement: dict[str, Any], *keys: str) -> None:
         # A concurrent twin may have remembered its own statement under a key: either is right.
