@@ -84,7 +84,7 @@ install() {
 
 # The account `helm test` signs in with: an agent of a structure of its own, activated once.
 test_account() {
-  local ns=$1 release=$2 login password url token
+  local ns=$1 release=$2 login password url
   login=$(k -n "$ns" get secret portal-helm-test-account -o jsonpath='{.data.login}' | base64 -d)
   password=$(k -n "$ns" get secret portal-helm-test-account -o jsonpath='{.data.password}' | base64 -d)
   url=http://$(k -n "$ns" get service "$release-identity" -o jsonpath='{.spec.clusterIP}'):8081
@@ -97,12 +97,10 @@ test_account() {
   k -n "$ns" delete secret portal-helm-test-account >/dev/null
   k -n "$ns" create secret generic portal-helm-test-account --from-literal=login="$login" \
     --from-literal=password="$password" >/dev/null
-  token=$(k -n "$ns" exec "deploy/$release-identity" -- portal-identity create-agent --structure helm-test \
-            --login "$login" --display-name "Test de déploiement" | tail -1 |
-          python3 -c 'import json,sys; print(json.load(sys.stdin)["activation_token"])')
-  curl -sf -o /dev/null -H 'Content-Type: application/json' -d "$(body token "$token" password "$password")" \
-    "$url/v1/auth/activate" || die "could not activate the helm test account"
-  say "helm test account $login activated"
+  printf '%s\n' "$password" | k -n "$ns" exec -i "deploy/$release-identity" -- portal-identity create-agent \
+    --structure helm-test --login "$login" --display-name "Test de déploiement" --password-stdin >/dev/null ||
+    die "could not create the helm test account"
+  say "helm test account $login created"
 }
 
 # What kube-prometheus-stack would do with the chart's ServiceMonitor and PrometheusRule (no operator here):

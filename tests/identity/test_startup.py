@@ -10,10 +10,15 @@ from tests.identity.conftest import identity_environ
 from tests.support.kafka import create_topics, find_events, unique_topic
 
 
-def run(args, environ, timeout=60):
+def run(args, environ, timeout=60, stdin=None):
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")} | environ
     return subprocess.run(
-        [sys.executable, "-m", "portal_identity", *args], env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "portal_identity", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
     )
 
 
@@ -60,6 +65,25 @@ def test_create_agent_ops_command(tmp_path):
     purge = run(["purge"], environ)
     assert purge.returncode == 0, purge.stderr
     assert json.loads(purge.stdout.strip().splitlines()[-1])["accounts_purged"] == 0
+
+
+def test_an_agent_a_deployment_signs_in_with_gets_its_password_from_stdin(svc, tmp_path):
+    """`helm test`'s account: active at once, the password never on a command line, nothing printed."""
+    from tests.identity.conftest import identity_environ
+
+    environ = identity_environ(tmp_path, svc.topic) | {"MONGO_DB": svc.db.name}
+    login = f"helm-test-{uuid.uuid4().hex[:6]}@portal.test"
+    args = ["create-agent", "--structure", "helm-test", "--login", login, "--display-name", "Test", "--password-stdin"]
+    weak = run(args, environ, stdin="password\n")
+    assert weak.returncode == 1
+    assert "identity: " in weak.stderr
+    assert "Traceback" not in weak.stderr
+    made = run(args, environ, stdin="une phrase de passe de test\n")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout.strip().splitlines()[-1])["status"] == "active"
+    assert "phrase" not in made.stdout + made.stderr
+    signed_in = svc.call("POST", "/v1/auth/login", json={"login": login, "password": "une phrase de passe de test"})
+    assert signed_in.status_code == 200, signed_in.text
 
 
 def test_sigterm_drains_and_exits_cleanly(tmp_path):

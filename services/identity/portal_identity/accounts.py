@@ -40,8 +40,12 @@ def create_account(
     display_name: str,
     role: str,
     created_by: str,
+    password: str | None = None,
 ) -> dict[str, Any]:
-    """Create a pending account; its activation link is minted when the email is sent (`links.issue`)."""
+    """Create a pending account; its activation link is minted when the email is sent (`links.issue`).
+
+    With `password` (the ops command's `--password-stdin`, for an account a deployment signs in with), the
+    account is active at once and has no activation link."""
     if role not in ROLES:
         raise Problem(422, "role doit valoir family ou agent.", fields=["role"])
     normalized = _valid_email(login, "login")
@@ -49,6 +53,8 @@ def create_account(
     if not structure_id:
         raise Problem(422, "Le champ structure_id est obligatoire.", fields=["structure_id"])
     display_name = check_text(display_name, "display_name", max_length=200, required=True)
+    if password is not None:
+        passwords.check_policy(password, login=normalized)
     now = ctx.now()
     expires = now + timedelta(seconds=ctx.config.activation_token_ttl_seconds)
     account = {
@@ -76,7 +82,11 @@ def create_account(
             "activation_expires_at": expires.isoformat(),
         },
     )
-    account["activation_event_id"] = event.event_id  # what the mailer names to get the link
+    if password is None:
+        account["activation_event_id"] = event.event_id  # what the mailer names to get the link
+    else:  # active already: the mailer's IssueLink finds no request and sends nothing
+        account |= {"status": "active", "password_hash": passwords.hash_password(password), "password_changed_at": now}
+        del account["activation_expires_at"]
     try:
         ctx.outbox.insert(store.ACCOUNTS, account, event)
     except DuplicateKeyError:

@@ -21,6 +21,7 @@ def purge(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def create_agent(ctx: Context, args: argparse.Namespace) -> int:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     try:
         account = accounts.create_account(
             ctx,
@@ -30,13 +31,17 @@ def create_agent(ctx: Context, args: argparse.Namespace) -> int:
             display_name=args.display_name,
             role="agent",
             created_by="ops",
+            password=password,
         )
     except Problem as refused:  # a taken login or a malformed value: the operator reads why
         print(f"identity: {refused.detail}", file=sys.stderr)
         return 1
     ctx.outbox.relay.publish_pending()  # type: ignore[union-attr]  # the activation email goes out through the event
     # No secret printed (terminals and job logs keep it): the agent activates from the email.
-    print(json.dumps({"account_id": account["_id"], "activation_email_to": account["contact_email"]}))
+    if password is not None:
+        print(json.dumps({"account_id": account["_id"], "status": "active"}))
+    else:
+        print(json.dumps({"account_id": account["_id"], "activation_email_to": account["contact_email"]}))
     return 0
 
 
@@ -44,6 +49,11 @@ def _agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--structure", required=True)
     parser.add_argument("--login", required=True)
     parser.add_argument("--display-name", required=True)
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin: active at once, no activation email (an account a deployment uses)",
+    )
 
 
 COMMANDS = [
