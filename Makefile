@@ -19,7 +19,7 @@ export UV_PYTHON_DOWNLOADS := never
 export MYPY_CACHE_DIR := $(PORTAL_CACHE)/mypy
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv protos lock lint docs test test-fast bench up down agent infra-up infra-down infra-status install-tools clean \
+.PHONY: help venv protos lock lint docs test test-fast pentest bench up down agent infra-up infra-down infra-status install-tools clean \
 	cluster-up cluster-down cluster-status cluster-install test-cluster
 
 help: ## list targets
@@ -85,6 +85,9 @@ test: protos install-tools lint ## lint, install what is missing, start a privat
 
 fuzz: protos install-tools ## the schemathesis run of `make test`, longer (FUZZ_EXAMPLES=300 per operation)
 	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} deploy/local/run-tests.sh tests/e2e/test_schemathesis_fuzzing.py -s $(ARGS)
+
+pentest: protos install-tools ## replay #20's attacks on the whole platform (topic, databases, floods, races)
+	@deploy/local/run-tests.sh tests/e2e/test_attacks.py $(ARGS)
 
 cluster-up: ## build (first run, cached) and start the single-node Kubernetes test cluster
 	@deploy/cluster/cluster.sh up

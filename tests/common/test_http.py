@@ -198,3 +198,17 @@ def test_the_client_address_comes_from_trusted_proxies_only(hops, seen):
         # The proxy appends the address it saw; anything the client put before it is not believed.
         headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
         assert requests.get(f"{base_url(runtime)}/v1/whoami", headers=headers, timeout=5).json() == {"ip": seen}
+
+
+@pytest.mark.parametrize(("hops", "hsts"), [(0, False), (1, True)])
+def test_hsts_goes_with_what_the_trusted_proxy_received_over_https(hops, hsts):
+    """#20 finding 8: behind the Ingress (TLS by default), every answer tells browsers to stay on HTTPS for a
+    year; a client cannot get it by claiming HTTPS itself when no proxy is trusted."""
+    app = create_base_app("sample", max_request_bytes=2048, readiness={}, trusted_proxy_hops=hops)
+    with running(app) as runtime:
+        over_https = requests.get(f"{base_url(runtime)}/healthz", headers={"X-Forwarded-Proto": "https"}, timeout=5)
+        plain = requests.get(f"{base_url(runtime)}/healthz", timeout=5)
+    assert ("Strict-Transport-Security" in over_https.headers) is hsts
+    if hsts:
+        assert over_https.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in plain.headers

@@ -240,6 +240,13 @@ def rendered(*args: str) -> list[dict]:
     return [d for d in yaml.safe_load_all(result.stdout) if d]
 
 
+def test_the_ingress_has_tls_by_default():
+    [ingress] = rendered("--show-only", "templates/ingress.yaml")
+    assert ingress["spec"]["tls"] == [{"hosts": ["portail.example.org"], "secretName": "portal-tls"}]
+    [named] = rendered("--show-only", "templates/ingress.yaml", "--set", "ingress.tls.secretName=mairie-tls")
+    assert named["spec"]["tls"][0]["secretName"] == "mairie-tls"
+
+
 def test_every_object_carries_the_recommended_labels():
     for doc in rendered("--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true"):
         labels = doc["metadata"].get("labels", {})

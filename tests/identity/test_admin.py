@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from tests.support.kafka import find_events
+from tests.support.wait import wait_for
 
 
 def test_agent_creates_a_family_which_activates_and_logs_in(svc):
@@ -102,3 +103,61 @@ def test_display_names_must_be_visible_text(svc):
     kept = svc.call("POST", "/v1/admin/accounts", agent, json={"login": login, "display_name": "  Famille N'Diaye  "})
     assert kept.status_code == 201
     assert kept.json()["display_name"] == "Famille N'Diaye"
+
+
+def test_an_agent_disables_another_agent_of_its_structure_and_every_session_ends(svc):
+    """#20 finding 4: an agent who leaves is disabled by a colleague; its tokens die everywhere (the event
+    revokes like a deletion), it cannot sign in, and the history says who did it."""
+    structure = f"struct-{uuid.uuid4().hex[:6]}"
+    colleague = svc.new_account(role="agent", structure=structure)
+    leaving = svc.new_account(role="agent", structure=structure)
+    boss = svc.login(colleague)["access_token"]
+    session = svc.login(leaving)
+    outsider = svc.login(svc.new_account(role="agent"))["access_token"]
+    family = svc.new_account(structure=structure)
+
+    assert svc.call("POST", f"/v1/admin/agents/{leaving['account_id']}/disable", outsider).status_code == 404
+    assert svc.call("POST", f"/v1/admin/agents/{family['account_id']}/disable", boss).status_code == 404
+    myself = svc.call("POST", f"/v1/admin/agents/{colleague['account_id']}/disable", boss)
+    assert myself.status_code == 409
+    assert myself.json()["detail"] == "Vous ne pouvez pas désactiver votre propre compte."
+
+    disabled = svc.call("POST", f"/v1/admin/agents/{leaving['account_id']}/disable", boss)
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["status"] == "disabled"
+    assert svc.call("GET", "/v1/account", session["access_token"]).status_code == 401
+    assert svc.call("POST", "/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}).status_code == 401
+    signed_in = svc.call("POST", "/v1/auth/login", json={"login": leaving["login"], "password": leaving["password"]})
+    assert signed_in.status_code == 401
+    assert svc.call("POST", f"/v1/admin/agents/{leaving['account_id']}/disable", boss).status_code == 409
+    [event] = find_events(svc.topic, lambda e: e.type == "account.disabled" and e.account_id == leaving["account_id"])
+    assert event.account_disabled.disabled_by == colleague["account_id"]
+    assert list(event.account_disabled.revoked_session_ids) == [session["session_id"]]
+    history = wait_for(
+        lambda: svc.db.activity.find_one({"account_id": leaving["account_id"], "type": "account.disabled"}),
+        what="the history entry",
+    )
+    assert history["label"] == "Compte désactivé par la structure"
+    assert history["details"] == {"disabled_by": colleague["account_id"]}
+
+
+def test_agents_see_families_without_their_addresses_and_never_other_agents(svc):
+    structure = f"struct-{uuid.uuid4().hex[:6]}"
+    agent = svc.login(svc.new_account(role="agent", structure=structure))["access_token"]
+    other_agent = svc.new_account(role="agent", structure=structure)
+    svc.login(other_agent)
+    family = svc.new_account(structure=structure)
+    mine = svc.login(family)["access_token"]
+    for path in ("", "/activity"):
+        assert svc.call("GET", f"/v1/admin/accounts/{other_agent['account_id']}{path}", agent).status_code == 404
+
+    def login_entries(token: str, path: str) -> list[dict]:
+        items = svc.call("GET", path, token).json()["items"]
+        return [i for i in items if i["type"] == "account.login_succeeded"]
+
+    own = wait_for(lambda: login_entries(mine, "/v1/account/activity"), what="the family's login in its history")
+    assert own[0]["details"]["ip"] == "127.0.0.1"  # the family checks where it signed in from
+    seen = login_entries(agent, f"/v1/admin/accounts/{family['account_id']}/activity")
+    assert seen
+    assert "ip" not in seen[0]["details"]
+    assert "user_agent" not in seen[0]["details"]

@@ -85,6 +85,13 @@ def test_an_agent_a_deployment_signs_in_with_gets_its_password_from_stdin(svc, t
     signed_in = svc.call("POST", "/v1/auth/login", json={"login": login, "password": "une phrase de passe de test"})
     assert signed_in.status_code == 200, signed_in.text
 
+    disabled = run(["disable-agent", "--login", login], environ)  # and ops take it away again
+    assert disabled.returncode == 0, disabled.stderr
+    assert svc.call("GET", "/v1/account", signed_in.json()["access_token"]).status_code == 401
+    unknown = run(["disable-agent", "--login", "nobody@portal.test"], environ)
+    assert unknown.returncode == 1
+    assert "aucun agent" in unknown.stderr
+
 
 def test_sigterm_drains_and_exits_cleanly(tmp_path):
     import signal

@@ -76,3 +76,28 @@ def test_every_event_type_maps_onto_its_payload_and_survives_encoding() -> None:
         assert decoded.type == event_type
         assert decoded.event_id == event.event_id
         assert type(events.payload_of(decoded)) is events.payload_class(event_type)
+
+
+@pytest.mark.parametrize("event_type", ["account.deleted", "account.disabled"])
+def test_a_disabled_agent_is_revoked_like_a_deleted_account(event_type):
+    """Every service's verifier refuses the tokens of an agent disabled by its structure, as after a deletion."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from portal_common.auth import Principal
+    from portal_common.revocations import RevocationCache
+
+    cache = RevocationCache(ttl_s=600)
+    issued = int(time.time()) - 5
+    live = Principal("agent-1", "s-live", "agent", "st", "t1", issued, issued + 600)
+    other = Principal("agent-2", "s-other", "agent", "st", "t2", issued, issued + 600)
+    payload = {"revoked_session_ids": ["s-live"]}
+    cache.apply(
+        events.new_event(
+            event_type, account_id="agent-1", structure_id="st", payload=payload, occurred_at=datetime.now(UTC)
+        )
+    )
+    assert cache.is_revoked(live)
+    assert not cache.is_revoked(other)
+    later = Principal("agent-1", "s-new", "agent", "st", "t3", issued + int(timedelta(minutes=1).total_seconds()), 0)
+    assert not cache.is_revoked(later)  # a session opened after a restore lives

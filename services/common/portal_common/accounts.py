@@ -20,6 +20,7 @@ STATUS_BY_EVENT = {
     "account.deleted": "deleted",
     "account.restored": "active",
     "account.purged": "purged",
+    "account.disabled": "disabled",
 }
 
 

@@ -46,6 +46,9 @@ class HexIdConverter(BaseConverter):
     openapi_schema: ClassVar[dict[str, str]] = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 
 
+HSTS = "max-age=31536000; includeSubDomains"  # one year: every page of the portal is served over HTTPS
+
+
 def create_base_app(
     service: str,
     *,
@@ -57,7 +60,10 @@ def create_base_app(
     app = Flask(service)
     if trusted_proxy_hops:
         # request.remote_addr becomes the client the trusted proxies saw, not the proxy itself.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxy_hops)  # type: ignore[method-assign]
+        # request.scheme too: HSTS is sent on what the client reached over HTTPS.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=trusted_proxy_hops, x_proto=trusted_proxy_hops
+        )
     app.url_map.converters["hexid"] = HexIdConverter
     app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -78,6 +84,8 @@ def create_base_app(
         response.headers["X-Request-ID"] = g.get("request_id", "")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Cache-Control", "no-store")
+        if request.is_secure:  # over plain HTTP browsers ignore it (RFC 6797 8.1)
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         route = request.url_rule.rule if request.url_rule else "unmatched"
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         metrics.HTTP_LATENCY.labels(service, request.method, route, str(response.status_code)).observe(elapsed)

@@ -69,10 +69,10 @@ class RevocationCache:
             self.revoke_sessions(payload.session_ids)
         elif event.type == "account.password_changed":
             self.revoke_sessions(payload.revoked_session_ids)
-        elif event.type in ("account.deleted", "account.purged"):
+        elif event.type in ("account.deleted", "account.disabled", "account.purged"):
             # The sessions live at deletion die by id; any token from an earlier second dies too. Tokens of
             # sessions opened after a restore (even within the same second) live.
-            if event.type == "account.deleted":
+            if event.type != "account.purged":
                 self.revoke_sessions(payload.revoked_session_ids)
             self.revoke_account_tokens(event.account_id, int(events.occurred_at(event).timestamp()))
 

@@ -261,16 +261,53 @@ def delete_account(ctx: Context, account: dict[str, Any], password: str) -> dict
     return updated
 
 
-def get_for_structure(ctx: Context, account_id: str, structure_id: str) -> dict[str, Any]:
-    """An account as seen by a structure: another structure's accounts do not exist (404)."""
+def get_for_structure(ctx: Context, account_id: str, structure_id: str, role: str | None = None) -> dict[str, Any]:
+    """An account as seen by a structure: another structure's accounts (and, with `role`, accounts of
+    another role) do not exist (404)."""
     account = store.find_account(ctx.db, account_id)
     if account is None or account["structure_id"] != structure_id or account["status"] == "purged":
+        raise NOT_FOUND
+    if role is not None and account["role"] != role:
         raise NOT_FOUND
     return account
 
 
+def disable_agent(ctx: Context, account_id: str, *, structure_id: str, disabled_by: str) -> dict[str, Any]:
+    """An agent leaves the structure: disabled at once, every session ends (revoked everywhere, like a
+    deletion), and the history says who did it. Not restorable by `restore_account` (that is for families)."""
+    account = get_for_structure(ctx, account_id, structure_id, role="agent")
+    if account_id == disabled_by:
+        raise Problem(409, "Vous ne pouvez pas désactiver votre propre compte.", slug="cannot-disable-self")
+    if account["status"] not in ("active", "pending_activation"):
+        raise Problem(409, "Ce compte est déjà désactivé.", slug="account-not-active")
+    now = ctx.now()
+    event = ctx.event(
+        "account.disabled",
+        account,
+        {"disabled_by": disabled_by, "revoked_session_ids": [s["_id"] for s in live_sessions(ctx, account)]},
+    )
+    updated = ctx.outbox.update(
+        store.ACCOUNTS,
+        account_id,
+        {
+            "$set": {
+                "status": "disabled",
+                "disabled_at": now,
+                "disabled_by": disabled_by,
+                "sessions_revoked_before": now,
+            },
+            "$unset": dict.fromkeys(LINK_FIELDS, ""),  # a pending activation link dies too
+        },
+        event,
+        status=account["status"],
+    )
+    if updated is None:
+        raise Problem(409, "Ce compte vient de changer d'état ; réessayez.", slug="concurrent-change")
+    return updated
+
+
 def restore_account(ctx: Context, account_id: str, *, structure_id: str, restored_by: str) -> dict[str, Any]:
-    account = get_for_structure(ctx, account_id, structure_id)
+    account = get_for_structure(ctx, account_id, structure_id, role="family")
     now = ctx.now()
     if account["status"] != "deleted":
         raise Problem(409, "Ce compte n'est pas supprimé.", slug="account-not-deleted")

@@ -27,6 +27,7 @@ LABELS = {
     "account.password_reset_requested": "Demande de réinitialisation du mot de passe",
     "account.deleted": "Suppression du compte",
     "account.restored": "Restauration du compte par la structure",
+    "account.disabled": "Compte désactivé par la structure",
     "dossier.review_completed": "Vérification du dossier terminée",
     "dossier.document_requested": "Nouvelle pièce justificative demandée",
     "dossier.quotient_updated": "Quotient familial mis à jour",
@@ -48,6 +49,7 @@ DETAIL_FIELDS = {
     "account.login_succeeded": ("ip", "user_agent"),
     "account.login_failed": ("ip", "user_agent"),
     "account.session_revoked": ("reason",),
+    "account.disabled": ("disabled_by",),
     "reservation.created": ("child_name", "activity", "dates"),
     "reservation.cancelled": ("child_name", "activity", "dates"),
     "invoice.issued": ("number", "amount_cents"),
@@ -77,21 +79,27 @@ def entry(event: events.AccountEvent) -> dict[str, Any]:
     }
 
 
-def entry_view(entry: dict[str, Any]) -> dict[str, Any]:
+# Shown to the account itself only ("where was I signed in from?"): a structure's agents have no purpose for
+# a family's addresses and browsers.
+OWNER_ONLY_DETAILS = {"ip", "user_agent"}
+
+
+def entry_view(entry: dict[str, Any], *, for_owner: bool = True) -> dict[str, Any]:
+    details = entry.get("details", {})
     return {
         "event_id": entry["_id"],
         "type": entry["type"],
         "label": entry["label"],
         "source": entry["source"],
         "occurred_at": entry["occurred_at"].isoformat(),
-        "details": entry.get("details", {}),
+        "details": details if for_owner else {k: v for k, v in details.items() if k not in OWNER_ONLY_DETAILS},
     }
 
 
 def list_activity(
-    db: Database, account_id: str, *, limit: int, cursor: str | None, types: list[str]
+    db: Database, account_id: str, *, limit: int, cursor: str | None, types: list[str], for_owner: bool = True
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first, keyset-paginated on (occurred_at, event id)."""
+    """Newest first, keyset-paginated on (occurred_at, event id); `for_owner` False: as an agent sees it."""
     unknown = sorted(set(types) - set(LABELS))
     if unknown:
         raise Problem(400, f"Types d'activité inconnus : {', '.join(unknown)}.", slug="unknown-activity-type")
@@ -99,7 +107,7 @@ def list_activity(
     if types:
         query["type"] = {"$in": types}
     page, next_cursor = keyset_page(db[ACTIVITY], query, time_field="occurred_at", limit=limit, cursor=cursor)
-    return [entry_view(e) for e in page], next_cursor
+    return [entry_view(e, for_owner=for_owner) for e in page], next_cursor
 
 
 def purge_old(db: Database, retention_days: int, now: datetime | None = None) -> int:

@@ -199,13 +199,14 @@ def end_other_sessions() -> Any:
     return {"ended_sessions": sessions.end_other_sessions(ctx(), g.account, g.principal.session_id)}
 
 
-def _activity_page(account_id: str) -> Any:
+def _activity_page(account_id: str, *, for_owner: bool) -> Any:
     items, next_cursor = activity.list_activity(
         ctx().db,
         account_id,
         limit=query()["limit"],
         cursor=query()["cursor"],
         types=[t for t in query()["type"] or [] if t],
+        for_owner=for_owner,
     )
     return {"items": items, "next_cursor": next_cursor}
 
@@ -214,7 +215,7 @@ def _activity_page(account_id: str) -> Any:
 @signed_in()
 @accepts_query(ACTIVITY_QUERY)
 def my_activity() -> Any:
-    return _activity_page(g.account["_id"])
+    return _activity_page(g.account["_id"], for_owner=True)
 
 
 # ---------------------------------------------------------------------------------------------- /v1/admin
@@ -244,7 +245,7 @@ def create_family_account() -> Any:
 @admin_api.get("/accounts/<account_id>")
 @signed_in("agent")
 def get_family_account(account_id: str) -> Any:
-    account = accounts.get_for_structure(ctx(), account_id, g.principal.structure_id)
+    account = accounts.get_for_structure(ctx(), account_id, g.principal.structure_id, role="family")
     return account_view(account, sessions.last_login_at(ctx(), account_id))
 
 
@@ -261,8 +262,18 @@ def restore_account(account_id: str) -> Any:
 @signed_in("agent")
 @accepts_query(ACTIVITY_QUERY)
 def family_activity(account_id: str) -> Any:
-    accounts.get_for_structure(ctx(), account_id, g.principal.structure_id)
-    return _activity_page(account_id)
+    # Families only: an agent does not read other agents' activity.
+    accounts.get_for_structure(ctx(), account_id, g.principal.structure_id, role="family")
+    return _activity_page(account_id, for_owner=False)
+
+
+@admin_api.post("/agents/<account_id>/disable")
+@signed_in("agent")
+def disable_agent(account_id: str) -> Any:
+    account = accounts.disable_agent(
+        ctx(), account_id, structure_id=g.principal.structure_id, disabled_by=g.principal.account_id
+    )
+    return account_view(account)
 
 
 # ---------------------------------------------------------------------------------------------- JWKS

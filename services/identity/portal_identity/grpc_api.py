@@ -21,6 +21,7 @@ STATUSES = {
     "active": identity_pb2.ACCOUNT_STATUS_ACTIVE,
     "deleted": identity_pb2.ACCOUNT_STATUS_DELETED,
     "purged": identity_pb2.ACCOUNT_STATUS_PURGED,
+    "disabled": identity_pb2.ACCOUNT_STATUS_DISABLED,
 }
 
 
@@ -109,6 +110,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             limit=parse_limit(str(request.limit) if request.limit else None),
             cursor=request.cursor or None,
             types=list(request.types),
+            for_owner=False,  # a structure's view
         )
         response = identity_pb2.ListActivityResponse(next_cursor=next_cursor or "")
         for item in items:

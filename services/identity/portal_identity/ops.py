@@ -9,7 +9,7 @@ import sys
 
 from portal_common.problems import Problem
 from portal_common.service import Command
-from portal_identity import accounts
+from portal_identity import accounts, store
 from portal_identity.context import Context
 from portal_identity.housekeeping import run_purge
 
@@ -45,6 +45,25 @@ def create_agent(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def disable_agent(ctx: Context, args: argparse.Namespace) -> int:
+    account = store.find_by_login(ctx.db, args.login)
+    if account is None or account["role"] != "agent":
+        print(f"identity: aucun agent n'a l'identifiant {args.login}.", file=sys.stderr)
+        return 1
+    try:
+        accounts.disable_agent(ctx, account["_id"], structure_id=account["structure_id"], disabled_by="ops")
+    except Problem as refused:
+        print(f"identity: {refused.detail}", file=sys.stderr)
+        return 1
+    ctx.outbox.relay.publish_pending()  # type: ignore[union-attr]  # the revocations leave before exit
+    print(json.dumps({"account_id": account["_id"], "status": "disabled"}))
+    return 0
+
+
+def _login_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--login", required=True)
+
+
 def _agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--structure", required=True)
     parser.add_argument("--login", required=True)
@@ -57,6 +76,12 @@ def _agent_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 COMMANDS = [
+    Command[Context](
+        "disable-agent",
+        "disable an agent (sessions end everywhere; the history says ops did it)",
+        disable_agent,
+        _login_argument,
+    ),
     Command[Context]("purge", "purge accounts past their grace period, old history and sessions, then exit", purge),
     Command[Context](
         "create-agent",

@@ -1,0 +1,144 @@
+"""#20's attacks replayed from outside the services, on the whole platform (gateway, Kafka, FerretDB, SMTP):
+what a process that can read the topic, publish to it or flood the public routes gets. `make pentest` runs
+this module alone; `make test` runs it with the others.
+
+Still open (#20, findings 2 and 3): the broker accepts any client (no SASL/TLS, no ACLs) and gRPC callers
+are anonymous; the attacks on those are not replayed here yet.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from pymongo import MongoClient
+
+from portal_common import events
+from portal_common.kafka_client import create_producer
+from portal_identity.tokens import digest
+from tests.support.env import KAFKA_BOOTSTRAP, LAYOUT, MAILDIR
+from tests.support.kafka import read_all
+from tests.support.sinks import SmtpSink
+from tests.support.wait import wait_for
+
+PASSWORD = "une phrase de passe solide"
+RUN = uuid.uuid4().hex[:6]
+STRUCTURE = f"cible-{RUN}"
+pytestmark = pytest.mark.slow
+
+
+def databases() -> MongoClient:
+    return MongoClient(LAYOUT.mongo_uri, serverSelectionTimeoutMS=5000)
+
+
+@pytest.fixture(autouse=True)
+def forget_this_address_afterwards():
+    """The floods below come from 127.0.0.1, like every other end-to-end test: their counts go with them."""
+    yield
+    with databases() as client:
+        client["identity"]["throttle"].delete_many({"_id": {"$regex": r"^(ip|links-ip):127\.0\.0\.1$"}})
+
+
+@pytest.fixture(scope="module")
+def victim(platform):
+    agent_login, login = f"agent.{RUN}@mairie.fr", f"victime.{RUN}@example.fr"
+    secret = platform.create_agent(STRUCTURE, agent_login)
+    assert platform.call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).status_code == 204
+    agent = platform.call("POST", "/v1/auth/login", json={"login": agent_login, "password": PASSWORD}).json()
+    created = platform.call(
+        "POST", "/v1/admin/accounts", agent["access_token"], json={"login": login, "display_name": "Famille Cible"}
+    )
+    assert created.status_code == 201, created.text
+    [mail] = wait_for(lambda: SmtpSink(MAILDIR).messages(to=login), timeout=60, what="the activation email")
+    secret = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
+    assert platform.call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).status_code == 204
+    return {"login": login, "account_id": created.json()["account_id"]}
+
+
+def signs_in(platform, login: str) -> bool:
+    return platform.call("POST", "/v1/auth/login", json={"login": login, "password": PASSWORD}).status_code == 200
+
+
+def test_token_theft_from_the_topic_and_from_notifications_database(platform, victim):
+    """Finding 1: read every record about the victim on `account-events` and every document of notification's
+    database after a reset email went out; no string found there resets the password."""
+    before = len(SmtpSink(MAILDIR).messages(to=victim["login"], subject="Réinitialisation de votre mot de passe"))
+    assert platform.call("POST", "/v1/auth/password-reset", json={"login": victim["login"]}).status_code == 202
+    [*_, mail] = wait_for(
+        lambda: SmtpSink(MAILDIR).messages(to=victim["login"], subject="Réinitialisation de votre mot de passe")[
+            before:
+        ],
+        timeout=60,
+        what="the reset email",
+    )
+    emailed = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
+    stolen: set[str] = set()
+    for record in read_all(platform.events_topic, expected=1_000_000, timeout_s=3, bootstrap=KAFKA_BOOTSTRAP):
+        if record.key == victim["account_id"].encode():
+            stolen |= {m.decode() for m in re.findall(rb"[A-Za-z0-9_-]{20,}", record.value)}
+    with databases() as client:
+        notification = client["notification"]
+        for name in notification.list_collection_names():
+            for document in notification[name].find():
+                stolen |= set(re.findall(r"[A-Za-z0-9_-]{20,}", str(document)))
+    assert stolen
+    assert emailed not in stolen
+    with databases() as client:
+        stored = client["identity"]["accounts"].find_one({"_id": victim["account_id"]})
+    assert stored["reset_digest"] == digest(emailed)  # the check below is the one confirm makes
+    assert not {digest(candidate) for candidate in stolen} & {stored["reset_digest"], stored.get("activation_digest")}
+    for candidate in sorted(stolen)[:10]:  # and through the gateway, as the attacker would
+        body = {"token": candidate, "new_password": "mot de passe de l'attaquant"}
+        assert platform.call("POST", "/v1/auth/password-reset/confirm", json=body).status_code == 400
+    assert signs_in(platform, victim["login"])
+
+
+def test_a_forged_account_event_changes_nothing_and_is_dead_lettered(platform, victim):
+    """Finding 2 (consumer side): `account.deleted` published by someone who is not identity."""
+    forged = events.new_event("account.deleted", account_id=victim["account_id"], structure_id=STRUCTURE)
+    forged.source = "dossier"
+    producer = create_producer(KAFKA_BOOTSTRAP, f"attacker-{RUN}")
+    try:
+        producer.send(platform.events_topic, key=victim["account_id"].encode(), value=forged.SerializeToString()).get(
+            10
+        )
+    finally:
+        producer.close()
+
+    def dead_lettered() -> list:
+        records = read_all(events.DLQ_TOPIC, expected=1_000_000, timeout_s=2, bootstrap=KAFKA_BOOTSTRAP)
+        return [r for r in records if r.key == victim["account_id"].encode()]
+
+    dead = wait_for(lambda: len(dead_lettered()) >= 3, timeout=60, what="every consumer group dead-lettering it")
+    assert dead
+    assert signs_in(platform, victim["login"])
+    token = platform.call("POST", "/v1/auth/login", json={"login": victim["login"], "password": PASSWORD}).json()
+    assert platform.call("GET", "/v1/notifications", token["access_token"]).status_code == 200
+
+
+def test_reset_flooding_gets_429_and_mails_the_victim_once(platform, victim):
+    """Finding 5: 40 reset requests for one family from one address."""
+    subject = "Réinitialisation de votre mot de passe"
+    before = len(SmtpSink(MAILDIR).messages(to=victim["login"], subject=subject))
+    statuses = [
+        platform.call("POST", "/v1/auth/password-reset", json={"login": victim["login"]}).status_code for _ in range(40)
+    ]
+    assert statuses.count(429) >= 15, statuses
+    assert set(statuses) <= {202, 429}
+    assert len(SmtpSink(MAILDIR).messages(to=victim["login"], subject=subject)) - before <= 1
+
+
+def test_parallel_password_guesses_are_each_counted(platform):
+    """Finding 7: 24 guesses at once on one login through the gateway get at most 6 verdicts."""
+    login = f"devine.{RUN}@example.fr"
+
+    def guess(i: int) -> int:
+        body = {"login": login, "password": f"essai numéro {i} du pirate"}
+        return platform.call("POST", "/v1/auth/login", json=body).status_code
+
+    with ThreadPoolExecutor(24) as pool:
+        statuses = list(pool.map(guess, range(24)))
+    assert statuses.count(401) <= 6, statuses
+    assert set(statuses) <= {401, 429}
