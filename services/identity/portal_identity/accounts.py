@@ -123,13 +123,13 @@ def activate(ctx: Context, secret: str, new_password: str) -> dict[str, Any]:
 
 def require_current_password(ctx: Context, account: dict[str, Any], password: str) -> None:
     """Re-authentication for sensitive changes; failures count against the login's throttle."""
-    key = (throttle.login_key(account["login"]), ctx.throttle.login_policy)
-    ctx.throttle.reserve([key])  # counted before the hash, as at login
+    key = throttle.login_key(account["login"])
+    ctx.throttle.reserve(key, ctx.throttle.login_policy)  # counted before the hash, as at login
     if not passwords.verify_password(account.get("password_hash"), password):
         raise Problem(
             403, "Le mot de passe actuel est incorrect.", slug="wrong-password", title="Mot de passe incorrect"
         )
-    ctx.throttle.release(*key)
+    ctx.throttle.success(key)
 
 
 def change_password(

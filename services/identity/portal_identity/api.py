@@ -115,7 +115,7 @@ def activate() -> Response:
 @accepts(obj({"login": LOGIN}))
 def password_reset() -> Any:
     # Counted per address whatever the login; the lookup happens later (reset_requests): same answer, same time.
-    ctx().throttle.reserve([(throttle.link_ip_key(client_ip()), ctx().throttle.link_ip_policy)])
+    ctx().throttle.reserve(throttle.link_ip_key(client_ip()), ctx().throttle.link_ip_policy)
     reset_requests.submit(ctx(), body()["login"])
     return {"status": "Si ce compte existe, un e-mail de réinitialisation a été envoyé."}, 202
 
@@ -131,10 +131,10 @@ def password_reset_confirm() -> Response:
 @contextmanager
 def link_attempt() -> Iterator[None]:
     """A link used from an address counts against it until it works: guessing links gets 429, not answers."""
-    key = (throttle.link_ip_key(client_ip()), ctx().throttle.link_ip_policy)
-    ctx().throttle.reserve([key])
+    key, policy = throttle.link_ip_key(client_ip()), ctx().throttle.link_ip_policy
+    ctx().throttle.reserve(key, policy)
     yield
-    ctx().throttle.release(*key)
+    ctx().throttle.release(key, policy)
 
 
 # ---------------------------------------------------------------------------------------------- /v1/account

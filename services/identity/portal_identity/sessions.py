@@ -57,10 +57,10 @@ def _issue(ctx: Context, account: dict[str, Any], session_id: str, refresh_secre
 
 def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: str) -> Tokens:
     normalized = store.normalize_login(login_id)
-    policies = ctx.throttle.login_policy, ctx.throttle.ip_policy
-    keys = [(throttle.login_key(normalized), policies[0]), (throttle.ip_key(ip), policies[1])]
+    login_key, ip_key = throttle.login_key(normalized), throttle.ip_key(ip)
     try:
-        ctx.throttle.reserve(keys)  # counted as a failure before the hash: parallel guesses all count
+        ctx.throttle.check(ip_key)
+        ctx.throttle.reserve(login_key, ctx.throttle.login_policy)  # before the hash: parallel guesses all count
     except Problem:
         LOGINS.labels("throttled").inc()
         raise
@@ -71,6 +71,7 @@ def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: st
         account.get("password_hash") if account is not None and usable else None, password
     )
     if not valid:
+        ctx.throttle.failure(ip_key, ctx.throttle.ip_policy)
         if account is not None:
             reason = "bad_password" if usable else f"account_{account['status']}"
             ctx.outbox.emit(
@@ -79,8 +80,7 @@ def login(ctx: Context, login_id: str, password: str, *, ip: str, user_agent: st
         LOGINS.labels("bad_credentials").inc()
         raise BAD_CREDENTIALS
     assert account is not None  # a verified password means a usable account
-    ctx.throttle.success(keys[0][0])  # the login's failures are forgotten
-    ctx.throttle.release(*keys[1])  # a success is not a failure of its address
+    ctx.throttle.success(login_key)  # the login's failures (this attempt's reservation included) are forgotten
     if passwords.needs_rehash(account["password_hash"]):  # parameters changed since it was hashed
         ctx.outbox.update(
             store.ACCOUNTS,

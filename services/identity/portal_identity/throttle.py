@@ -5,10 +5,11 @@ reveal which logins exist) and per client IP. After a few free failures each new
 wait (answered 429 with Retry-After); at most `hourly_cap` failures per key per hour. Nothing locks
 an owner out for longer than the hour window: the counter restarts with the window.
 
-An attempt is counted as a failure *before* the password is verified (`reserve`), under the key's
-lock: guesses sent in parallel each see the ones before them, so N guesses count as N and at most the
-free failures get a verdict. A success then forgets the login's failures and gives its IP reservation
-back (`release`).
+An attempt on a login is counted as a failure *before* the password is verified (`reserve`), under
+the key's lock: guesses sent in parallel each see the ones before them, so N guesses count as N and
+at most the free failures get a verdict; a success then forgets the login's failures. The address's
+budget is checked before and counted on failure (a burst across many logins is bounded by each
+login's own free failures).
 """
 
 from __future__ import annotations
@@ -55,32 +56,17 @@ class Throttle:
             if blocked_until is not None and blocked_until > now:
                 waits.append((blocked_until - now).total_seconds())
         if waits:
-            retry_after = max(1, math.ceil(max(waits)))
-            raise Problem(
-                429,
-                f"Trop de tentatives. Réessayez dans {retry_after} secondes.",
-                headers={"Retry-After": str(retry_after)},
-                retry_after=retry_after,
-            )
+            raise too_many(max(waits))
         return recorded
 
-    def reserve(self, keys: list[tuple[str, Policy]], now: datetime | None = None) -> None:
-        """Count this attempt against every key, or raise 429 (counting nothing) if one must still wait."""
-        now = now or datetime.now(UTC)
-        reserved: list[tuple[str, Policy]] = []
-        try:
-            for key, policy in keys:
-                with self.locks.hold(lock_key(THROTTLE, key)):
-                    self.check(key, now=now)  # under the lock: the attempts before this one are counted
-                    self._count_failure(key, policy, now)
-                reserved.append((key, policy))
-        except Problem:
-            for key, policy in reserved:
-                self.release(key, policy)
-            raise
+    def reserve(self, key: str, policy: Policy, now: datetime | None = None) -> None:
+        """Count this attempt as a failure before it is verified, or raise 429 (counting nothing) while the
+        key must wait. Under the key's lock, so attempts in parallel each see the ones before them."""
+        with self.locks.hold(lock_key(THROTTLE, key)):
+            self._count_failure(key, policy, now or datetime.now(UTC), refuse_while_blocked=True)
 
     def release(self, key: str, policy: Policy) -> None:
-        """Give back a reservation (the attempt succeeded or never ran); lift a delay it alone caused."""
+        """Give back a reservation (the attempt succeeded); lift a delay it alone caused."""
         with self.locks.hold(lock_key(THROTTLE, key)):
             doc = self.collection.find_one_and_update(
                 {"_id": key}, {"$inc": {"failures": -1}}, return_document=ReturnDocument.AFTER
@@ -92,24 +78,27 @@ class Throttle:
         with self.locks.hold(lock_key(THROTTLE, key)):  # concurrent failures must all count
             self._count_failure(key, policy, now or datetime.now(UTC))
 
-    def _count_failure(self, key: str, policy: Policy, now: datetime) -> None:
-        doc = self.collection.find_one_and_update(
+    def _count_failure(self, key: str, policy: Policy, now: datetime, *, refuse_while_blocked: bool = False) -> None:
+        """One write in the common case (under the key's lock): the count, read back as it was before."""
+        before = self.collection.find_one_and_update(
             {"_id": key},
             {"$inc": {"failures": 1}, "$setOnInsert": {"window_start": now}},
             upsert=True,
-            return_document=ReturnDocument.AFTER,
+            return_document=ReturnDocument.BEFORE,
         )
-        assert doc is not None  # upserted
-        if doc["window_start"] + WINDOW <= now:  # a new hour: start counting again
-            doc = self.collection.find_one_and_update(  # under the key's lock: nobody else resets it
-                {"_id": key},
-                {"$set": {"failures": 1, "window_start": now, "blocked_until": None}},
-                return_document=ReturnDocument.AFTER,
+        before = before or {"failures": 0, "window_start": now}
+        blocked = before.get("blocked_until")
+        if refuse_while_blocked and blocked is not None and blocked > now:
+            self.collection.update_one({"_id": key}, {"$inc": {"failures": -1}})  # refused: not an attempt
+            raise too_many((blocked - now).total_seconds())
+        failures, window_start = before["failures"] + 1, before["window_start"]
+        if window_start + WINDOW <= now:  # a new hour: start counting again (nobody else holds the lock)
+            failures, window_start = 1, now
+            self.collection.update_one(
+                {"_id": key}, {"$set": {"failures": 1, "window_start": now, "blocked_until": None}}
             )
-            assert doc is not None  # it was there, and only this lock's holder deletes or resets it
-        failures = doc["failures"]
         if failures >= policy.hourly_cap:
-            blocked_until = doc["window_start"] + WINDOW
+            blocked_until = window_start + WINDOW
         elif failures > policy.free_failures:
             blocked_until = now + timedelta(seconds=min(2 ** (failures - policy.free_failures), MAX_DELAY_SECONDS))
         else:
@@ -119,6 +108,16 @@ class Throttle:
     def success(self, key: str) -> None:
         """Forget the key's failures (callers that just checked it skip this when it had none)."""
         self.collection.delete_one({"_id": key})
+
+
+def too_many(wait_s: float) -> Problem:
+    retry_after = max(1, math.ceil(wait_s))
+    return Problem(
+        429,
+        f"Trop de tentatives. Réessayez dans {retry_after} secondes.",
+        headers={"Retry-After": str(retry_after)},
+        retry_after=retry_after,
+    )
 
 
 def login_key(normalized_login: str) -> str:
