@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from pymongo import ReturnDocument
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from portal_common.mongo import DocumentLocks, lock_key
 from portal_common.problems import Problem
@@ -62,8 +63,14 @@ class Throttle:
     def reserve(self, key: str, policy: Policy, now: datetime | None = None) -> None:
         """Count this attempt as a failure before it is verified, or raise 429 (counting nothing) while the
         key must wait. Under the key's lock, so attempts in parallel each see the ones before them."""
+        now = now or datetime.now(UTC)
+        try:  # nothing on record, the common case: the first count is one atomic insert, no lock
+            self.collection.insert_one({"_id": key, "failures": 1, "window_start": now})
+            return
+        except DuplicateKeyError:
+            pass  # failures on record (or a parallel attempt's insert): count under the lock
         with self.locks.hold(lock_key(THROTTLE, key)):
-            self._count_failure(key, policy, now or datetime.now(UTC), refuse_while_blocked=True)
+            self._count_failure(key, policy, now, refuse_while_blocked=True)
 
     def release(self, key: str, policy: Policy) -> None:
         """Give back a reservation (the attempt succeeded); lift a delay it alone caused."""
