@@ -53,7 +53,15 @@ def main() -> None:
     key = SigningKey("bench")
     jwks = JwksServer(key)
     environ = service_environment(
-        "billing-statement", topic, layout_ports=True, JWKS_URL=jwks.url, RENDER_CONCURRENCY="2", HTTP_THREADS="24"
+        "billing-statement",
+        topic,
+        layout_ports=True,
+        JWKS_URL=jwks.url,
+        RENDER_CONCURRENCY="2",
+        HTTP_THREADS="24",
+        # One family asks for hundreds of periods here: the per-family limit of a real deployment stays out of it.
+        STATEMENT_RENDERS_PER_HOUR="1000000",
+        STATEMENTS_KEPT_PER_FAMILY="1000000",
     )
     db_name = environ["MONGO_DB"]
     service = ServiceProcess("billing-statement", environ)

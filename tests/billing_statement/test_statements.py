@@ -301,11 +301,9 @@ def test_new_statements_are_limited_per_family_and_hour_and_the_oldest_beyond_th
         assert again.json()["statement_id"] == first.json()["statement_id"]
 
         # An hour later: a new one is made, and the oldest goes beyond the cap of two.
-        strict.db.statements.update_many(
-            {"account_id": family["account_id"]}, {"$set": {"created_at": datetime.now(UTC) - timedelta(hours=2)}}
-        )
-        strict.db.statements.update_one(
-            {"_id": first.json()["statement_id"]}, {"$set": {"created_at": datetime.now(UTC) - timedelta(hours=3)}}
+        two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+        strict.db.statement_quotas.update_one(
+            {"_id": family["account_id"]}, {"$set": {"made_at": [two_hours_ago, two_hours_ago]}}
         )
         third = generate(strict, family, period_start="2025-01-01", period_end="2025-05-31")
         assert third.status_code == 201, third.text

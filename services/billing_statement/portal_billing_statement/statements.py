@@ -13,7 +13,7 @@ from pymongo.database import Database
 
 from portal_billing_statement import figures, ledger, render
 from portal_billing_statement.cache import SizedCache
-from portal_billing_statement.store import INVOICES, PDFS, REQUESTS, STATEMENTS
+from portal_billing_statement.store import INVOICES, PDFS, QUOTAS, REQUESTS, STATEMENTS
 from portal_common import accounts, events
 from portal_common.auth import Principal
 from portal_common.mongo import insert_new
@@ -109,19 +109,16 @@ class Statements:
         # Kept as stored, so the PDF asked for next is not read back from the database.
         self._statement(statement["_id"], loaded=statement)
         self._pdf(statement["_id"], loaded=pdf)
-        self._drop_beyond_cap(account["_id"])
+        self._count(account["_id"], statement["_id"], issued)
         return statement
 
     def _check_rate(self, account_id: str, now: datetime) -> None:
-        """429 when the family had `renders_per_hour` new statements in the last hour (each costs a render)."""
-        recent = list(
-            self.db[STATEMENTS]
-            .find({"account_id": account_id, "created_at": {"$gt": now - RATE_WINDOW}}, {"created_at": 1})
-            .sort("created_at", 1)
-            .limit(self.renders_per_hour)
-        )
+        """429 when the family had `renders_per_hour` new statements in the last hour (each costs a render).
+        One read by `_id` (the family's quota document): FerretDB answers any other filter by a scan."""
+        quota = self.db[QUOTAS].find_one({"_id": account_id}) or {}
+        recent = [at for at in quota.get("made_at", []) if at > now - RATE_WINDOW]
         if len(recent) >= self.renders_per_hour:
-            wait = max(1, math.ceil((recent[0]["created_at"] + RATE_WINDOW - now).total_seconds()))
+            wait = max(1, math.ceil((min(recent) + RATE_WINDOW - now).total_seconds()))
             raise Problem(
                 429,
                 f"Vous avez demandé beaucoup de relevés en peu de temps. Réessayez dans {wait // 60 + 1} minutes.",
@@ -129,15 +126,25 @@ class Statements:
                 retry_after=wait,
             )
 
-    def _drop_beyond_cap(self, account_id: str) -> None:
-        """Keep the family's `kept` newest statements; the ledger can make the others again."""
-        newest_first = self.db[STATEMENTS].find({"account_id": account_id}, {"_id": 1}).sort("created_at", -1)
-        old = [s["_id"] for s in newest_first.skip(self.kept)]
-        if old:
-            self.db[REQUESTS].delete_many({"statement_id": {"$in": old}})
-            self.db[PDFS].delete_many({"_id": {"$in": old}})
-            self.db[STATEMENTS].delete_many({"_id": {"$in": old}})
-            self.cache.forget({f"{kind}:{statement_id}" for statement_id in old for kind in ("statement", "pdf")})
+    def _count(self, account_id: str, statement_id: str, now: datetime) -> None:
+        """Record a new statement in the family's quota; drop the oldest beyond `kept` (the ledger can make
+        them again)."""
+        with self.outbox.lock(QUOTAS, account_id):
+            quota = self.db[QUOTAS].find_one({"_id": account_id}) or {}
+            made_at = [at for at in quota.get("made_at", []) if at > now - RATE_WINDOW] + [now]
+            kept = [*quota.get("kept", []), statement_id]
+            dropped, kept = kept[: -self.kept], kept[-self.kept :]
+            self.db[QUOTAS].update_one(
+                {"_id": account_id},
+                {"$set": {"made_at": made_at[-self.renders_per_hour :], "kept": kept}},
+                upsert=True,
+            )
+        for old in dropped:
+            self.db[STATEMENTS].delete_one({"_id": old})
+            self.db[PDFS].delete_one({"_id": old})
+        if dropped:
+            self.db[REQUESTS].delete_many({"statement_id": {"$in": dropped}})  # rare: beyond the cap only
+            self.cache.forget({f"{kind}:{old}" for old in dropped for kind in ("statement", "pdf")})
 
     def _remember(self, statement: dict[str, Any], *keys: str) -> None:
         # A concurrent twin may have remembered its own statement under a key: either is right.
@@ -257,5 +264,6 @@ def pseudonymise(outbox: Outbox, account_id: str) -> set[str]:
     removed = {s["_id"] for s in db[STATEMENTS].find({"account_id": account_id}, {"_id": 1})}
     for collection in (STATEMENTS, PDFS, REQUESTS):  # statements carry names: regenerate if ever needed
         db[collection].delete_many({"account_id": account_id})
+    db[QUOTAS].delete_one({"_id": account_id})
     ledger.renew_version(db, account_id)
     return removed
