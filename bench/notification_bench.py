@@ -34,6 +34,7 @@ from portal_common import events
 from portal_common.kafka_client import create_producer, ensure_topics
 from portal_notification import deliveries
 from tests.support.env import LAYOUT, service_environment
+from tests.support.identity_standin import IdentityLinksStandIn
 from tests.support.tokens import JwksServer, SigningKey
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -60,10 +61,12 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
     topic = f"bench-notification-{uuid.uuid4().hex[:6]}"
     ensure_topics(bootstrap, {topic: 3})
     jwks = JwksServer(SigningKey("bench"))
+    identity = IdentityLinksStandIn()  # the activation emails of the families created below ask it for links
     environ = service_environment(
         "notification",
         topic,
         JWKS_URL=jwks.url,
+        IDENTITY_GRPC_TARGET=identity.target,
         HTTP_PORT=str(http_port),  # two scenarios, each on its own ports
         GRPC_PORT=str(http_port + 1000),
         UNSUBSCRIBE_SECRET="bench",
@@ -160,6 +163,7 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
         producer.close()
         service.stop()
         jwks.close()
+        identity.close()
 
     rate = processed / elapsed
     return {
