@@ -1,4 +1,5 @@
-"""gRPC bootstrap over a real channel: health follows readiness, reflection answers, calls are measured."""
+"""gRPC bootstrap over a real channel: health follows readiness, reflection only when turned on, calls are
+measured."""
 
 import grpc
 import pytest
@@ -38,14 +39,26 @@ def test_health_reflects_readiness(server):
     assert check(server.port) == health_pb2.HealthCheckResponse.SERVING
 
 
-def test_reflection_lists_services(server):
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+def list_services(port: int) -> list[str]:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-        responses = stub.ServerReflectionInfo(
-            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+        [answer] = list(
+            stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
         )
-        names = {s.name for r in responses for s in r.list_services_response.service}
-    assert "grpc.health.v1.Health" in names
+    return [s.name for s in answer.list_services_response.service]
+
+
+def test_reflection_is_off_unless_turned_on(server):
+    """#20 finding 3: reflection hands any caller the map of every method; a setting turns it on for debugging."""
+    with pytest.raises(grpc.RpcError) as refused:
+        list_services(server.port)
+    assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    debug = create_grpc_server("sample", port=0, register=lambda s: [], readiness={}, reflection=True)
+    debug.start()
+    try:
+        assert "grpc.health.v1.Health" in list_services(debug.port)
+    finally:
+        debug.stop(1)
 
 
 def test_calls_are_measured_by_method_and_code(server):

@@ -161,3 +161,26 @@ def test_agents_see_families_without_their_addresses_and_never_other_agents(svc)
     assert seen
     assert "ip" not in seen[0]["details"]
     assert "user_agent" not in seen[0]["details"]
+
+
+def test_an_agent_adds_a_colleague_to_its_own_structure_and_a_family_cannot(svc):
+    structure = f"struct-{uuid.uuid4().hex[:6]}"
+    agent = svc.login(svc.new_account(role="agent", structure=structure))["access_token"]
+    family = svc.login(svc.new_account(structure=structure))["access_token"]
+    login = f"collegue-{uuid.uuid4().hex[:6]}@mairie.fr"
+    body = {"login": login, "display_name": "Agent Deux", "structure_id": "another"}
+    assert svc.call("POST", "/v1/admin/agents", agent, json=body).status_code == 422  # no structure to choose
+    del body["structure_id"]
+    assert svc.call("POST", "/v1/admin/agents", family, json=body).status_code == 403
+    created = svc.call("POST", "/v1/admin/agents", agent, json=body)
+    assert created.status_code == 201, created.text
+    assert (created.json()["role"], created.json()["structure_id"]) == ("agent", structure)
+    [event] = find_events(
+        svc.topic, lambda e: e.type == "account.created" and e.account_id == created.json()["account_id"]
+    )
+    assert event.account_created.role == "agent"
+    secret = svc.issue_link(event.event_id)  # the activation email's link
+    assert (
+        svc.call("POST", "/v1/auth/activate", json={"token": secret, "password": "phrase de passe agent"}).status_code
+        == 204
+    )

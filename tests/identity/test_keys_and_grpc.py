@@ -79,6 +79,23 @@ def test_grpc_create_get_and_structure_scoping(stub):
         assert ("structure_id" if not structure else "display_name") in error.value.details()
 
 
+def test_grpc_never_creates_an_agent(stub):
+    """#20 finding 3: any pod admitted at identity's gRPC port made an agent of any structure. Agents come from
+    the ops command or from an agent of the same structure over HTTP."""
+    login = f"intrus-{uuid.uuid4().hex[:6]}@example.fr"
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.CreateAccount(
+            identity_pb2.CreateAccountRequest(
+                structure_id="struct-g", login=login, display_name="Intrus", role="agent", created_by="dossier"
+            ),
+            timeout=10,
+        )
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as absent:
+        stub.GetAccount(identity_pb2.GetAccountRequest(account_id=login, structure_id="struct-g"), timeout=10)
+    assert absent.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 def test_grpc_check_session_follows_logout(svc, stub):
     account = svc.new_account()
     tokens = svc.login(account)

@@ -123,6 +123,7 @@ class CommonConfig:
     # Reverse proxies in front of the service (gateway, Ingress) whose X-Forwarded-For is believed:
     # the client address that brute-force throttling and the activity history record.
     trusted_proxy_hops: int
+    grpc_reflection: bool  # off: reflection hands any caller the map of every method
 
     @classmethod
     def from_env(
@@ -147,6 +148,7 @@ class CommonConfig:
             max_request_bytes=env.int("MAX_REQUEST_BYTES", 1024 * 1024, min_value=1024),
             log_level=env.str("LOG_LEVEL", "INFO"),
             trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, min_value=0),
+            grpc_reflection=env.bool("GRPC_REFLECTION", False),
         )
 
 

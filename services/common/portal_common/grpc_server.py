@@ -1,4 +1,4 @@
-"""gRPC server bootstrap: metrics interceptor, health service reflecting real readiness, reflection."""
+"""gRPC server bootstrap: metrics interceptor, health service reflecting real readiness, reflection when asked."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection as grpc_reflection
 
 from portal_common.http import ReadinessChecks, run_checks
 from portal_common.metrics import MetricsInterceptor
@@ -62,6 +62,7 @@ def create_grpc_server(
     readiness: ReadinessChecks,
     host: str = "127.0.0.1",
     max_workers: int = 16,
+    reflection: bool = False,
 ) -> GrpcServer:
     """Build (not start) a server; `register` adds servicers and returns their full service names."""
     server = grpc.server(
@@ -75,7 +76,8 @@ def create_grpc_server(
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = register(server)
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    if reflection:  # the map of every method, for grpcurl while debugging; off in production
+        grpc_reflection.enable_server_reflection([*names, health.SERVICE_NAME, grpc_reflection.SERVICE_NAME], server)
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise RuntimeError(f"could not bind gRPC port {host}:{port}")

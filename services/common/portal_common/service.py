@@ -198,7 +198,12 @@ class Service(Generic[C]):
             return [api.full_name]
 
         return create_grpc_server(
-            self.name, port=ctx.common.grpc_port, host=ctx.common.http_host, register=register, readiness=ctx.readiness
+            self.name,
+            port=ctx.common.grpc_port,
+            host=ctx.common.http_host,
+            register=register,
+            readiness=ctx.readiness,
+            reflection=ctx.common.grpc_reflection,
         )
 
     def create_consumer(self, ctx: C, consumer: Consumer[C]) -> EventConsumer:

@@ -267,6 +267,23 @@ def family_activity(account_id: str) -> Any:
     return _activity_page(account_id, for_owner=False)
 
 
+@admin_api.post("/agents")
+@signed_in("agent")
+@accepts(obj({"login": string(3, 254), "display_name": string(1, 200, pattern=NOT_BLANK)}))
+def create_agent_account() -> Any:
+    """A colleague for the structure (its activation link goes to its email); only an agent makes one."""
+    account = accounts.create_account(
+        ctx(),
+        structure_id=g.principal.structure_id,
+        login=body()["login"],
+        contact_email=None,
+        display_name=body()["display_name"],
+        role="agent",
+        created_by=g.principal.account_id,
+    )
+    return account_view(account), 201
+
+
 @admin_api.post("/agents/<account_id>/disable")
 @signed_in("agent")
 def disable_agent(account_id: str) -> Any:

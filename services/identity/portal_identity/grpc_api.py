@@ -58,6 +58,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     @translate_problems
     def CreateAccount(self, request: Any, context: grpc.ServicerContext) -> Any:
+        if request.role == "agent":  # agents come from ops or from an agent of the structure, over HTTP
+            raise Problem(403, "CreateAccount ne crée que des comptes famille.", slug="agents-not-created-here")
         account = accounts.create_account(
             self.ctx,
             structure_id=request.structure_id,
