@@ -283,6 +283,9 @@ def test_mongodb_unreachable_at_install_fails_the_job_clearly_before_any_topic(p
         kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)
 
 
+RELEASE_LABELS = "app.kubernetes.io/instance=portal,app.kubernetes.io/part-of=portal"
+
+
 def test_network_policies_admit_only_named_callers(release, sinks):
     """From a pod of the release's namespace without an allowed caller's labels, identity's and notification's
     gRPC ports and every HTTP port are closed; the same probe labelled as notification reaches identity's
@@ -360,14 +363,13 @@ def test_network_policies_admit_only_named_callers(release, sinks):
     intruder = reach(f"intruder-{RUN}", NAMESPACE, "app=intruder")
     # Not a pod of the release: no policy restricts where it goes (the sink answers), none admits it in.
     assert intruder == {**dict.fromkeys(targets, False), "smtp-sink": True}, intruder
-    caller = reach(f"caller-{RUN}", NAMESPACE, "app.kubernetes.io/name=notification,app.kubernetes.io/instance=portal")
+    # Labelled as the release labels its pods (part-of: portal is what the JWKS rule admits).
+    caller = reach(f"caller-{RUN}", NAMESPACE, f"app.kubernetes.io/name=notification,{RELEASE_LABELS}")
     assert caller["identity-grpc"] is True, caller  # notification calls identity's IssueLink (grpcCalls)
     assert caller["notification-grpc"] is False, caller  # nobody in the release calls notification over gRPC
     assert caller["billing-http"] is False, caller
     assert caller["smtp-sink"] is True, caller  # notification's own egress: its SMTP relay
-    no_client = reach(
-        f"noclient-{RUN}", NAMESPACE, "app.kubernetes.io/name=billing-statement,app.kubernetes.io/instance=portal"
-    )
+    no_client = reach(f"noclient-{RUN}", NAMESPACE, f"app.kubernetes.io/name=billing-statement,{RELEASE_LABELS}")
     assert no_client["identity-grpc"] is False, no_client  # billing has no identity client: not admitted
     assert no_client["identity-http"] is True, no_client  # the token keys (JWKS), which billing does fetch
     assert no_client["smtp-sink"] is False, no_client  # egress denied by default: billing sends no mail
