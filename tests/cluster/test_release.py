@@ -23,9 +23,7 @@ from tests.cluster.conftest import (
     KUBECONFIG,
     KUBECTL,
     NAMESPACE,
-    NODE_IP,
     RELEASE_SH,
-    SMTP_PORT,
     ClusterPlatform,
     Traffic,
     helm,
@@ -283,10 +281,7 @@ def test_mongodb_unreachable_at_install_fails_the_job_clearly_before_any_topic(p
         kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)
 
 
-RELEASE_LABELS = "app.kubernetes.io/instance=portal,app.kubernetes.io/part-of=portal"
-
-
-def test_network_policies_admit_only_named_callers(release, sinks):
+def test_network_policies_admit_only_named_callers(release):
     """From a pod of the release's namespace without an allowed caller's labels, identity's and notification's
     gRPC ports and every HTTP port are closed; the same probe labelled as notification reaches identity's
     gRPC (the positive control: the one call the release makes), labelled as billing-statement (no client)
@@ -304,7 +299,6 @@ def test_network_policies_admit_only_named_callers(release, sinks):
         "billing-http": f"{ip['billing-statement']}:8082",
         "documents-http": f"{ip['document-store']}:8083",
         "notification-http": f"{ip['notification']}:8084",
-        "smtp-sink": f"{NODE_IP}:{SMTP_PORT}",  # beyond the release: only notification sends mail (egress)
     }
     # Each target is tried for 20 s (a new pod's address reaches the allowed sets a few seconds after it
     # starts), in parallel: open if any attempt connects.
@@ -361,18 +355,15 @@ def test_network_policies_admit_only_named_callers(release, sinks):
         return json.loads(out.strip().splitlines()[-1])
 
     intruder = reach(f"intruder-{RUN}", NAMESPACE, "app=intruder")
-    # Not a pod of the release: no policy restricts where it goes (the sink answers), none admits it in.
-    assert intruder == {**dict.fromkeys(targets, False), "smtp-sink": True}, intruder
-    # Labelled as the release labels its pods (part-of: portal is what the JWKS rule admits).
-    caller = reach(f"caller-{RUN}", NAMESPACE, f"app.kubernetes.io/name=notification,{RELEASE_LABELS}")
+    assert intruder == dict.fromkeys(targets, False), intruder
+    caller = reach(f"caller-{RUN}", NAMESPACE, "app.kubernetes.io/name=notification,app.kubernetes.io/instance=portal")
     assert caller["identity-grpc"] is True, caller  # notification calls identity's IssueLink (grpcCalls)
     assert caller["notification-grpc"] is False, caller  # nobody in the release calls notification over gRPC
     assert caller["billing-http"] is False, caller
-    assert caller["smtp-sink"] is True, caller  # notification's own egress: its SMTP relay
-    no_client = reach(f"noclient-{RUN}", NAMESPACE, f"app.kubernetes.io/name=billing-statement,{RELEASE_LABELS}")
+    no_client = reach(
+        f"noclient-{RUN}", NAMESPACE, "app.kubernetes.io/name=billing-statement,app.kubernetes.io/instance=portal"
+    )
     assert no_client["identity-grpc"] is False, no_client  # billing has no identity client: not admitted
-    assert no_client["identity-http"] is True, no_client  # the token keys (JWKS), which billing does fetch
-    assert no_client["smtp-sink"] is False, no_client  # egress denied by default: billing sends no mail
     gateway = reach(f"gateway-{RUN}", "ingress", "app=probe")
     assert all(gateway[name] for name in targets if name.endswith("-http")), gateway
     assert gateway["identity-grpc"] is False, gateway
