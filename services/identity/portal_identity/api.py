@@ -230,13 +230,18 @@ def my_activity() -> Any:
     )
 )
 def create_family_account() -> Any:
+    return _create_in_my_structure("family")
+
+
+def _create_in_my_structure(role: str) -> Any:
+    """An account of the signed-in agent's structure, from the request body; its activation link goes by email."""
     account = accounts.create_account(
         ctx(),
         structure_id=g.principal.structure_id,
         login=body()["login"],
         contact_email=body().get("contact_email"),
         display_name=body()["display_name"],
-        role="family",
+        role=role,
         created_by=g.principal.account_id,
     )
     return account_view(account), 201
@@ -271,17 +276,8 @@ def family_activity(account_id: str) -> Any:
 @signed_in("agent")
 @accepts(obj({"login": string(3, 254), "display_name": string(1, 200, pattern=NOT_BLANK)}))
 def create_agent_account() -> Any:
-    """A colleague for the structure (its activation link goes to its email); only an agent makes one."""
-    account = accounts.create_account(
-        ctx(),
-        structure_id=g.principal.structure_id,
-        login=body()["login"],
-        contact_email=None,
-        display_name=body()["display_name"],
-        role="agent",
-        created_by=g.principal.account_id,
-    )
-    return account_view(account), 201
+    """A colleague for the structure; only an agent makes one."""
+    return _create_in_my_structure("agent")
 
 
 @admin_api.post("/agents/<account_id>/disable")
