@@ -21,8 +21,9 @@ from pymongo import MongoClient
 from bench.common import ServiceProcess, judged, write_results
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_common import events
-from portal_common.kafka_client import create_producer, ensure_topics
-from tests.support.env import LAYOUT, service_environment
+from portal_common.kafka_client import create_producer
+from tests.support.env import KAFKA, LAYOUT, service_environment
+from tests.support.kafka import create_event_topics
 from tests.support.tokens import JwksServer, SigningKey
 
 RUNS = 12
@@ -47,9 +48,9 @@ def tree_rss(pid: int) -> int:
 
 
 def main() -> None:
-    mongo_uri, bootstrap = LAYOUT.mongo_uri, LAYOUT.kafka_bootstrap
+    mongo_uri = LAYOUT.mongo_uri
     topic = f"bench-billing-{uuid.uuid4().hex[:6]}"
-    ensure_topics(bootstrap, {topic: 1})
+    create_event_topics(topic, partitions=1)
     key = SigningKey("bench")
     jwks = JwksServer(key)
     environ = service_environment(
@@ -76,8 +77,10 @@ def main() -> None:
                 payload={"display_name": "Famille Bench"},
             )
         )
-        producer = create_producer(bootstrap, "bench")
-        producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
+        producer = create_producer(KAFKA, "bench")
+        producer.send(
+            events.topic_of(topic, "identity"), key=record.key, value=record.value, headers=record.headers
+        ).get(10)
         producer.close()
         db = MongoClient(mongo_uri)[db_name]
         deadline = time.monotonic() + 30

@@ -18,8 +18,9 @@ from pymongo import MongoClient
 
 from bench.common import ServiceProcess, judged, write_results
 from portal_common import events
-from portal_common.kafka_client import create_producer, ensure_topics
-from tests.support.env import LAYOUT, service_environment
+from portal_common.kafka_client import create_producer
+from tests.support.env import KAFKA, LAYOUT, service_environment
+from tests.support.kafka import create_event_topics
 from tests.support.tokens import JwksServer, SigningKey
 
 MIB = 1024 * 1024
@@ -108,11 +109,11 @@ class RssSampler:
 
 
 def main() -> None:
-    mongo_uri, bootstrap = LAYOUT.mongo_uri, LAYOUT.kafka_bootstrap
+    mongo_uri = LAYOUT.mongo_uri
     key = SigningKey("bench")
     jwks = JwksServer(key)
     topic = f"bench-documents-{uuid.uuid4().hex[:6]}"
-    ensure_topics(bootstrap, {topic: 1})
+    create_event_topics(topic, partitions=1)
     environ = service_environment(
         "document-store", topic, layout_ports=True, JWKS_URL=jwks.url, MAX_UPLOAD_BYTES=str(256 * MIB)
     )
@@ -125,8 +126,10 @@ def main() -> None:
     try:
         family = "fam-bench"
         record = events.encode(events.new_event("account.created", account_id=family, structure_id="s"))
-        producer = create_producer(bootstrap, "bench")
-        producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
+        producer = create_producer(KAFKA, "bench")
+        producer.send(
+            events.topic_of(topic, "identity"), key=record.key, value=record.value, headers=record.headers
+        ).get(10)
         producer.close()
         agent = {"Authorization": f"Bearer {key.mint(sub='agent', role='agent', structure_id='s')}"}
         fam = {"Authorization": f"Bearer {key.mint(sub=family, role='family', structure_id='s')}"}

@@ -26,15 +26,15 @@ import uuid
 from datetime import UTC
 
 import requests
-from kafka import KafkaConsumer
 from pymongo import MongoClient
 
 from bench.common import ServiceProcess, judged, percentile, write_results
 from portal_common import events
-from portal_common.kafka_client import create_producer, ensure_topics
+from portal_common.kafka_client import create_consumer, create_producer
 from portal_notification import deliveries
-from tests.support.env import LAYOUT, service_environment
+from tests.support.env import KAFKA, LAYOUT, service_environment
 from tests.support.identity_standin import IdentityLinksStandIn
+from tests.support.kafka import create_event_topics
 from tests.support.tokens import JwksServer, SigningKey
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -57,9 +57,8 @@ def metric(text: str, pattern: re.Pattern) -> float:
 
 def scenario(with_email: bool, http_port: int) -> dict[str, object]:
     """One service process on its own ports (the previous one may still hold its sockets a moment)."""
-    bootstrap = LAYOUT.kafka_bootstrap
     topic = f"bench-notification-{uuid.uuid4().hex[:6]}"
-    ensure_topics(bootstrap, {topic: 3})
+    create_event_topics(topic, partitions=3)
     jwks = JwksServer(SigningKey("bench"))
     identity = IdentityLinksStandIn()  # the activation emails of the families created below ask it for links
     environ = service_environment(
@@ -76,7 +75,7 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
     )
     db_name = environ["MONGO_DB"]
     service = ServiceProcess("notification", environ)
-    producer = create_producer(bootstrap, "bench", linger_ms=20)
+    producer = create_producer(KAFKA, "bench", linger_ms=20)
     families = [f"fam-{i}" for i in range(FAMILIES)]
     try:
         for family in families:
@@ -89,7 +88,9 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
                 else {"role": "family"},
             )
             record = events.encode(event)
-            producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+            producer.send(
+                events.topic_of(topic, event.source), key=record.key, value=record.value, headers=record.headers
+            )
         producer.flush()
         db = MongoClient(LAYOUT.mongo_uri)[db_name]
         deadline = time.monotonic() + 60
@@ -115,7 +116,9 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
                 if urgent:
                     security[event.event_id] = events.occurred_at(event).timestamp()
                 record = events.encode(event)
-                producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+                producer.send(
+                    events.topic_of(topic, event.source), key=record.key, value=record.value, headers=record.headers
+                )
                 published[0] += 1
                 i += 1
                 if i % 100 == 0:  # a steady OFFERED_PER_S: the latency is measured at that load, not in a flood
@@ -139,9 +142,9 @@ def scenario(with_email: bool, http_port: int) -> dict[str, object]:
         feed = list(db.feed.find({"type": "dossier.review_completed"}, {"created_at": 1, "stored_at": 1}))
         latencies = [(f["stored_at"] - f["created_at"]).total_seconds() for f in feed]
 
-        consumer = KafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
+        consumer = create_consumer(
+            KAFKA,
+            *events.topics(topic),
             group_id=None,
             auto_offset_reset="earliest",
             enable_auto_commit=False,

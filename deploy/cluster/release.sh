@@ -20,6 +20,8 @@ KUBECTL=$BIN/kubectl-$KUBERNETES_VERSION
 HELM=$PORTAL_CACHE/bin/helm-$HELM_VERSION
 DEPS_NS=portal-deps
 VOLUMES=$RUN/volumes
+KAFKA_SECURITY=$RUN/kafka-security  # the dev Kafka's CA, broker keystore and SCRAM passwords (kafka_security.py)
+PYTHON=${PYTHON:-python3}
 
 k() { "$KUBECTL" "$@"; }
 
@@ -32,16 +34,41 @@ deps() {
     mkdir -p "$VOLUMES/$DEPS_NS/deps/$d"
   done
   chown -R 10001:10001 "$VOLUMES/$DEPS_NS"
+  kafka_security_secret
   say "installing Kafka and FerretDB (charts/portal-dev-deps) in $DEPS_NS..."
   "$HELM" upgrade --install deps "$ROOT/charts/portal-dev-deps" --namespace "$DEPS_NS" --create-namespace \
     --set storage.hostPathRoot="$VOLUMES" --set ferretdb.image="portal-ferretdb:$ferret_tag" \
     --set kafka.image="portal-kafka:$("$HERE/images.sh" kafka-tag)" \
-    --set kafka.external.host="$NODE_IP" --set kafka.external.nodePort=30092 \
+    --set kafka.external.host="$NODE_IP" --set kafka.external.nodePort=30092 --set kafka.securitySecret=kafka-security \
     --wait --timeout 5m >/dev/null
   say "deps ready: kafka.$DEPS_NS.svc.cluster.local:9092 (node: $NODE_IP:30092), ferretdb.$DEPS_NS.svc.cluster.local:27017"
 }
 
 secret_missing() { ! k -n "$1" get secret "$2" >/dev/null 2>&1; }
+
+# The broker's keystore and the admin's password, for names in the cluster and the node's address; applied
+# on every run, so that a new CA (a SAN changed) reaches the broker.
+kafka_security_secret() {
+  (cd "$ROOT" && "$PYTHON" -m deploy.local.kafka_security tls "$KAFKA_SECURITY" \
+    "DNS:kafka.$DEPS_NS.svc.cluster.local" "IP:$NODE_IP")
+  k create namespace "$DEPS_NS" --dry-run=client -o yaml | k apply -f - >/dev/null
+  k -n "$DEPS_NS" create secret generic kafka-security --from-file="$KAFKA_SECURITY/tls/broker.p12" \
+    --from-file="$KAFKA_SECURITY/tls/broker.p12.password" --from-file="$KAFKA_SECURITY/tls/ca.pem" \
+    --from-file="$KAFKA_SECURITY/secrets/admin.password" --dry-run=client -o yaml | k apply -f - >/dev/null
+}
+
+# A release's Kafka principals and ACLs on its topic base, and the Secrets the chart mounts: each service's
+# password (kafka-<service>, key password, as a Strimzi KafkaUser makes it) and the CA (portal-kafka-ca).
+kafka_credentials() {
+  local ns=$1 base=$2 dlq=$3 user
+  (cd "$ROOT" && "$PYTHON" -m deploy.local.kafka_security grant "$KAFKA_SECURITY" "$NODE_IP:30092" "$base" "$dlq")
+  for user in identity billing-statement document-store notification portal-topics; do
+    k -n "$ns" create secret generic "kafka-$user" --from-file=password="$KAFKA_SECURITY/secrets/$user.password" \
+      --dry-run=client -o yaml | k apply -f - >/dev/null
+  done
+  k -n "$ns" create secret generic portal-kafka-ca --from-file=ca.crt="$KAFKA_SECURITY/tls/ca.pem" \
+    --dry-run=client -o yaml | k apply -f - >/dev/null
+}
 
 secrets() {  # secrets NS RELEASE: what values.yaml names, created once and never overwritten
   local ns=$1 release=$2 s uri dir
@@ -68,9 +95,11 @@ install() {
   tag=$("$HERE/images.sh" services)
   secrets "$ns" "$release"
   # The first release keeps the default topic names; another one gets its own topics (one broker serves both).
-  local topics=()
+  local topics=() base=account-events
+  [ "$ns/$release" = portal/portal ] || base=account-events-$ns-$release
   [ "$ns/$release" = portal/portal ] ||
-    topics=(--set kafka.eventsTopic="account-events-$ns-$release" --set kafka.dlqTopic="account-events-$ns-$release.dlq")
+    topics=(--set kafka.eventsTopic="$base" --set kafka.dlqTopic="$base.dlq")
+  kafka_credentials "$ns" "$base" "$base.dlq"
   say "helm upgrade --install $release (images $tag) in $ns..."
   local t=$SECONDS
   "$HELM" upgrade --install "$release" "$ROOT/charts/portal" --namespace "$ns" \

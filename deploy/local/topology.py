@@ -24,6 +24,9 @@ from pathlib import Path
 
 import yaml
 
+from deploy.local import kafka_security
+from portal_common.kafka_client import KafkaAccess
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -59,6 +62,23 @@ class Layout:
     gateway_port: int
     http_offset: int  # added to the chart's HTTP port of each service
     grpc_offset: int
+    run_dir: Path | None = None  # default: $PORTAL_RUN_DIR, else $PORTAL_CACHE/run/<name>
+
+    @property
+    def kafka_dir(self) -> Path:
+        """Where the stack keeps this Kafka's CA and the principals' passwords (deploy/local/kafka_security)."""
+        if self.run_dir is not None:
+            return self.run_dir / "kafka"
+        if os.environ.get("PORTAL_KAFKA_DIR"):  # a platform run on another run's Kafka (the end-to-end tests)
+            return Path(os.environ["PORTAL_KAFKA_DIR"])
+        if os.environ.get("PORTAL_RUN_DIR"):
+            return Path(os.environ["PORTAL_RUN_DIR"]) / "kafka"
+        cache_dir = os.environ.get("PORTAL_CACHE") or str(Path.home() / ".cache" / "portal")
+        return Path(cache_dir) / "run" / self.name / "kafka"
+
+    def kafka_access(self, principal: str = kafka_security.ADMIN) -> KafkaAccess:
+        """This layout's Kafka as `principal` (a publisher, or the stack's admin)."""
+        return kafka_security.access(self.kafka_dir, self.kafka_bootstrap, principal)
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -92,6 +112,9 @@ class Layout:
             "MONGO_URI": self.mongo_uri,
             "MONGO_DB": services()[name].database,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "KAFKA_SASL_USERNAME": name,
+            "KAFKA_SASL_PASSWORD_FILE": str(kafka_security.password_file(self.kafka_dir, name)),
+            "KAFKA_CA_FILE": str(kafka_security.ca_file(self.kafka_dir)),
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
             "SMTP_MODE": "insecure",

@@ -20,7 +20,7 @@ from portal_billing_statement.context import Context
 from portal_common.config import Env
 from portal_common.runtime import ServiceRuntime
 from tests.support.env import service_environment
-from tests.support.kafka import create_topics, publish, unique_topic
+from tests.support.kafka import create_event_topics, publish, unique_topic
 from tests.support.tokens import JwksServer, SigningKey
 from tests.support.wait import wait_for
 
@@ -142,7 +142,7 @@ def billing_service(**overrides: str) -> Iterator[BillingUnderTest]:
     key = SigningKey("billing-k1")
     jwks = JwksServer(key)
     topic = unique_topic("billing-events")
-    create_topics(topic, partitions=3)
+    create_event_topics(topic, partitions=3)
     settings = {
         "JWKS_URL": jwks.url,
         "STRUCTURE_DISPLAY_NAME": "Mairie de Saint-Exemple",

@@ -187,16 +187,21 @@ def test_an_account_event_from_another_source_lands_in_the_dlq_and_moves_nobody(
     reason and the family stays where it is."""
     from portal_common import events
     from portal_common.kafka_client import create_producer
-    from tests.support.env import KAFKA_BOOTSTRAP
+    from tests.support.env import LAYOUT
     from tests.support.kafka import read_all
     from tests.support.wait import wait_for
 
     family = billing.family(structure="mairie-1")
     forged = events.new_event("account.created", account_id=family["account_id"], structure_id="autre-ville")
     forged.source = "document-store"  # a compromised service, honest about who it is
-    producer = create_producer(KAFKA_BOOTSTRAP, "forger")
+    # It may write its own topic only (ADR 7): that is where it puts the forgery.
+    producer = create_producer(LAYOUT.kafka_access("document-store"), "forger")
     try:
-        producer.send(billing.topic, key=family["account_id"].encode(), value=forged.SerializeToString()).get(10)
+        producer.send(
+            events.topic_of(billing.topic, "document-store"),
+            key=family["account_id"].encode(),
+            value=forged.SerializeToString(),
+        ).get(10)
     finally:
         producer.close()
     with pytest.raises(events.MalformedEvent, match="may not publish"):

@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 import requests
 
+from deploy.local import kafka_security
 from deploy.local.topology import services
+from portal_common.kafka_client import KafkaAccess
 from tests.e2e.conftest import Platform
 from tests.support.env import MAILDIR, ROOT
 from tests.support.memory import PeakMemory
@@ -100,6 +102,11 @@ class ClusterPlatform(Platform):
         billing_ip = kubectl("get", "service", "portal-billing-statement", "-o", "jsonpath={.spec.clusterIP}")
         self.billing_grpc = f"{billing_ip}:{services()['billing-statement'].grpc_port}"
         self.kafka_bootstrap = f"{NODE_IP}:30092"
+        self.kafka = self.kafka_as(kafka_security.ADMIN)
+
+    def kafka_as(self, principal: str) -> KafkaAccess:
+        """The dev Kafka's node listener as `principal` (release.sh made the CA and the passwords)."""
+        return kafka_security.access(CACHE / "cluster" / "run" / "kafka-security", self.kafka_bootstrap, principal)
 
     def script(self, command: str) -> None:  # the release is installed by the fixture, not by platform.sh
         raise NotImplementedError

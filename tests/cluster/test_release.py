@@ -13,11 +13,10 @@ import uuid
 
 import pytest
 import requests
-from kafka import KafkaAdminClient
 
 from deploy.local.topology import services
 from portal_common import events
-from portal_common.kafka_client import create_producer
+from portal_common.kafka_client import create_admin, create_producer
 from tests.cluster.conftest import (
     INGRESS,
     KUBECONFIG,
@@ -81,9 +80,9 @@ def test_helm_test_signs_in_through_the_service_and_the_ingress(release):
 
 
 def test_migrations_created_both_topics_and_the_uploads_pass_the_ingress(platform, family):
-    admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap, client_id=f"test-topics-{RUN}")
+    admin = create_admin(platform.kafka, f"test-topics-{RUN}")
     try:
-        assert {"account-events", "account-events.dlq"} <= set(admin.list_topics())
+        assert {*events.topics("account-events"), "account-events.dlq"} <= set(admin.list_topics())
     finally:
         admin.close()
     # A 10 MiB document (the default MAX_UPLOAD_BYTES) goes through the Ingress and is stored whole.
@@ -264,7 +263,7 @@ def test_mongodb_unreachable_at_install_fails_the_job_clearly_before_any_topic(p
         )
         job_log = kubectl("logs", f"job/{name}-migrations-1", "-c", "billing-statement", namespace=namespace)
         status = json.loads(helm("status", name, "-o", "json", namespace=namespace).stdout)["info"]["status"]
-        admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap, client_id=f"test-nomongo-{RUN}")
+        admin = create_admin(platform.kafka, f"test-nomongo-{RUN}")
         try:
             topics = set(admin.list_topics())
         finally:
@@ -275,7 +274,7 @@ def test_mongodb_unreachable_at_install_fails_the_job_clearly_before_any_topic(p
         assert status == "failed"
         assert "MongoDB is unreachable at ferretdb-absent.portal-deps.svc.cluster.local:27017" in job_log, job_log
         assert "Traceback" not in job_log
-        assert {topic, f"{topic}.dlq"} & topics == set()
+        assert {*events.topics(topic), f"{topic}.dlq"} & topics == set()
     finally:
         helm("uninstall", name, "--wait", namespace=namespace, check=False)
         kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)
@@ -371,7 +370,7 @@ def test_network_policies_admit_only_named_callers(release):
 
 def publish_dossier_reviews(platform: ClusterPlatform, account_id: str, count: int, pause_s: float = 0.2) -> None:
     """What the dossier service publishes when an agent finishes a review, `count` times (distinct events)."""
-    producer = create_producer(platform.kafka_bootstrap, f"test-dossier-{RUN}")
+    producer = create_producer(platform.kafka_as("dossier"), f"test-dossier-{RUN}")
     try:
         for _ in range(count):
             event = events.new_event(
@@ -382,7 +381,12 @@ def publish_dossier_reviews(platform: ClusterPlatform, account_id: str, count: i
                 payload={"outcome": "validé"},
             )
             record = events.encode(event)
-            producer.send(platform.events_topic, key=record.key, value=record.value, headers=record.headers).get(30)
+            producer.send(
+                events.topic_of(platform.events_topic, "dossier"),
+                key=record.key,
+                value=record.value,
+                headers=record.headers,
+            ).get(30)
             time.sleep(pause_s)
     finally:
         producer.close(timeout=10)
@@ -521,7 +525,7 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
     stop, sent = threading.Event(), []
 
     def flood() -> None:
-        producer = create_producer(platform.kafka_bootstrap, f"test-flood-{RUN}")
+        producer = create_producer(platform.kafka_as("dossier"), f"test-flood-{RUN}")
         try:
             while not stop.is_set():
                 event = events.new_event(
@@ -532,7 +536,12 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
                     payload={"outcome": "validé"},
                 )
                 record = events.encode(event)
-                producer.send(platform.events_topic, key=record.key, value=record.value, headers=record.headers).get(30)
+                producer.send(
+                    events.topic_of(platform.events_topic, "dossier"),
+                    key=record.key,
+                    value=record.value,
+                    headers=record.headers,
+                ).get(30)
                 sent.append(event.event_id)
                 time.sleep(0.02)
         finally:
@@ -542,7 +551,7 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
         statuses = [pod["status"].get("containerStatuses", [{}]) for pod in pods(selector)]
         return sum(1 for containers in statuses if all(c.get("ready") for c in containers))
 
-    admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap, client_id=f"test-flood-admin-{RUN}")
+    admin = create_admin(platform.kafka, f"test-flood-admin-{RUN}")
     flooding = threading.Thread(target=flood)
     started = time.monotonic()
     flooding.start()
@@ -617,13 +626,17 @@ def test_prometheus_scrapes_every_service_pod_and_a_dead_letter_fires_its_alert(
         return service_pods <= {t["labels"]["pod"] for t in targets if t["health"] == "up"}
 
     wait_for(scraped, timeout=90, interval=2, what="every service pod scraped")
-    producer = create_producer(platform.kafka_bootstrap, f"test-broken-producer-{RUN}")
+    producer = create_producer(platform.kafka_as("dossier"), f"test-broken-producer-{RUN}")
     started = time.monotonic()
     try:
 
         def dead_letters_firing() -> list[dict]:
             # One unreadable record per round: the counter must rise between two scrapes for increase() > 0.
-            producer.send(platform.events_topic, key=b"broken-producer", value=b"pas un evenement \xff").get(30)
+            producer.send(
+                events.topic_of(platform.events_topic, "dossier"),
+                key=b"broken-producer",
+                value=b"pas un evenement \xff",
+            ).get(30)
             alerts = requests.get(f"{prometheus}/alerts", timeout=10).json()["data"]["alerts"]
             return [a for a in alerts if a["labels"]["alertname"] == "PortalDeadLetters" and a["state"] == "firing"]
 

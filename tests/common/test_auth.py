@@ -11,9 +11,9 @@ from portal_common import events
 from portal_common.auth import InvalidToken, JwksCache, TokenVerifier
 from portal_common.kafka_client import create_producer
 from portal_common.revocations import RevocationCache, RevocationListener
-from tests.support.env import KAFKA_BOOTSTRAP
+from tests.support.env import KAFKA
 from tests.support.http_standin import QuietHandler, serve, stop
-from tests.support.kafka import create_topics, unique_topic
+from tests.support.kafka import create_event_topics, unique_topic
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.support.wait import wait_for
 
@@ -144,14 +144,14 @@ def test_unknown_kid_refreshes_are_rate_limited(jwks):
 
 def test_revocation_events_from_kafka_kill_tokens(jwks, key):
     topic = unique_topic("revocations")
-    create_topics(topic, partitions=2)
+    create_event_topics(topic, partitions=2)
     cache = RevocationCache(ttl_s=600)
     verifier = TokenVerifier(JwksCache(jwks.url), issuer=ISSUER, audience=AUDIENCE, revocations=cache)
-    listener = RevocationListener(KAFKA_BOOTSTRAP, cache, topic=topic)
+    listener = RevocationListener(KAFKA, cache, topic=events.topic_of(topic, "identity"))
     stop = threading.Event()
     thread = threading.Thread(target=listener.run, args=(stop,), daemon=True)
     thread.start()
-    producer = create_producer(KAFKA_BOOTSTRAP, "test")
+    producer = create_producer(KAFKA, "test")
     try:
         assert listener.caught_up.wait(20)
         kept, logged_out = key.mint(sub="acc-1", sid="keep"), key.mint(sub="acc-1", sid="gone")
@@ -165,7 +165,9 @@ def test_revocation_events_from_kafka_kill_tokens(jwks, key):
                 payload={"session_ids": ["gone"]},
             )
         )
-        producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
+        producer.send(
+            events.topic_of(topic, "identity"), key=record.key, value=record.value, headers=record.headers
+        ).get(10)
         wait_for(lambda: _rejected(verifier, logged_out), what="logged-out session refused")
         assert verifier.verify(kept).session_id == "keep"
 
@@ -178,7 +180,9 @@ def test_revocation_events_from_kafka_kill_tokens(jwks, key):
                 payload={"revoked_session_ids": ["x"]},
             )
         )
-        producer.send(topic, key=deleted.key, value=deleted.value, headers=deleted.headers).get(10)
+        producer.send(
+            events.topic_of(topic, "identity"), key=deleted.key, value=deleted.value, headers=deleted.headers
+        ).get(10)
         wait_for(lambda: _rejected(verifier, other_account), what="deleted account's session refused")
         with pytest.raises(InvalidToken):  # any token from an earlier second dies too
             verifier.verify(key.mint(sub="acc-2", sid="older", iat=int(time.time()) - 5))
@@ -193,8 +197,8 @@ def test_revocation_events_from_kafka_kill_tokens(jwks, key):
 def test_revocation_cache_is_rebuilt_after_restart(jwks, key):
     """A new listener rewinds one token lifetime, so a restarted service still refuses revoked sessions."""
     topic = unique_topic("revocations")
-    create_topics(topic)
-    producer = create_producer(KAFKA_BOOTSTRAP, "test")
+    create_event_topics(topic)
+    producer = create_producer(KAFKA, "test")
     record = events.encode(
         events.new_event(
             "account.password_changed",
@@ -204,10 +208,12 @@ def test_revocation_cache_is_rebuilt_after_restart(jwks, key):
             payload={"revoked_session_ids": ["old-session"]},
         )
     )
-    producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
+    producer.send(events.topic_of(topic, "identity"), key=record.key, value=record.value, headers=record.headers).get(
+        10
+    )
     producer.close()
     cache = RevocationCache(ttl_s=600)
-    listener = RevocationListener(KAFKA_BOOTSTRAP, cache, topic=topic)
+    listener = RevocationListener(KAFKA, cache, topic=events.topic_of(topic, "identity"))
     stop = threading.Event()
     thread = threading.Thread(target=listener.run, args=(stop,), daemon=True)
     thread.start()

@@ -12,28 +12,30 @@ import pytest
 from portal_common import events
 from portal_common.consumer import EventConsumer
 from portal_common.kafka_client import create_producer
-from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
-from tests.support.kafka import create_topics, read_all, unique_topic
+from tests.support.env import KAFKA, MONGO_URI
+from tests.support.kafka import create_event_topics, create_topics, read_all, unique_topic
 from tests.support.wait import wait_for
 
 
 @pytest.fixture
 def topics():
-    topic, dlq = unique_topic("events"), unique_topic("dlq")
-    create_topics(topic, partitions=2)
+    topic = unique_topic("events")
+    dlq = f"{topic}.dlq"
+    create_event_topics(topic, partitions=2)
     create_topics(dlq)
     return topic, dlq
 
 
 @pytest.fixture
 def producer():
-    producer = create_producer(KAFKA_BOOTSTRAP, "test-producer")
+    producer = create_producer(KAFKA, "test-producer")
     yield producer
     producer.close()
 
 
 def send(producer, topic, value: bytes, key: bytes = b"acc-1", headers=None) -> None:
-    producer.send(topic, key=key, value=value, headers=headers or []).get(10)
+    """On the reservation service's topic of base `topic`, as its events are (make_event)."""
+    producer.send(events.topic_of(topic, "reservation"), key=key, value=value, headers=headers or []).get(10)
 
 
 def make_event(account: str = "acc-1", event_type: str = "reservation.created") -> events.AccountEvent:
@@ -43,13 +45,13 @@ def make_event(account: str = "acc-1", event_type: str = "reservation.created") 
 def consumer_for(topics, mongo_db, handler, **kwargs) -> EventConsumer:
     topic, dlq = topics
     return EventConsumer(
-        bootstrap=KAFKA_BOOTSTRAP,
+        access=KAFKA,
         group_id=f"g-{uuid.uuid4().hex[:8]}",
         handler=handler,
         db=mongo_db,
         topic=topic,
         dlq_topic=dlq,
-        dlq_producer_factory=lambda: create_producer(KAFKA_BOOTSTRAP, "dlq"),
+        dlq_producer_factory=lambda: create_producer(KAFKA, "dlq"),
         **kwargs,
     )
 
@@ -84,13 +86,13 @@ def test_redelivery_after_a_crash_before_commit_is_not_processed_again(topics, m
     assert handled == [event.event_id]
 
     second = EventConsumer(
-        bootstrap=KAFKA_BOOTSTRAP,
+        access=KAFKA,
         group_id=first.group_id,
         handler=lambda e: handled.append(e.event_id),
         db=mongo_db,
         topic=topics[0],
         dlq_topic=topics[1],
-        dlq_producer_factory=lambda: create_producer(KAFKA_BOOTSTRAP, "dlq"),
+        dlq_producer_factory=lambda: create_producer(KAFKA, "dlq"),
     )
     redelivered = []
     original = second.processed.seen
@@ -144,14 +146,13 @@ def test_a_consumer_killed_mid_batch_loses_nothing_and_duplicates_nothing(topics
     topic = topics[0]
     sent = [make_event(account=f"acc-{i % 7}") for i in range(300)]
     for e in sent:
-        producer.send(topic, key=e.account_id.encode(), value=e.SerializeToString())
+        producer.send(events.topic_of(topic, "reservation"), key=e.account_id.encode(), value=e.SerializeToString())
     producer.flush()
     group = f"crash-{uuid.uuid4().hex[:6]}"
     command = [
         sys.executable,
         "-m",
         "tests.support.consumer_process",
-        KAFKA_BOOTSTRAP,
         topic,
         group,
         MONGO_URI,

@@ -7,8 +7,8 @@ import pytest
 
 from portal_common import events
 from portal_common.kafka_client import create_producer
-from tests.support.env import KAFKA_BOOTSTRAP
-from tests.support.kafka import create_topics, read_all, unique_topic
+from tests.support.env import KAFKA, kafka_environment
+from tests.support.kafka import create_event_topics, read_all, unique_topic
 
 DESIGN_TYPES = [
     "account.created",
@@ -73,9 +73,22 @@ def test_payload_must_match_the_type():
         events.decode(event.SerializeToString())
 
 
+def test_a_type_is_accepted_only_on_its_publishers_topic():
+    """ADR 7: the broker lets only identity write `account-events.identity`; the consumer accepts `account.*`
+    only from there, whatever the envelope claims."""
+    event = events.new_event("account.deleted", account_id="a", structure_id="s")
+    value = event.SerializeToString()
+    assert events.decode(value, "account-events.identity").event_id == event.event_id
+    with pytest.raises(events.MalformedEvent, match="on 'dossier''s topic"):
+        events.decode(value, "account-events.dossier")
+    assert events.topics("base") == [f"base.{p}" for p in sorted(set(events.OWNERS.values()))]
+    with pytest.raises(ValueError, match="unknown publisher"):
+        events.topic_of("base", "recipe")
+
+
 def test_records_on_kafka_carry_cloudevents_binary_headers():
     topic = unique_topic("ce")
-    create_topics(topic)
+    create_event_topics(topic)
     event = events.new_event(
         "invoice.issued",
         account_id="fam-7",
@@ -84,8 +97,10 @@ def test_records_on_kafka_carry_cloudevents_binary_headers():
         payload={"invoice_id": "i1", "amount_cents": 1250},
     )
     record = events.encode(event)
-    producer = create_producer(KAFKA_BOOTSTRAP, "test")
-    producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
+    producer = create_producer(KAFKA, "test")
+    producer.send(
+        events.topic_of(topic, "billing-statement"), key=record.key, value=record.value, headers=record.headers
+    ).get(10)
     producer.close()
     [received] = read_all(topic, expected=1)
     headers = dict(received.headers)
@@ -102,17 +117,17 @@ def test_records_on_kafka_carry_cloudevents_binary_headers():
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "portal_common.events_cli", "--bootstrap", KAFKA_BOOTSTRAP, *args],
+        [sys.executable, "-m", "portal_common.events_cli", "--bootstrap", KAFKA.bootstrap, *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env=os.environ,
+        env=os.environ | kafka_environment(KAFKA),
     )
 
 
 def test_cli_publishes_any_event_and_tails_it_back():
     topic = unique_topic("cli")
-    create_topics(topic)
+    create_event_topics(topic)
     published = cli(
         "--topic",
         topic,
@@ -161,7 +176,7 @@ def test_the_schema_has_no_place_for_a_link_secret():
 
 def test_cli_hides_secrets_in_free_text_when_tailing():
     topic = unique_topic("cli")
-    create_topics(topic)
+    create_event_topics(topic)
     cli(
         "--topic",
         topic,

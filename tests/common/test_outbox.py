@@ -7,8 +7,8 @@ import pytest
 from portal_common import events, outbox
 from portal_common.kafka_client import create_producer
 from portal_common.metrics import OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_OLDEST_AGE
-from tests.support.env import KAFKA_BOOTSTRAP
-from tests.support.kafka import create_topics, find_events, read_all, unique_topic
+from tests.support.env import KAFKA
+from tests.support.kafka import create_event_topics, find_events, read_all, unique_topic
 from tests.support.private_kafka import PrivateKafka
 from tests.support.wait import wait_for
 
@@ -51,13 +51,14 @@ def test_events_written_while_kafka_is_down_arrive_after_it_returns(broker, mong
         mongo_db,
         ["accounts"],
         lambda: create_producer(
-            broker.bootstrap,
+            broker.access,
             "relay-test",
             max_block_ms=2000,
             request_timeout_ms=2000,
             bootstrap_timeout_ms=2000,
             reconnect_backoff_max_ms=500,
         ),
+        topic=events.topic_of(events.TOPIC, "identity"),
         service="outbox-test",
     )
     failures_before = OUTBOX_FAILURES.labels("outbox-test")._value.get()
@@ -83,7 +84,7 @@ def test_events_written_while_kafka_is_down_arrive_after_it_returns(broker, mong
         stop.set()
         thread.join(15)
 
-    records = read_all(events.TOPIC, expected=50, bootstrap=broker.bootstrap)
+    records = read_all(events.TOPIC, expected=50, access=broker.access)
     received = [events.decode(r.value).event_id for r in records]
     assert sorted(set(received)) == sorted(written)  # count in == count out, the same events
     assert mongo_db.outbox.count_documents({}) == 0
@@ -92,10 +93,10 @@ def test_events_written_while_kafka_is_down_arrive_after_it_returns(broker, mong
 
 def test_per_account_order_is_kept(broker, mongo_db):
     broker.start()
-    from tests.support.kafka import create_topics, unique_topic
+    from tests.support.kafka import create_event_topics, unique_topic
 
     topic = unique_topic("order")
-    create_topics(topic, partitions=3, bootstrap=broker.bootstrap)
+    create_event_topics(topic, partitions=3, access=broker.access)
     mongo_db.accounts.insert_one({"_id": "acc-x"})
     expected = []
     for i in range(30):
@@ -106,11 +107,14 @@ def test_per_account_order_is_kept(broker, mongo_db):
             mongo_db.accounts.update_one({"_id": "acc-x"}, outbox.with_events({"$inc": {"n": 1}}, event))
         expected.append(str(i))
     relay = outbox.OutboxRelay(
-        mongo_db, ["accounts"], lambda: create_producer(broker.bootstrap, "relay-order"), topic=topic
+        mongo_db,
+        ["accounts"],
+        lambda: create_producer(broker.access, "relay-order"),
+        topic=events.topic_of(topic, "identity"),
     )
     while relay.publish_pending():
         pass
-    records = read_all(topic, expected=30, bootstrap=broker.bootstrap)
+    records = read_all(topic, expected=30, access=broker.access)
     assert [events.decode(r.value).account_logged_out.session_ids[0] for r in records] == expected
 
 
@@ -124,12 +128,12 @@ def test_a_malformed_event_never_enters_the_outbox(mongo_db):
 
 def test_a_hinted_wake_reads_only_that_document_and_the_full_scan_catches_the_rest(mongo_db):
     topic = unique_topic("outbox-hints")
-    create_topics(topic)
+    create_event_topics(topic)
     relay = outbox.OutboxRelay(
         mongo_db,
         ["accounts"],
-        lambda: create_producer(KAFKA_BOOTSTRAP, "relay-hints"),
-        topic=topic,
+        lambda: create_producer(KAFKA, "relay-hints"),
+        topic=events.topic_of(topic, "identity"),
         service="outbox-test",
         full_scan_interval_s=3600,
     )
@@ -155,12 +159,12 @@ def test_a_hinted_wake_reads_only_that_document_and_the_full_scan_catches_the_re
 
 def test_hinted_events_of_their_own_go_out_in_one_round_in_order_and_leave_the_outbox(mongo_db):
     topic = unique_topic("outbox-standalone")
-    create_topics(topic)
+    create_event_topics(topic)
     relay = outbox.OutboxRelay(
         mongo_db,
         [],
-        lambda: create_producer(KAFKA_BOOTSTRAP, "relay-standalone"),
-        topic=topic,
+        lambda: create_producer(KAFKA, "relay-standalone"),
+        topic=events.topic_of(topic, "identity"),
         full_scan_interval_s=3600,
     )
     try:

@@ -20,8 +20,8 @@ from portal_common.config import CommonConfig, Env
 from portal_common.http import principal, require_auth
 from portal_common.mongo import IndexSpec
 from portal_common.service import Consumer, Service, ServiceContext, connect, current
-from tests.support.env import KAFKA_BOOTSTRAP, MONGO_URI
-from tests.support.kafka import create_topics, unique_topic
+from tests.support.env import KAFKA, MONGO_URI, kafka_environment
+from tests.support.kafka import create_event_topics, create_topics, unique_topic
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.support.wait import wait_for
 
@@ -39,7 +39,8 @@ class RecipeConfig:
     @classmethod
     def from_env(cls, env: Env | None = None) -> RecipeConfig:
         env = env or Env()
-        config = cls(common=CommonConfig.from_env(env, "recipe", http_port=0, grpc_port=0))
+        # Named after what it publishes: its Kafka principal may write that topic only (ADR 7).
+        config = cls(common=CommonConfig.from_env(env, "reservation", http_port=0, grpc_port=0))
         env.check()
         return config
 
@@ -51,7 +52,7 @@ class Context(ServiceContext):
 
     @classmethod
     def build(cls, config: RecipeConfig) -> Context:
-        return cls(**connect("recipe", config.common, INDEXES, OUTBOX_COLLECTIONS).fields(), config=config)
+        return cls(**connect("reservation", config.common, INDEXES, OUTBOX_COLLECTIONS).fields(), config=config)
 
 
 # a domain module: the write and its event, through the outbox
@@ -95,7 +96,7 @@ def seen_recorder(ctx: Context) -> Any:
 
 # app.py: the declaration (this one serves HTTP only: `grpc` is left out)
 SERVICE = Service[Context](
-    name="recipe",
+    name="reservation",
     load_config=RecipeConfig.from_env,
     build=Context.build,
     blueprints=[api],
@@ -107,11 +108,13 @@ def test_a_service_built_from_the_recipes_serves_writes_through_the_outbox_and_c
     key = SigningKey()
     jwks = JwksServer(key)
     topic = unique_topic("recipe-events")
-    create_topics(topic, f"{topic}.dlq")
+    create_event_topics(topic)
+    create_topics(f"{topic}.dlq")
     settings = {
         "MONGO_URI": MONGO_URI,
         "MONGO_DB": f"recipe_{uuid.uuid4().hex[:10]}",
-        "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
+        # As the stack's admin: the recipe's principal has no consumer-group ACL (a new service gets its own).
+        **kafka_environment(KAFKA),
         "EVENTS_TOPIC": topic,
         "EVENTS_DLQ_TOPIC": f"{topic}.dlq",
         "JWKS_URL": jwks.url,

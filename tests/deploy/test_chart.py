@@ -274,6 +274,50 @@ def test_the_migrations_job_creates_both_topics_with_the_configured_durability()
     assert topics[topics.index("--retention-ms") + 1] == str(168 * 3600 * 1000)
 
 
+def _kafka_secrets(pod: dict, container: dict) -> dict[str, str]:
+    """Where the container's Kafka password and CA files come from: file variable -> Secret name."""
+    mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+    volumes = {v["name"]: v.get("secret", {}).get("secretName") for v in pod.get("volumes", [])}
+    found = {}
+    for env in container.get("env", []):
+        if env["name"] in ("KAFKA_SASL_PASSWORD_FILE", "KAFKA_CA_FILE"):
+            found[env["name"]] = volumes[mounts[str(Path(env["value"]).parent)]]
+    return found
+
+
+def test_each_service_signs_in_to_kafka_as_itself_with_secrets_by_reference():
+    """#20 finding 2: SASL_SSL by default; each service's password is its own user's Secret, mounted as a file."""
+    docs = rendered("--set", "kafka.userSecretPrefix=kafka-")
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        name = deployment["metadata"]["labels"]["app.kubernetes.io/name"]
+        pod = deployment["spec"]["template"]["spec"]
+        assert _kafka_secrets(pod, pod["containers"][0]) == {
+            "KAFKA_SASL_PASSWORD_FILE": f"kafka-{name}",
+            "KAFKA_CA_FILE": "portal-kafka-cluster-ca-cert",
+        }
+    configs = {
+        d["metadata"]["name"]: d["data"]
+        for d in docs
+        if d["kind"] == "ConfigMap" and "KAFKA_SASL_USERNAME" in d.get("data", {})
+    }
+    assert {data["KAFKA_SASL_USERNAME"] for data in configs.values()} == set(BLUEPRINTS)
+    assert {data["KAFKA_SECURITY_PROTOCOL"] for data in configs.values()} == {"SASL_SSL"}
+    job = next(d for d in docs if d["kind"] == "Job")["spec"]["template"]["spec"]
+    topics = job["containers"][0]
+    assert {"name": "KAFKA_SASL_USERNAME", "value": "portal-topics"} in topics["env"]
+    assert _kafka_secrets(job, topics)["KAFKA_SASL_PASSWORD_FILE"] == "kafka-portal-topics"
+    for init in job["initContainers"]:  # the index migrations read the same settings as the service
+        assert _kafka_secrets(job, init)["KAFKA_SASL_PASSWORD_FILE"] == f"kafka-{init['name']}"
+
+
+def test_plaintext_kafka_is_an_explicit_choice_and_mounts_nothing():
+    docs = rendered("--set", "kafka.securityProtocol=PLAINTEXT")
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        assert _kafka_secrets(pod, pod["containers"][0]) == {}
+    assert helm_template("--set", "kafka.securityProtocol=SASL_PLAINTEXT").returncode != 0
+
+
 def test_monitoring_objects_carry_the_prometheus_release_label():
     docs = rendered("--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true")
     for kind in ("ServiceMonitor", "PrometheusRule"):

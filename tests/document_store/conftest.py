@@ -16,7 +16,7 @@ from portal_document_store.app import SERVICE
 from portal_document_store.config import DocumentsConfig
 from portal_document_store.context import Context
 from tests.support.env import service_environment
-from tests.support.kafka import create_topics, publish, unique_topic
+from tests.support.kafka import create_event_topics, publish, unique_topic
 from tests.support.tokens import JwksServer, SigningKey
 from tests.support.wait import wait_for
 
@@ -97,7 +97,7 @@ def docs():
     key = SigningKey("docs-k1")
     jwks = JwksServer(key)
     topic = unique_topic("documents-events")
-    create_topics(topic, partitions=3)
+    create_event_topics(topic, partitions=3)
     service = Context.build(DocumentsConfig.from_env(Env(environ(topic, jwks.url))))
     runtime = SERVICE.runtime(service)
     runtime.start()

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
-from tests.support.env import KAFKA_BOOTSTRAP, LAYOUT, MAILDIR, ROOT
+from portal_common.kafka_client import KafkaAccess
+from tests.support.env import KAFKA, LAYOUT, MAILDIR, ROOT
 from tests.support.sinks import PushSink, SmtpSink
 from tests.support.wait import wait_for
 
@@ -28,16 +29,22 @@ class Platform:
         self.push = push
         self.gateway = LAYOUT.gateway_url
         self.billing_grpc = LAYOUT.grpc_target("billing-statement")  # where the invoicing system calls
-        self.kafka_bootstrap = KAFKA_BOOTSTRAP  # where the dossier and reservation services publish
+        self.kafka_bootstrap = KAFKA.bootstrap  # where the dossier and reservation services publish
+        self.kafka = KAFKA
         self.events_topic = "account-events"
         self.env = {
             **os.environ,
             "PORTAL_LAYOUT": LAYOUT.name,
             "PORTAL_RUN_DIR": str(run_dir),
+            "PORTAL_KAFKA_DIR": str(LAYOUT.kafka_dir),  # the test stack's Kafka: its CA and principals
             "NTFY_URL": push.url,
             "PORTAL_PUBLIC_URL": self.gateway,
             "PORTAL_MAILDIR": str(MAILDIR),  # the test stack's SMTP sink (the seed reads activation mail there)
         }
+
+    def kafka_as(self, principal: str) -> KafkaAccess:
+        """Kafka as one of its principals (a publisher such as `dossier`): what that service's process holds."""
+        return LAYOUT.kafka_access(principal)
 
     def script(self, command: str) -> None:
         subprocess.run(

@@ -2,8 +2,9 @@
 what a process that can read the topic, publish to it or flood the public routes gets. `make pentest` runs
 this module alone; `make test` runs it with the others.
 
-Still open (#20, findings 2 and 3): the broker accepts any client (no SASL/TLS, no ACLs) and gRPC callers
-are anonymous; the attacks on those are not replayed here yet.
+Kafka (finding 2) is attacked as a process on the network would: without credentials, with a wrong password,
+and as a real service's principal writing another publisher's topic. Still open (#20, finding 3): gRPC callers
+are anonymous; that attack is not replayed here yet.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from kafka.errors import KafkaTimeoutError, TopicAuthorizationFailedError
 from pymongo import MongoClient
 
 from portal_common import events
-from portal_common.kafka_client import create_producer
+from portal_common.kafka_client import KafkaAccess, create_admin, create_consumer, create_producer
 from portal_identity.tokens import digest
-from tests.support.env import KAFKA_BOOTSTRAP, LAYOUT, MAILDIR
+from tests.support.env import LAYOUT, MAILDIR
 from tests.support.kafka import read_all
 from tests.support.sinks import SmtpSink
 from tests.support.wait import wait_for
@@ -75,7 +77,7 @@ def test_token_theft_from_the_topic_and_from_notifications_database(platform, vi
     )
     emailed = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
     stolen: set[str] = set()
-    for record in read_all(platform.events_topic, expected=1_000_000, timeout_s=3, bootstrap=KAFKA_BOOTSTRAP):
+    for record in read_all(platform.events_topic, expected=1_000_000, timeout_s=3):
         if record.key == victim["account_id"].encode():
             stolen |= {m.decode() for m in re.findall(rb"[A-Za-z0-9_-]{20,}", record.value)}
     with databases() as client:
@@ -96,19 +98,19 @@ def test_token_theft_from_the_topic_and_from_notifications_database(platform, vi
 
 
 def test_a_forged_account_event_changes_nothing_and_is_dead_lettered(platform, victim):
-    """Finding 2 (consumer side): `account.deleted` published by someone who is not identity."""
+    """Finding 2 (consumer side): `account.deleted` published by someone who is not identity, on the one topic
+    its principal may write (the dossier service's)."""
     forged = events.new_event("account.deleted", account_id=victim["account_id"], structure_id=STRUCTURE)
-    forged.source = "dossier"
-    producer = create_producer(KAFKA_BOOTSTRAP, f"attacker-{RUN}")
+    forged.source = "identity"  # lying about who it is: the topic says otherwise
+    producer = create_producer(LAYOUT.kafka_access("dossier"), f"attacker-{RUN}")
     try:
-        producer.send(platform.events_topic, key=victim["account_id"].encode(), value=forged.SerializeToString()).get(
-            10
-        )
+        dossier_topic = events.topic_of(platform.events_topic, "dossier")
+        producer.send(dossier_topic, key=victim["account_id"].encode(), value=forged.SerializeToString()).get(10)
     finally:
         producer.close()
 
     def dead_lettered() -> list:
-        records = read_all(events.DLQ_TOPIC, expected=1_000_000, timeout_s=2, bootstrap=KAFKA_BOOTSTRAP)
+        records = read_all(events.DLQ_TOPIC, expected=1_000_000, timeout_s=2)
         return [r for r in records if r.key == victim["account_id"].encode()]
 
     dead = wait_for(lambda: len(dead_lettered()) >= 3, timeout=60, what="every consumer group dead-lettering it")
@@ -142,3 +144,77 @@ def test_parallel_password_guesses_are_each_counted(platform):
         statuses = list(pool.map(guess, range(24)))
     assert statuses.count(401) <= 6, statuses
     assert set(statuses) <= {401, 429}
+
+
+# ---------------------------------------------------------------------------------------------- Kafka
+
+
+def refused(access: KafkaAccess) -> bool:
+    try:
+        create_admin(access, f"attacker-{RUN}", bootstrap_timeout_ms=3000).close()
+    except KafkaTimeoutError:  # kafka-python's word for "no broker would talk to me"
+        return True
+    return False
+
+
+def broker_log_lines(reason: str) -> int:
+    log = LAYOUT.kafka_dir / "kafka.log"
+    return sum(1 for line in log.read_text(errors="replace").splitlines() if reason in line)
+
+
+def test_a_client_without_credentials_cannot_connect_to_kafka(tmp_path):
+    """A plaintext client on the broker's port, the right name with a wrong password, and the right password
+    without the platform's CA (a broker it cannot verify): no connection. The right ones connect."""
+    identity = LAYOUT.kafka_access("identity")
+    assert not refused(identity)  # the control: this test can fail
+    handshakes = broker_log_lines("SSL handshake failed")
+    assert refused(KafkaAccess(LAYOUT.kafka_bootstrap, "PLAINTEXT"))
+    assert broker_log_lines("SSL handshake failed") > handshakes
+    wrong = tmp_path / "password"
+    wrong.write_text("not-the-password")
+    guesses = broker_log_lines("invalid credentials with SASL mechanism SCRAM-SHA-512")
+    assert refused(identity.as_user("identity", str(wrong)))
+    assert broker_log_lines("invalid credentials with SASL mechanism SCRAM-SHA-512") > guesses
+    assert refused(KafkaAccess(identity.bootstrap, "SASL_SSL", "identity", identity.password_file, ""))
+
+
+def test_a_service_cannot_publish_another_publishers_events(platform, victim):
+    """Billing's own credentials, trying identity's topic to move a family to another structure: the broker
+    refuses the write, and nothing reaches the consumers."""
+    forged = events.new_event("account.created", account_id=victim["account_id"], structure_id="autre-ville")
+    record = events.encode(forged)
+    producer = create_producer(platform.kafka_as("billing-statement"), f"billing-forger-{RUN}", max_block_ms=5000)
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            producer.send(
+                events.topic_of(platform.events_topic, "identity"),
+                key=record.key,
+                value=record.value,
+                headers=record.headers,
+            ).get(10)
+    finally:
+        producer.close(timeout=5)
+    on_topic = [r for r in read_all(platform.events_topic, expected=1_000_000, timeout_s=3) if r.value == record.value]
+    assert on_topic == []
+
+
+def test_an_external_publisher_cannot_read_the_families_events(platform, victim):
+    """The dossier service publishes only: where notification reads identity's events about the victim, its
+    principal reads nothing (the broker refuses the fetch; kafka-python just yields no record)."""
+    identity_topic = events.topic_of(platform.events_topic, "identity")
+
+    def victims_records(principal: str) -> int:
+        consumer = create_consumer(
+            platform.kafka_as(principal),
+            identity_topic,
+            group_id=None,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=4000,
+        )
+        try:
+            return sum(1 for record in consumer if record.key == victim["account_id"].encode())
+        finally:
+            consumer.close()
+
+    assert victims_records("notification") > 0
+    assert victims_records("dossier") == 0

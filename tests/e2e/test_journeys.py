@@ -1,6 +1,7 @@
 """End-to-end journeys through the gateway, every process real (issue 8, journeys 1-7)."""
 
 import hashlib
+import os
 import re
 import subprocess
 import time
@@ -10,7 +11,7 @@ import grpc
 import pytest
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
-from tests.support.env import MAILDIR
+from tests.support.env import MAILDIR, kafka_environment
 from tests.support.sinks import SmtpSink
 from tests.support.wait import wait_for
 
@@ -129,6 +130,7 @@ def test_3_an_invoice_notifies_and_a_dossier_event_only_reaches_the_feed(platfor
         ],
         check=True,
         timeout=60,
+        env=os.environ | kafka_environment(platform.kafka_as("dossier")),  # as the dossier service
     )
     feed = wait_for(
         lambda: (lambda f: f if {"invoice.issued", "dossier.review_completed"} <= {i["type"] for i in f} else None)(

@@ -22,7 +22,7 @@ from portal_identity.app import SERVICE
 from portal_identity.config import IdentityConfig
 from portal_identity.context import Context
 from tests.support.env import service_environment
-from tests.support.kafka import create_topics, unique_topic
+from tests.support.kafka import create_event_topics, unique_topic
 from tests.support.wait import wait_for
 
 PASSWORD = "correct horse battery staple"
@@ -132,7 +132,7 @@ def identity_environ(tmp_path, topic: str, **overrides: str) -> dict[str, str]:
 @contextmanager
 def identity_service(tmp_path, **overrides: str) -> Iterator[IdentityUnderTest]:
     topic = unique_topic("identity-events")
-    create_topics(topic, partitions=3)
+    create_event_topics(topic, partitions=3)
     config = IdentityConfig.from_env(Env(identity_environ(tmp_path, topic, **overrides)))
     identity = Context.build(config)
     runtime = SERVICE.runtime(identity)

@@ -9,7 +9,7 @@ from portal_common.kafka_client import create_producer
 from portal_identity.events_in import ActivityRecorder
 from portal_identity.housekeeping import run_purge
 from tests.identity.conftest import PASSWORD
-from tests.support.env import KAFKA_BOOTSTRAP
+from tests.support.env import KAFKA
 from tests.support.wait import wait_for
 
 
@@ -38,8 +38,10 @@ def test_history_has_every_action_with_a_french_label(svc):
         payload={"child_name": "Léa", "activity": "Cantine", "dates": ["2026-12-01"]},
     )
     record = events.encode(reservation)
-    producer = create_producer(KAFKA_BOOTSTRAP, "test")
-    producer.send(svc.topic, key=record.key, value=record.value, headers=record.headers).get(10)
+    producer = create_producer(KAFKA, "test")
+    producer.send(
+        events.topic_of(svc.topic, "reservation"), key=record.key, value=record.value, headers=record.headers
+    ).get(10)
     producer.close()
 
     expected = {

@@ -7,7 +7,7 @@ import sys
 import uuid
 
 from tests.identity.conftest import identity_environ
-from tests.support.kafka import create_topics, find_events, unique_topic
+from tests.support.kafka import create_event_topics, find_events, unique_topic
 
 
 def run(args, environ, timeout=60, stdin=None):
@@ -46,7 +46,7 @@ def test_production_without_a_mounted_signing_key_refuses_to_start(tmp_path):
 
 def test_create_agent_ops_command(tmp_path):
     topic = unique_topic("identity-ops")
-    create_topics(topic)
+    create_event_topics(topic)
     environ = identity_environ(tmp_path, topic)
     login = f"agent-{uuid.uuid4().hex[:6]}@mairie.fr"
     result = run(["create-agent", "--structure", "mairie-1", "--login", login, "--display-name", "Agent Un"], environ)
@@ -100,7 +100,7 @@ def test_sigterm_drains_and_exits_cleanly(tmp_path):
     import requests
 
     topic = unique_topic("identity-drain")
-    create_topics(topic)
+    create_event_topics(topic)
     environ = identity_environ(tmp_path, topic, HTTP_PORT="38081", GRPC_PORT="35051")
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")} | environ
     process = subprocess.Popen(

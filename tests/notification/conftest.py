@@ -16,9 +16,9 @@ from portal_common.runtime import ServiceRuntime
 from portal_notification.app import SERVICE
 from portal_notification.config import NotificationConfig
 from portal_notification.context import Context
-from tests.support.env import KAFKA_BOOTSTRAP, service_environment
+from tests.support.env import KAFKA, service_environment
 from tests.support.identity_standin import IdentityLinksStandIn
-from tests.support.kafka import create_topics, publish, unique_topic
+from tests.support.kafka import create_event_topics, publish, unique_topic
 from tests.support.sinks import PushSink, SmtpSink
 from tests.support.tokens import JwksServer, SigningKey
 from tests.support.wait import wait_for
@@ -55,9 +55,9 @@ class NotificationUnderTest:
         **payload: Any,
     ) -> events.AccountEvent | None:
         if raw is not None:
-            producer = create_producer(KAFKA_BOOTSTRAP, "tests")
-            try:
-                producer.send(self.topic, key=account_id.encode(), value=raw).get(10)
+            producer = create_producer(KAFKA, "tests")
+            try:  # bytes that are no event, as a broken external publisher would send them
+                producer.send(events.topic_of(self.topic, "dossier"), key=account_id.encode(), value=raw).get(10)
             finally:
                 producer.close()
             return None
@@ -121,7 +121,7 @@ def start_service(tmp_path, **overrides: str):
     push = PushSink()
     identity = IdentityLinksStandIn()
     topic = unique_topic("notification-events")
-    create_topics(topic, partitions=3)
+    create_event_topics(topic, partitions=3)
     settings = environ(topic, jwks.url, smtp.port, push.url, identity.target, **overrides)
     service = Context.build(NotificationConfig.from_env(Env(settings)))
     runtime = SERVICE.runtime(service)

@@ -1,4 +1,5 @@
-"""A consumer process for the crash test: python -m tests.support.consumer_process BOOTSTRAP TOPIC GROUP MONGO_URI DB.
+"""A consumer process for the crash test: python -m tests.support.consumer_process TOPIC GROUP MONGO_URI DB
+(on the test stack's Kafka, as its admin).
 
 Its handler counts invocations and writes one effect per event id (idempotently, as real handlers do).
 """
@@ -13,10 +14,11 @@ from pymongo import MongoClient
 
 from portal_common.consumer import EventConsumer
 from portal_common.kafka_client import create_producer
+from tests.support.env import KAFKA
 
 
 def main() -> None:
-    bootstrap, topic, group, mongo_uri, db_name = sys.argv[1:6]
+    topic, group, mongo_uri, db_name = sys.argv[1:5]
     db = MongoClient(mongo_uri)[db_name]
 
     def handler(event) -> None:
@@ -25,12 +27,12 @@ def main() -> None:
         db.effects.update_one({"_id": event.event_id}, {"$setOnInsert": {"at": time.time()}}, upsert=True)
 
     consumer = EventConsumer(
-        bootstrap=bootstrap,
+        access=KAFKA,
         group_id=group,
         handler=handler,
         db=db,
         topic=topic,
-        dlq_producer_factory=lambda: create_producer(bootstrap, "crash-dlq"),
+        dlq_producer_factory=lambda: create_producer(KAFKA, "crash-dlq"),
         max_poll_records=50,
     )
     consumer.run(threading.Event())

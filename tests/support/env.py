@@ -7,10 +7,12 @@ import uuid
 from pathlib import Path
 
 from deploy.local.topology import LAYOUTS, services
+from portal_common.kafka_client import KafkaAccess
 from tests.support.tokens import AUDIENCE, ISSUER
 
 LAYOUT = LAYOUTS["test"]
 KAFKA_BOOTSTRAP = LAYOUT.kafka_bootstrap
+KAFKA = LAYOUT.kafka_access()  # the stack's admin: creates topics, grants, reads anything
 MONGO_URI = LAYOUT.mongo_uri
 SMTP_PORT = LAYOUT.smtp_port
 MAILDIR = Path(os.environ.get("TEST_MAILDIR", "/nonexistent"))
@@ -31,3 +33,14 @@ def service_environment(name: str, topic: str, *, layout_ports: bool = False, **
     if not layout_ports:
         isolated |= {"HTTP_PORT": "0", "GRPC_PORT": "0"}
     return LAYOUT.environment(name, **(isolated | settings))
+
+
+def kafka_environment(access: KafkaAccess) -> dict[str, str]:
+    """The settings a process (a service, the events CLI) reads to reach Kafka as `access`'s principal."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": access.bootstrap,
+        "KAFKA_SECURITY_PROTOCOL": access.security_protocol,
+        "KAFKA_SASL_USERNAME": access.username,
+        "KAFKA_SASL_PASSWORD_FILE": access.password_file,
+        "KAFKA_CA_FILE": access.ca_file,
+    }

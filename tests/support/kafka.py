@@ -1,32 +1,57 @@
-"""Real Kafka helpers: unique topics, reading what landed on a topic."""
+"""Real Kafka helpers: unique topics with the platform's ACLs, reading what landed on a topic.
+
+The tests speak to Kafka as the stack's admin (`KAFKA`) unless they say otherwise; the services they start
+speak as themselves, with the ACLs `create_event_topics` grants. A name without a dot is a topic *base*:
+reading it reads every publisher's topic of that base (events.topics).
+"""
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
-from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import KafkaConsumer
 from kafka.admin import NewTopic
 
-from tests.support.env import KAFKA_BOOTSTRAP
+from deploy.local import kafka_security
+from portal_common import events
+from portal_common.kafka_client import KafkaAccess, create_admin, create_consumer
+from tests.support.env import KAFKA, LAYOUT
 
 
-def create_topics(*names: str, partitions: int = 1, bootstrap: str = KAFKA_BOOTSTRAP) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tests")
+def create_topics(*names: str, partitions: int = 1, access: KafkaAccess = KAFKA) -> None:
+    admin = create_admin(access, "tests")
     try:
         admin.create_topics([NewTopic(name, partitions, 1) for name in names])
     finally:
         admin.close()
 
 
+def create_event_topics(base: str, partitions: int = 1, access: KafkaAccess = KAFKA) -> None:
+    """Every publisher's topic of `base`, with the ACLs that let each service publish and consume there."""
+    create_topics(*events.topics(base), partitions=partitions, access=access)
+    directory = LAYOUT.kafka_dir if access.bootstrap == KAFKA.bootstrap else _directory_of(access)
+    kafka_security.grant(directory, access.bootstrap, base, events.DLQ_TOPIC)
+
+
+def _directory_of(access: KafkaAccess) -> Path:
+    return Path(access.ca_file).parents[1]
+
+
 def unique_topic(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def from_beginning(topic: str, timeout_s: float, bootstrap: str) -> KafkaConsumer:
-    """A group-less consumer reading `topic` from its start, giving up after `timeout_s` idle."""
-    return KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
+def as_topics(topic: str) -> list[str]:
+    return events.topics(topic) if "." not in topic else [topic]
+
+
+def from_beginning(topic: str, timeout_s: float, access: KafkaAccess) -> KafkaConsumer:
+    """A group-less consumer reading `topic` (or every publisher's topic of a base) from its start, giving up
+    after `timeout_s` idle."""
+    return create_consumer(
+        access,
+        *as_topics(topic),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -34,9 +59,9 @@ def from_beginning(topic: str, timeout_s: float, bootstrap: str) -> KafkaConsume
     )
 
 
-def read_all(topic: str, *, expected: int, timeout_s: float = 20.0, bootstrap: str = KAFKA_BOOTSTRAP) -> list:
+def read_all(topic: str, *, expected: int, timeout_s: float = 20.0, access: KafkaAccess = KAFKA) -> list:
     """Every record of `topic` from the beginning, stopping once `expected` arrived or after a quiet period."""
-    consumer = from_beginning(topic, timeout_s, bootstrap)
+    consumer = from_beginning(topic, timeout_s, access)
     records = []
     try:
         for record in consumer:
@@ -48,11 +73,9 @@ def read_all(topic: str, *, expected: int, timeout_s: float = 20.0, bootstrap: s
     return records
 
 
-def find_events(topic: str, predicate, *, count: int = 1, timeout_s: float = 20.0, bootstrap: str = KAFKA_BOOTSTRAP):
+def find_events(topic: str, predicate, *, count: int = 1, timeout_s: float = 20.0, access: KafkaAccess = KAFKA):
     """Decoded AccountEvents of `topic` matching `predicate`, once `count` of them arrived."""
-    from portal_common import events
-
-    consumer = from_beginning(topic, timeout_s, bootstrap)
+    consumer = from_beginning(topic, timeout_s, access)
     found = []
     try:
         for record in consumer:
@@ -75,11 +98,11 @@ def publish(
     *,
     source: str | None = None,
     event_id: str | None = None,
-    bootstrap: str = KAFKA_BOOTSTRAP,
+    access: KafkaAccess = KAFKA,
     **payload,
 ):
-    """Publish one AccountEvent as its producer would (CloudEvents headers, keyed by account); return it."""
-    from portal_common import events
+    """Publish one AccountEvent as its producer would (CloudEvents headers, keyed by account, on its publisher's
+    topic of base `topic`); return it."""
     from portal_common.kafka_client import create_producer
 
     event = events.new_event(
@@ -91,9 +114,11 @@ def publish(
         event_id=event_id,
     )
     record = events.encode(event)
-    producer = create_producer(bootstrap, "tests")
+    producer = create_producer(access, "tests")
     try:
-        producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
+        producer.send(
+            events.topic_of(topic, event.source), key=record.key, value=record.value, headers=record.headers
+        ).get(10)
     finally:
         producer.close()
     return event

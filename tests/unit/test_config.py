@@ -7,6 +7,7 @@ COMPLETE = {
     "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
     "JWKS_URL": "http://identity/.well-known/jwks.json",
     "TOKEN_ISSUER": "http://identity",
+    "KAFKA_SASL_PASSWORD_FILE": "/var/run/secrets/kafka/password",
 }
 
 
@@ -23,6 +24,20 @@ def test_complete_environment_gives_typed_settings_with_defaults():
     assert config.grpc_port == 50051
     assert config.mongo_db == "identity"
     assert config.events_topic == "account-events"
+
+
+def test_kafka_is_sasl_ssl_as_the_service_unless_plaintext_is_asked_for():
+    access = load(COMPLETE).kafka
+    assert (access.security_protocol, access.username) == ("SASL_SSL", "identity")
+    assert access.password_file == "/var/run/secrets/kafka/password"
+    plain = load({**COMPLETE, "KAFKA_SECURITY_PROTOCOL": "plaintext", "KAFKA_SASL_PASSWORD_FILE": ""}).kafka
+    assert plain.security_protocol == "PLAINTEXT"
+    assert "sasl_plain_password" not in plain.client_settings()
+
+
+def test_an_unknown_kafka_protocol_is_refused_by_name():
+    with pytest.raises(ConfigError, match="KAFKA_SECURITY_PROTOCOL='SASL_PLAINTEXT' is not one of SASL_SSL, PLAINTEXT"):
+        load({**COMPLETE, "KAFKA_SECURITY_PROTOCOL": "sasl_plaintext"})
 
 
 @pytest.mark.parametrize("missing", sorted(COMPLETE))

@@ -24,6 +24,7 @@ REQUIRED = {
     "SMTP_HOST": "smtp",
     "IDENTITY_KEYS_DIR": "/keys",
     "IDENTITY_GRPC_TARGET": "identity:50051",
+    "KAFKA_SASL_PASSWORD_FILE": "/secrets/kafka/password",
 }
 
 

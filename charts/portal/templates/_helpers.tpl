@@ -133,3 +133,42 @@ marked `migrations`, and volumes named <service>-<entry> since one Pod holds eve
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/*
+Kafka credentials (ADR 7), with SASL_SSL: each service signs in as the SCRAM user named after it, with key
+`password` of Secret <userSecretPrefix><user> (what a Strimzi KafkaUser makes), and trusts the CA of
+kafka.caSecret. Called with .user (the principal), .volume (a prefix for the volumes of the Job's Pod) and
+.withUser (the username as a variable too: the services have it in their ConfigMap).
+*/}}
+{{- define "portal.kafkaEnv" -}}
+{{- if eq .root.Values.kafka.securityProtocol "SASL_SSL" }}
+{{- if .withUser }}
+- {name: KAFKA_SASL_USERNAME, value: {{ .user | quote }}}
+{{- end }}
+- {name: KAFKA_SASL_PASSWORD_FILE, value: /var/run/secrets/portal/kafka-user/password}
+- {name: KAFKA_CA_FILE, value: /var/run/secrets/portal/kafka-ca/ca.crt}
+{{- end }}
+{{- end -}}
+
+{{- define "portal.kafkaMounts" -}}
+{{- if eq .root.Values.kafka.securityProtocol "SASL_SSL" }}
+- {name: {{ .volume }}kafka-user, mountPath: /var/run/secrets/portal/kafka-user, readOnly: true}
+- {name: {{ .volume }}kafka-ca, mountPath: /var/run/secrets/portal/kafka-ca, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{- define "portal.kafkaVolumes" -}}
+{{- $k := .root.Values.kafka }}
+{{- if eq $k.securityProtocol "SASL_SSL" }}
+- name: {{ .volume }}kafka-user
+  secret:
+    secretName: {{ printf "%s%s" $k.userSecretPrefix .user }}
+    items: [{key: password, path: password}]
+    defaultMode: 0400
+- name: {{ .volume }}kafka-ca
+  secret:
+    secretName: {{ $k.caSecret.name }}
+    items: [{key: {{ $k.caSecret.key }}, path: ca.crt}]
+    defaultMode: 0444
+{{- end }}
+{{- end -}}

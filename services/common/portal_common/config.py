@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from portal_common.kafka_client import KafkaAccess
+
 T = TypeVar("T")
 _MISSING = object()
 
@@ -94,6 +96,10 @@ class Env:
     def list(self, name: builtins.str, default: object = _MISSING) -> builtins.list[builtins.str]:
         return self._read(name, lambda raw: [p.strip() for p in raw.split(",") if p.strip()], default, "list")
 
+    def problem(self, message: builtins.str) -> None:
+        """A problem found across several variables (a protocol that needs a password file)."""
+        self._problems.append(message)
+
     def check(self) -> None:
         """Raise one ConfigError naming every missing or malformed variable."""
         if self._problems:
@@ -111,8 +117,8 @@ class CommonConfig:
     http_threads: int
     mongo_uri: str
     mongo_db: str
-    kafka_bootstrap: str
-    events_topic: str
+    kafka: KafkaAccess
+    events_topic: str  # the base of every publisher's topic (`<base>.identity`, ...)
     dlq_topic: str
     jwks_url: str
     token_issuer: str
@@ -138,7 +144,7 @@ class CommonConfig:
             http_threads=env.int("HTTP_THREADS", 8, min_value=1),
             mongo_uri=env.str("MONGO_URI"),
             mongo_db=env.str("MONGO_DB", service_name.replace("-", "_")),
-            kafka_bootstrap=env.str("KAFKA_BOOTSTRAP_SERVERS"),
+            kafka=KafkaAccess.from_env(env, default_username=service_name),
             events_topic=env.str("EVENTS_TOPIC", "account-events"),
             dlq_topic=env.str("EVENTS_DLQ_TOPIC", "account-events.dlq"),
             jwks_url=env.str("JWKS_URL") if needs_jwks else env.str("JWKS_URL", ""),

@@ -31,6 +31,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from portal_common import events
+from portal_common.kafka_client import KafkaAccess, create_consumer
 from portal_common.metrics import KAFKA_CONSUMER_DELAY, KAFKA_CONSUMER_LAG, KAFKA_MESSAGES
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,12 @@ class EventConsumer:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        access: KafkaAccess,
         group_id: str,
         handler: Handler,
         db: Database[dict[str, Any]],
         dlq_producer_factory: Callable[[], KafkaProducer],
-        topic: str = events.TOPIC,
+        topic: str = events.TOPIC,  # the base: every publisher's topic of it is read
         dlq_topic: str = events.DLQ_TOPIC,
         max_attempts: int = 5,
         initial_backoff_s: float = 0.2,
@@ -92,8 +93,8 @@ class EventConsumer:
         self.max_backoff_s = max_backoff_s
         self._dlq_producer_factory = dlq_producer_factory
         self._dlq_producer: KafkaProducer | None = None
+        self.access = access
         settings: dict[str, Any] = {
-            "bootstrap_servers": bootstrap,
             "group_id": group_id,
             "client_id": group_id,
             "enable_auto_commit": False,
@@ -129,7 +130,7 @@ class EventConsumer:
 
     def handle_record(self, record: Any, stop: threading.Event | None = None) -> None:
         try:
-            event = events.decode(record.value)
+            event = events.decode(record.value, record.topic)
         except events.MalformedEvent as exc:
             self._dead_letter(record, f"malformed: {exc}")
             return
@@ -166,8 +167,8 @@ class EventConsumer:
 
     def _consumer_instance(self) -> KafkaConsumer:
         if self._consumer is None:
-            self._consumer = KafkaConsumer(**self._settings)
-            self._consumer.subscribe([self.topic])
+            self._consumer = create_consumer(self.access, **self._settings)
+            self._consumer.subscribe(events.topics(self.topic))
         return self._consumer
 
     def poll_once(self, timeout_ms: int = 500, stop: threading.Event | None = None) -> int:
@@ -210,7 +211,7 @@ class EventConsumer:
         decoded: list[events.AccountEvent] = []
         try:
             for records in batches.values():  # partition by partition: each account's order is kept
-                decoded.extend(events.decode(record.value) for record in records)
+                decoded.extend(events.decode(record.value, record.topic) for record in records)
         except events.MalformedEvent:
             return False  # the one-by-one path dead-letters it
         try:

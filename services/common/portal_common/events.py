@@ -2,6 +2,10 @@
 
 Event type strings map mechanically onto the envelope's `payload` oneof: "invoice.issued" is the
 field `invoice_issued`. Records carry CloudEvents Kafka binding headers (binary mode).
+
+Each publisher writes its own topic, `<base>.<publisher>` (`account-events.identity`), so that the
+broker's ACLs decide who may publish what (ADR 7); consumers read every publisher's topic of the base
+and refuse a record whose type belongs to another publisher than its topic's.
 """
 
 from __future__ import annotations
@@ -41,9 +45,29 @@ class MalformedEvent(ValueError):
     """A record that is not a valid AccountEvent. Consumers send it to the DLQ with this reason."""
 
 
+PUBLISHERS = tuple(sorted(set(OWNERS.values())))
+
+
 def owner(event_type: str) -> str:
     """The source allowed to publish `event_type`."""
     return OWNERS[event_type.partition(".")[0]]
+
+
+def topic_of(base: str, publisher: str) -> str:
+    """The topic `publisher` writes, the only one its Kafka principal may write."""
+    if publisher not in PUBLISHERS:
+        raise ValueError(f"unknown publisher {publisher!r}")
+    return f"{base}.{publisher}"
+
+
+def topics(base: str) -> list[str]:
+    """Every publisher's topic of `base`: what a consumer group reads."""
+    return [topic_of(base, publisher) for publisher in PUBLISHERS]
+
+
+def publisher_of(topic: str) -> str:
+    """The publisher whose topic this is (publisher names have no dot; bases may)."""
+    return topic.rpartition(".")[2]
 
 
 def field_for_type(event_type: str) -> str:
@@ -157,8 +181,10 @@ def validate(event: AccountEvent) -> None:
         raise MalformedEvent("missing occurred_at")
 
 
-def decode(value: bytes | None) -> AccountEvent:
-    """Parse and validate a record value; raise MalformedEvent with a readable reason."""
+def decode(value: bytes | None, topic: str | None = None) -> AccountEvent:
+    """Parse and validate a record value, read from `topic` when given; raise MalformedEvent with a readable
+    reason. On a publisher's topic only that publisher's types are accepted: the broker let only it write there,
+    which is what makes the envelope's `source` believable."""
     if not value:
         raise MalformedEvent("empty record value")
     event = AccountEvent()
@@ -167,6 +193,8 @@ def decode(value: bytes | None) -> AccountEvent:
     except DecodeError as exc:
         raise MalformedEvent(f"not a protobuf AccountEvent: {exc}") from exc
     validate(event)
+    if topic is not None and (publisher := publisher_of(topic)) != event.source:
+        raise MalformedEvent(f"{event.type!r} from {event.source!r} on {publisher!r}'s topic {topic!r}")
     return event
 
 

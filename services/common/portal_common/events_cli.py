@@ -6,22 +6,37 @@
   portal-events ensure-topics
 
 Dossier and reservation events come from services outside this project; `publish` is how they are
-produced for real in tests, demos and operations.
+produced for real in tests, demos and operations. Each type goes to its publisher's topic
+(`<base>.<publisher>`), which only that publisher's Kafka principal may write.
+
+Kafka access comes from the environment as for the services: KAFKA_SECURITY_PROTOCOL (SASL_SSL),
+KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE, KAFKA_CA_FILE; --bootstrap or KAFKA_BOOTSTRAP_SERVERS.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Any
 
 from google.protobuf import json_format
-from kafka import KafkaConsumer
 
 from portal_common import events
-from portal_common.kafka_client import create_producer, ensure_topics
+from portal_common.config import ConfigError, Env
+from portal_common.kafka_client import KafkaAccess, create_consumer, create_producer, ensure_topics
+
+
+def _access(args: argparse.Namespace) -> KafkaAccess:
+    environ = dict(os.environ)
+    if args.bootstrap:
+        environ["KAFKA_BOOTSTRAP_SERVERS"] = args.bootstrap
+    env = Env(environ)
+    access = KafkaAccess.from_env(env, default_username="portal-events")
+    env.check()
+    return access
 
 
 def _payload_from_args(event_type: str, payload_json: str | None, assignments: list[str]) -> dict[str, Any]:
@@ -60,20 +75,25 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     record = events.encode(event)
-    producer = create_producer(args.bootstrap, "portal-events-cli")
+    producer = create_producer(_access(args), "portal-events-cli")
     try:
-        metadata = producer.send(args.topic, key=record.key, value=record.value, headers=record.headers).get(timeout=30)
+        topic = events.topic_of(args.topic, event.source)
+        metadata = producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(timeout=30)
     finally:
         producer.close(timeout=10)
-    print(json.dumps({"event_id": event.event_id, "partition": metadata.partition, "offset": metadata.offset}))
+    print(
+        json.dumps(
+            {"event_id": event.event_id, "topic": topic, "partition": metadata.partition, "offset": metadata.offset}
+        )
+    )
     return 0
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
-    topic = events.DLQ_TOPIC if args.dlq else args.topic
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=args.bootstrap,
+    topics = [args.dlq_topic] if args.dlq else events.topics(args.topic)
+    consumer = create_consumer(
+        _access(args),
+        *topics,
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if args.from_beginning else "latest",
@@ -84,10 +104,12 @@ def cmd_tail(args: argparse.Namespace) -> int:
         for record in consumer:
             headers = {k: v.decode(errors="replace") for k, v in record.headers or []}
             try:
-                line: dict[str, Any] = events.to_readable(events.decode(record.value))
+                line: dict[str, Any] = events.to_readable(
+                    events.decode(record.value, None if args.dlq else record.topic)
+                )
             except events.MalformedEvent as exc:
                 line = {"malformed": str(exc)}
-            line["_kafka"] = {"partition": record.partition, "offset": record.offset}
+            line["_kafka"] = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
             if "dlq_reason" in headers:
                 line["_kafka"]["dlq_reason"] = headers["dlq_reason"]
             print(json.dumps(line, ensure_ascii=False), flush=True)
@@ -107,8 +129,8 @@ def cmd_ensure_topics(args: argparse.Namespace) -> int:
     if args.retention_ms:
         configs["retention.ms"] = str(args.retention_ms)
     created = ensure_topics(
-        args.bootstrap,
-        {args.topic: args.partitions, args.dlq_topic: 1},
+        _access(args),
+        {**dict.fromkeys(events.topics(args.topic), args.partitions), args.dlq_topic: 1},
         replication_factor=args.replication_factor,
         configs=configs,
     )
@@ -123,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portal-events", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers")
-    parser.add_argument("--topic", default=events.TOPIC)
+    parser.add_argument("--bootstrap", help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS)")
+    parser.add_argument("--topic", default=events.TOPIC, help="the base of the publishers' topics")
+    parser.add_argument("--dlq-topic", default=events.DLQ_TOPIC)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("types", help="list event types").set_defaults(func=cmd_types)
     publish = sub.add_parser("publish", help="publish one event")
@@ -141,9 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--idle-timeout", type=float, default=0, help="stop after this many idle seconds")
     tail.add_argument("--dlq", action="store_true", help="tail the dead-letter topic")
     tail.set_defaults(func=cmd_tail)
-    topics = sub.add_parser("ensure-topics", help="create the events topic and its DLQ")
+    topics = sub.add_parser("ensure-topics", help="create every publisher's topic and the DLQ")
     topics.add_argument("--partitions", type=int, default=3)
-    topics.add_argument("--dlq-topic", default=events.DLQ_TOPIC)
     topics.add_argument("--replication-factor", type=int, default=1, help="3 on a production cluster")
     topics.add_argument("--min-insync-replicas", type=int, default=1, help="2 on a production cluster")
     topics.add_argument("--retention-ms", type=int, default=0, help="topic retention (0: the broker's default)")
@@ -153,7 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"portal-events: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -1,24 +1,94 @@
-"""Kafka producer/admin construction with the settings the platform relies on."""
+"""Kafka clients built the way the platform needs them: authenticated (`KafkaAccess`), durable producers,
+topics created on purpose."""
 
 from __future__ import annotations
 
 import logging
 import socket
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from portal_common import events
 
+if TYPE_CHECKING:
+    from portal_common.config import Env
+
 log = logging.getLogger(__name__)
 
+PROTOCOLS = ("SASL_SSL", "PLAINTEXT")
+MECHANISM = "SCRAM-SHA-512"
 
-def create_producer(bootstrap: str, client_id: str, **overrides: object) -> KafkaProducer:
+
+@dataclass(frozen=True)
+class KafkaAccess:
+    """Where Kafka is and who we are to it: SASL_SSL with SCRAM-SHA-512 and the platform's CA by default;
+    PLAINTEXT only when a setting asks for it. Every client of the project is built from one of these."""
+
+    bootstrap: str
+    security_protocol: str = "SASL_SSL"
+    username: str = ""
+    # Read when a client is built, never kept in settings: a rotated Secret is picked up by the next client.
+    password_file: str = ""
+    ca_file: str = ""  # empty: the system's trusted CAs
+
+    @classmethod
+    def from_env(cls, env: Env, default_username: str) -> KafkaAccess:
+        bootstrap = env.str("KAFKA_BOOTSTRAP_SERVERS")
+        access = cls(
+            bootstrap=bootstrap,
+            security_protocol=env.str("KAFKA_SECURITY_PROTOCOL", "SASL_SSL").upper(),
+            username=env.str("KAFKA_SASL_USERNAME", default_username),
+            password_file=env.str("KAFKA_SASL_PASSWORD_FILE", ""),
+            ca_file=env.str("KAFKA_CA_FILE", ""),
+        )
+        for problem in access.problems():
+            env.problem(problem)
+        return access
+
+    def problems(self) -> list[str]:
+        if self.security_protocol not in PROTOCOLS:
+            return [f"KAFKA_SECURITY_PROTOCOL={self.security_protocol!r} is not one of {', '.join(PROTOCOLS)}"]
+        if self.security_protocol == "SASL_SSL" and not self.password_file:
+            return ["KAFKA_SASL_PASSWORD_FILE is required with SASL_SSL (a file holding the SCRAM password)"]
+        return []
+
+    def as_user(self, username: str, password_file: str) -> KafkaAccess:
+        """The same Kafka as another principal (tests, operator commands)."""
+        return KafkaAccess(self.bootstrap, self.security_protocol, username, password_file, self.ca_file)
+
+    def client_settings(self) -> dict[str, Any]:
+        """kafka-python settings shared by producers, consumers and admin clients."""
+        settings: dict[str, Any] = {"bootstrap_servers": self.bootstrap, "security_protocol": self.security_protocol}
+        if self.security_protocol == "SASL_SSL":
+            settings |= {
+                "sasl_mechanism": MECHANISM,
+                "sasl_plain_username": self.username,
+                "sasl_plain_password": Path(self.password_file).read_text().strip(),
+                "ssl_check_hostname": True,
+            }
+            if self.ca_file:
+                settings["ssl_cafile"] = self.ca_file
+        return settings
+
+
+def create_consumer(access: KafkaAccess, *topics: str, **settings: Any) -> KafkaConsumer:
+    return KafkaConsumer(*topics, **access.client_settings(), **settings)
+
+
+def create_admin(access: KafkaAccess, client_id: str, **settings: Any) -> KafkaAdminClient:
+    return KafkaAdminClient(**access.client_settings(), client_id=client_id, **settings)
+
+
+def create_producer(access: KafkaAccess, client_id: str, **overrides: object) -> KafkaProducer:
     """acks=all and idempotence: a record acknowledged is on every in-sync replica, never twice."""
     settings: dict[str, object] = {
-        "bootstrap_servers": bootstrap,
+        **access.client_settings(),
         "client_id": client_id,
         "acks": "all",
         "enable_idempotence": True,
@@ -35,24 +105,24 @@ def create_producer(bootstrap: str, client_id: str, **overrides: object) -> Kafk
 
 
 def ensure_topics(
-    bootstrap: str,
+    access: KafkaAccess,
     topics: dict[str, int] | None = None,
     replication_factor: int = 1,
     timeout_s: float = 60.0,
     configs: dict[str, str] | None = None,
 ) -> list[str]:
-    """Create the events topic and its DLQ when missing (broker auto-creation stays off). `configs` are topic
-    settings such as min.insync.replicas; existing topics are left as they are."""
-    topics = topics or {events.TOPIC: 3, events.DLQ_TOPIC: 1}
+    """Create every publisher's events topic and the DLQ when missing (broker auto-creation stays off). `configs`
+    are topic settings such as min.insync.replicas; existing topics are left as they are."""
+    topics = topics or {**dict.fromkeys(events.topics(events.TOPIC), 3), events.DLQ_TOPIC: 1}
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="portal-topics")
+            admin = create_admin(access, "portal-topics")
             break
         except KafkaError as exc:
             if time.monotonic() > deadline:
                 raise
-            log.info("waiting for Kafka at %s: %s", bootstrap, exc)
+            log.info("waiting for Kafka at %s: %s", access.bootstrap, exc)
             time.sleep(0.5)
     created = []
     try:

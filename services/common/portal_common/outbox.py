@@ -138,7 +138,7 @@ class OutboxRelay:
         collections: Iterable[str],
         producer_factory: Callable[[], KafkaProducer],
         *,
-        topic: str = events.TOPIC,
+        topic: str,  # the service's own topic (events.topic_of): the only one its principal may write
         service: str = "portal",
         batch_size: int = 500,
         send_timeout_s: float = 15.0,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from kafka import KafkaConsumer, TopicPartition
 
 from portal_common import events
+from portal_common.kafka_client import KafkaAccess, create_consumer
 
 if TYPE_CHECKING:
     from portal_common.auth import Principal
@@ -78,20 +79,20 @@ class RevocationCache:
 
 
 class RevocationListener:
-    """Feeds a RevocationCache from every partition of the events topic (no consumer group).
+    """Feeds a RevocationCache from every partition of identity's events topic (no consumer group).
 
     Every replica must see every revocation, so it does not share partitions with other replicas.
     On start it rewinds by one token lifetime, which rebuilds the cache after a restart.
     """
 
-    def __init__(self, bootstrap: str, cache: RevocationCache, *, topic: str = events.TOPIC):
-        self.bootstrap = bootstrap
+    def __init__(self, access: KafkaAccess, cache: RevocationCache, *, topic: str) -> None:
+        self.access = access
         self.cache = cache
         self.topic = topic
         self.caught_up = threading.Event()
 
     def _start(self) -> KafkaConsumer:
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False)
+        consumer = create_consumer(self.access, group_id=None, enable_auto_commit=False)
         partitions = consumer.partitions_for_topic(self.topic) or set()
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         if not tps:
@@ -116,7 +117,7 @@ class RevocationListener:
                 for records in consumer.poll(timeout_ms=300).values():
                     for record in records:
                         try:
-                            self.cache.apply(events.decode(record.value))
+                            self.cache.apply(events.decode(record.value, record.topic))
                         except events.MalformedEvent:
                             continue  # the group consumers dead-letter it; here it carries no revocation
                 if not self.caught_up.is_set() and all(

@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, current_app
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from portal_common import metrics, mongo
+from portal_common import events, metrics, mongo
 from portal_common.auth import JwksCache, TokenVerifier
 from portal_common.config import CommonConfig, ConfigError
 from portal_common.consumer import EventConsumer, Handler
@@ -90,8 +90,8 @@ def connect(
     relay = OutboxRelay(
         db,
         outbox_collections,
-        lambda: create_producer(common.kafka_bootstrap, f"{name}-outbox"),
-        topic=common.events_topic,
+        lambda: create_producer(common.kafka, f"{name}-outbox"),
+        topic=events.topic_of(common.events_topic, name),
         service=name,
     )
     listener = None
@@ -103,7 +103,7 @@ def connect(
             audience=common.token_audience,
             revocations=revocations,
         )
-        listener = RevocationListener(common.kafka_bootstrap, revocations, topic=common.events_topic)
+        listener = RevocationListener(common.kafka, revocations, topic=events.topic_of(common.events_topic, "identity"))
     return Connected(common, Outbox(db, relay), verifier, listener)
 
 
@@ -172,7 +172,7 @@ class Service(Generic[C]):
     def create_app(self, ctx: C) -> Flask:
         common = ctx.common
         metrics.KAFKA_REACHABLE.labels(service=self.name).set_function(
-            lambda: float(kafka_reachable(common.kafka_bootstrap))
+            lambda: float(kafka_reachable(common.kafka.bootstrap))
         )
         app = create_base_app(
             self.name,
@@ -209,13 +209,13 @@ class Service(Generic[C]):
     def create_consumer(self, ctx: C, consumer: Consumer[C]) -> EventConsumer:
         common, handler = ctx.common, consumer.handler(ctx)
         built = EventConsumer(
-            bootstrap=common.kafka_bootstrap,
+            access=common.kafka,
             group_id=f"{self.name}-{consumer.group}",
             handler=handler,
             db=ctx.db,
             topic=common.events_topic,
             dlq_topic=common.dlq_topic,
-            dlq_producer_factory=lambda: create_producer(common.kafka_bootstrap, f"{self.name}-dlq"),
+            dlq_producer_factory=lambda: create_producer(common.kafka, f"{self.name}-dlq"),
             dedupe=consumer.dedupe,
             batch_handler=getattr(handler, "handle_batch", None),
             consumer_overrides=consumer.overrides,
