@@ -17,6 +17,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 import jwt
 import requests
@@ -29,6 +31,7 @@ from portal_identity.config import IdentityConfig
 from portal_identity.context import Context
 from portal_identity.passwords import HASHER
 from tests.support.env import LAYOUT
+from tests.support.private_kafka import PrivateKafka
 
 CORES = os.cpu_count() or 1
 PASSWORD = "benchmark passphrase 2026"
@@ -38,37 +41,81 @@ IN_PROCESS = 8  # accounts 0-7 log in and refresh over HTTP; this one refreshes 
 ISSUER = "http://identity.bench"
 
 
-def main() -> None:
-    keys_dir = tempfile.mkdtemp(prefix="bench-keys-")
-    db_name = f"identity_bench_{uuid.uuid4().hex[:6]}"
+def start_identity(**settings: str) -> tuple[ServiceProcess, Context, list[str]]:
+    """An identity process on its own database, with accounts to log in with: created through the domain (as
+    the ops command does), activated over HTTP."""
     environ = LAYOUT.environment(
         "identity",
-        MONGO_DB=db_name,
+        MONGO_DB=f"identity_bench_{uuid.uuid4().hex[:6]}",
         TOKEN_ISSUER=ISSUER,
-        IDENTITY_KEYS_DIR=keys_dir,
+        IDENTITY_KEYS_DIR=tempfile.mkdtemp(prefix="bench-keys-"),
         HTTP_THREADS="8",
         THROTTLE_LINK_IP_FREE_REQUESTS="1000000",  # the timing comparison sends 600 reset requests from here
         THROTTLE_LINK_IP_HOURLY_CAP="10000000",
+        **settings,
     )
     service = ServiceProcess("identity", environ)
-    try:
-        # Accounts to log in with, created through the domain (as the ops command does), activated over HTTP.
-        identity = Context.build(IdentityConfig.from_env(Env(environ)))
-        logins = []
-        for i in range(IN_PROCESS + 1):  # the last one refreshes in-process, the baseline of the HTTP refreshes
-            account = accounts.create_account(
-                identity,
-                structure_id="bench",
-                login=f"bench{i}@example.fr",
-                contact_email=None,
-                display_name="Bench",
-                role="family",
-                created_by="bench",
-            )
-            secret = links.issue(identity, account["activation_event_id"]).token  # what the mailer would ask for
-            requests.post(service.url + "/v1/auth/activate", json={"token": secret, "password": PASSWORD}, timeout=10)
-            logins.append(account["login"])
+    identity = Context.build(IdentityConfig.from_env(Env(environ)))
+    logins = []
+    for i in range(IN_PROCESS + 1):  # the last one refreshes in-process, the baseline of the HTTP refreshes
+        account = accounts.create_account(
+            identity,
+            structure_id="bench",
+            login=f"bench{i}@example.fr",
+            contact_email=None,
+            display_name="Bench",
+            role="family",
+            created_by="bench",
+        )
+        secret = links.issue(identity, account["activation_event_id"]).token  # what the mailer would ask for
+        requests.post(service.url + "/v1/auth/activate", json={"token": secret, "password": PASSWORD}, timeout=10)
+        logins.append(account["login"])
+    return service, identity, logins
 
+
+def sasl_ssl_login_cost() -> dict[str, object]:
+    """Logins of a service on the secured test broker taking turns with those of a service on a plaintext
+    broker of its own (no TLS, SCRAM or ACLs): what the secured Kafka costs the login rate (#20: at most 15 %).
+    Each login publishes its event through the outbox relay, so Kafka's share is the relay's."""
+    broker = PrivateKafka(Path(os.environ["PORTAL_RUN_DIR"]) / "plaintext", 29192, 29193, plaintext=True)
+    broker.start()
+    secured, plain = start_identity(), None
+    try:
+        shifted = {
+            "HTTP_PORT": str(LAYOUT.http_port("identity") + 5),
+            "GRPC_PORT": str(LAYOUT.grpc_port("identity") + 5),
+        }
+        plain = start_identity(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, KAFKA_SECURITY_PROTOCOL="PLAINTEXT", **shifted)
+
+        def logins_of(service: ServiceProcess, logins: list[str]) -> Callable[[int], None]:
+            http = [requests.Session() for _ in logins]
+
+            def login(i: int) -> None:
+                body = {"login": logins[i], "password": PASSWORD}
+                if http[i].post(service.url + "/v1/auth/login", json=body, timeout=10).status_code != 200:
+                    raise RuntimeError("login refused")
+
+            return login
+
+        secured_login, plain_login = logins_of(*secured[::2]), logins_of(*plain[::2])
+        run_for(WARM_UP_SECONDS, 4, secured_login)
+        run_for(WARM_UP_SECONDS, 4, plain_login)
+        on_secured, on_plain = alternating(DURATION, (4, secured_login), (4, plain_login))
+    finally:
+        for started in (secured, plain):
+            if started is not None:
+                started[0].stop()
+        broker.stop()
+    return {
+        "http_login_sasl_ssl_kafka": on_secured,
+        "http_login_plaintext_kafka": on_plain,
+        "sasl_ssl_cost": round(1 - on_secured["per_second"] / on_plain["per_second"], 3),
+    }
+
+
+def main() -> None:
+    service, identity, logins = start_identity()
+    try:
         stored = HASHER.hash(PASSWORD)
         sessions_http = [requests.Session() for _ in range(IN_PROCESS + 1)]
 
@@ -134,6 +181,7 @@ def main() -> None:
         reset_timing = reset_request_timing(service.url, logins)
     finally:
         service.stop()
+    kafka_cost = sasl_ssl_login_cost()
 
     results = {
         "raw_argon2id_verify": {**raw, "threads": CORES, "per_core_per_second": round(raw["per_second"] / CORES, 1)},
@@ -161,12 +209,14 @@ def main() -> None:
         "raw_pyjwt_rs256_decode": {**raw_decode, "threads": 1},
         "verification_vs_raw_ratio": round(verify_result["per_second"] / raw_decode["per_second"], 3),
         "reset_request_timing": reset_timing,
+        "kafka_sasl_ssl_vs_plaintext": kafka_cost,
     }
     # As Keycloak's sizing counts: per core of the identity process (the whole-machine ratio above
     # also pays FerretDB, Kafka and the load generator on the same two cores).
     results |= judged(
         login_per_service_core_vs_raw_per_core=(">=", 0.80, results["login_per_service_core_vs_raw_per_core"]),
         login_p99_ms=("<", 150, login_result["p99_ms"]),
+        login_sasl_ssl_cost=("<=", 0.15, kafka_cost["sasl_ssl_cost"]),
         refresh_per_service_cpu_second=(">=", 500, refresh_result["per_cpu_second"]),
         verification_per_second_one_thread=(">=", 5000, verify_result["per_second"]),
         # Known and unknown logins answer alike: their medians differ no more than two unknown sets do

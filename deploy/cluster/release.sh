@@ -50,7 +50,7 @@ secret_missing() { ! k -n "$1" get secret "$2" >/dev/null 2>&1; }
 # on every run, so that a new CA (a SAN changed) reaches the broker.
 kafka_security_secret() {
   (cd "$ROOT" && "$PYTHON" -m deploy.local.kafka_security tls "$KAFKA_SECURITY" \
-    "DNS:kafka.$DEPS_NS.svc.cluster.local" "IP:$NODE_IP")
+    "DNS:kafka.$DEPS_NS.svc.cluster.local" "IP:$NODE_IP" IP:127.0.0.1)  # 127.0.0.1: the broker to its controller
   k create namespace "$DEPS_NS" --dry-run=client -o yaml | k apply -f - >/dev/null
   k -n "$DEPS_NS" create secret generic kafka-security --from-file="$KAFKA_SECURITY/tls/broker.p12" \
     --from-file="$KAFKA_SECURITY/tls/broker.p12.password" --from-file="$KAFKA_SECURITY/tls/ca.pem" \

@@ -13,6 +13,8 @@
 #   PORTAL_LAYOUT  (default local) the ports of deploy/local/topology.py; KAFKA_PORT, KAFKA_CONTROLLER_PORT,
 #                  FERRETDB_PORT, SMTP_PORT set by the caller win
 #   FERRETDB_GOGC  (default 400) the Go collector target of FerretDB
+#   KAFKA_SECURITY (default scram) SASL_SSL, SCRAM users and ACLs as in production (ADR 7); `plaintext` only
+#                  for a benchmark's baseline on a broker of its own
 #   PYTHON         interpreter of the project's virtual environment (for the SMTP sink and topics)
 set -euo pipefail
 
@@ -143,33 +145,47 @@ up_kafka() {
   local dir=$PORTAL_RUN_DIR/kafka
   local log=$dir/kafka.log cfg=$dir/server.properties
   mkdir -p "$dir/data"
-  # The run's CA, broker keystore and passwords (made once per run dir; clients trust $dir/tls/ca.pem).
-  (cd "$HERE/../.." && "$PYTHON" -m deploy.local.kafka_security tls "$dir" IP:127.0.0.1 DNS:localhost)
-  local admin_password; admin_password=$(cat "$dir/secrets/admin.password")
-  (umask 077; sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-      -e "s|@DATA_DIR@|$dir/data|g" -e "s|@TLS_DIR@|$dir/tls|g" -e "s|@ADMIN_PASSWORD@|$admin_password|g" \
-      -e "s|@KEYSTORE_PASSWORD@|$(cat "$dir/tls/broker.p12.password")|g" \
-      "$HERE/kafka/server.properties.in" > "$cfg")
+  local protocol=SASL_SSL controller=SSL admin_password="" keystore_password=""
+  if [ "${KAFKA_SECURITY:-scram}" = plaintext ]; then
+    protocol=PLAINTEXT controller=PLAINTEXT  # only for a benchmark's baseline: anyone on the machine may write
+  else
+    # The run's CA, broker keystore and passwords (made once per run dir; clients trust $dir/tls/ca.pem).
+    (cd "$HERE/../.." && "$PYTHON" -m deploy.local.kafka_security tls "$dir" IP:127.0.0.1 DNS:localhost)
+    admin_password=$(cat "$dir/secrets/admin.password") keystore_password=$(cat "$dir/tls/broker.p12.password")
+  fi
+  (
+    umask 077
+    sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$dir/data|g" \
+        -e "s|@PROTOCOL@|$protocol|g" -e "s|@CONTROLLER_PROTOCOL@|$controller|g" "$HERE/kafka/server.properties.in"
+    [ "$protocol" = PLAINTEXT ] || sed -e "s|@TLS_DIR@|$dir/tls|g" -e "s|@ADMIN_PASSWORD@|$admin_password|g" \
+        -e "s|@KEYSTORE_PASSWORD@|$keystore_password|g" "$HERE/kafka/security.properties.in"
+  ) > "$cfg"
   local java=(java -Xms256m -Xmx768m -XX:+UseG1GC "-Dlog4j2.configurationFile=$HERE/kafka/log4j2.properties"
               "-Dkafka.logs.dir=$dir" -cp "$KAFKA_HOME/libs/*")
   if [ ! -f "$dir/data/meta.properties" ]; then
-    local cluster_id
+    local cluster_id scram=()
     cluster_id=$("${java[@]}" kafka.tools.StorageTool random-uuid)
     # The admin's SCRAM credential must exist before the broker can authenticate to itself.
-    "${java[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$cfg" \
-      --add-scram "SCRAM-SHA-512=[name=admin,password=$admin_password]" >/dev/null
+    [ "$protocol" = PLAINTEXT ] || scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$admin_password]")
+    "${java[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$cfg" "${scram[@]}" >/dev/null
   fi
   : > "$log"
   launch kafka "$log" "${java[@]}" kafka.Kafka "$cfg"
   wait_until kafka 120 "$log" kafka_started "$log"
   wait_until kafka 30 "$log" port_open "$KAFKA_PORT"
   if [ "${KAFKA_SKIP_TOPICS:-0}" != 1 ]; then
-    (cd "$HERE/../.." && "$PYTHON" -m deploy.local.kafka_security grant "$dir" "127.0.0.1:$KAFKA_PORT" \
-      account-events account-events.dlq)
-    KAFKA_SASL_USERNAME=admin KAFKA_SASL_PASSWORD_FILE="$dir/secrets/admin.password" KAFKA_CA_FILE="$dir/tls/ca.pem" \
-      "$PYTHON" -m portal_common.events_cli --bootstrap "127.0.0.1:$KAFKA_PORT" ensure-topics >&2
+    if [ "$protocol" = PLAINTEXT ]; then
+      KAFKA_SECURITY_PROTOCOL=PLAINTEXT "$PYTHON" -m portal_common.events_cli --bootstrap "127.0.0.1:$KAFKA_PORT" \
+        ensure-topics >&2
+    else
+      (cd "$HERE/../.." && "$PYTHON" -m deploy.local.kafka_security grant "$dir" "127.0.0.1:$KAFKA_PORT" \
+        account-events account-events.dlq)
+      KAFKA_SASL_USERNAME=admin KAFKA_SASL_PASSWORD_FILE="$dir/secrets/admin.password" \
+        KAFKA_CA_FILE="$dir/tls/ca.pem" "$PYTHON" -m portal_common.events_cli --bootstrap "127.0.0.1:$KAFKA_PORT" \
+        ensure-topics >&2
+    fi
   fi
-  say "kafka ready: 127.0.0.1:$KAFKA_PORT"
+  say "kafka ready: 127.0.0.1:$KAFKA_PORT ($protocol)"
 }
 
 up_smtp() {

@@ -30,12 +30,10 @@ def create_topics(*names: str, partitions: int = 1, access: KafkaAccess = KAFKA)
 def create_event_topics(base: str, partitions: int = 1, access: KafkaAccess = KAFKA) -> None:
     """Every publisher's topic of `base`, with the ACLs that let each service publish and consume there."""
     create_topics(*events.topics(base), partitions=partitions, access=access)
-    directory = LAYOUT.kafka_dir if access.bootstrap == KAFKA.bootstrap else _directory_of(access)
+    if access.security_protocol == "PLAINTEXT":
+        return  # a benchmark's plaintext baseline: no ACLs to grant
+    directory = LAYOUT.kafka_dir if access.bootstrap == KAFKA.bootstrap else Path(access.ca_file).parents[1]
     kafka_security.grant(directory, access.bootstrap, base, events.DLQ_TOPIC)
-
-
-def _directory_of(access: KafkaAccess) -> Path:
-    return Path(access.ca_file).parents[1]
 
 
 def unique_topic(prefix: str = "t") -> str:
