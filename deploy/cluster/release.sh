@@ -35,6 +35,7 @@ deps() {
   done
   chown -R 10001:10001 "$VOLUMES/$DEPS_NS"
   kafka_security_secret
+  unstick "$DEPS_NS" deps
   say "installing Kafka and FerretDB (charts/portal-dev-deps) in $DEPS_NS..."
   "$HELM" upgrade --install deps "$ROOT/charts/portal-dev-deps" --namespace "$DEPS_NS" --create-namespace \
     --set storage.hostPathRoot="$VOLUMES" --set ferretdb.image="portal-ferretdb:$ferret_tag" \
@@ -45,6 +46,18 @@ deps() {
 }
 
 secret_missing() { ! k -n "$1" get secret "$2" >/dev/null 2>&1; }
+
+# A run killed during `helm upgrade` leaves the release pending, and helm then refuses any other operation:
+# back to the last deployed revision (or away, if it never was deployed).
+unstick() {
+  local ns=$1 release=$2 status
+  status=$("$HELM" status "$release" --namespace "$ns" -o json 2>/dev/null | "$PYTHON" -c \
+    'import json,sys; print(json.load(sys.stdin)["info"]["status"])' 2>/dev/null) || return 0
+  case $status in
+    pending-install) say "$release was left pending-install: uninstalling it"; "$HELM" uninstall "$release" --namespace "$ns" --wait >/dev/null ;;
+    pending-*) say "$release was left $status: rolling back"; "$HELM" rollback "$release" --namespace "$ns" --wait >/dev/null ;;
+  esac
+}
 
 # The broker's keystore and the admin's password, for names in the cluster and the node's address; applied
 # on every run, so that a new CA (a SAN changed) reaches the broker.
@@ -100,6 +113,7 @@ install() {
   [ "$ns/$release" = portal/portal ] ||
     topics=(--set kafka.eventsTopic="$base" --set kafka.dlqTopic="$base.dlq")
   kafka_credentials "$ns" "$base" "$base.dlq"
+  unstick "$ns" "$release"
   say "helm upgrade --install $release (images $tag) in $ns..."
   local t=$SECONDS
   "$HELM" upgrade --install "$release" "$ROOT/charts/portal" --namespace "$ns" \
