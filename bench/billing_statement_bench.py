@@ -14,15 +14,15 @@ import time
 import uuid
 from datetime import date, timedelta
 
-import grpc
 import requests
 from pymongo import MongoClient
 
 from bench.common import ServiceProcess, judged, write_results
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_common import events
+from portal_common.grpc_tls import INVOICING
 from portal_common.kafka_client import create_producer
-from tests.support.env import KAFKA, LAYOUT, service_environment
+from tests.support.env import KAFKA, LAYOUT, grpc_channel, service_environment
 from tests.support.kafka import create_event_topics
 from tests.support.tokens import JwksServer, SigningKey
 
@@ -88,7 +88,7 @@ def main() -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError("family never reached billing")
             time.sleep(0.2)
-        with grpc.insecure_channel(LAYOUT.grpc_target("billing-statement")) as channel:
+        with grpc_channel(LAYOUT.grpc_target("billing-statement"), "billing-statement", caller=INVOICING) as channel:
             stub = billing_pb2_grpc.BillingServiceStub(channel)
             for month in range(1, 13):
                 issue = date(2025, month, 28).isoformat()

@@ -55,7 +55,7 @@ unstick() {
     'import json,sys; print(json.load(sys.stdin)["info"]["status"])' 2>/dev/null) || return 0
   case $status in
     pending-install) say "$release was left pending-install: uninstalling it"; "$HELM" uninstall "$release" --namespace "$ns" --wait >/dev/null ;;
-    pending-*) say "$release was left $status: rolling back"; "$HELM" rollback "$release" --namespace "$ns" --wait >/dev/null ;;
+    pending-*) say "$release was left $status: rolling back"; "$HELM" rollback "$release" --namespace "$ns" >/dev/null ;;  # no --wait: the upgrade that follows waits
   esac
 }
 

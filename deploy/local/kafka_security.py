@@ -10,7 +10,6 @@ Layout of DIR: tls/ca.pem (what clients trust), tls/broker.p12 (+ .password), se
 from __future__ import annotations
 
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
+from deploy.local import pki
 from portal_common import events
 from portal_common.kafka_client import KafkaAccess, create_admin
 
@@ -55,75 +55,23 @@ def access(directory: Path, bootstrap: str, principal: str = ADMIN) -> KafkaAcce
     )
 
 
-def _openssl(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: S607
-
-
 def make_tls(directory: Path, sans: list[str]) -> None:
-    """A CA and the broker's key and certificate for `sans` (IP:127.0.0.1, DNS:kafka...), as a PKCS12 keystore."""
+    """The broker's certificate for `sans` (IP:127.0.0.1, DNS:kafka...) on the Kafka CA, as a PKCS12 keystore."""
     tls = directory / "tls"
-    if (tls / "broker.p12").exists() and (tls / "sans").read_text() == ",".join(sans):
+    pki.make_ca(tls, "portal-kafka-ca")
+    cert, key = pki.issue(tls, BROKER_CN, sans)
+    store = tls / "broker.p12"
+    if store.exists() and store.stat().st_mtime_ns >= cert.stat().st_mtime_ns:
         return
-    tls.mkdir(parents=True, exist_ok=True)
-    tls.chmod(0o700)
-    _openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-days",
-        "825",
-        "-subj",
-        "/CN=portal-kafka-ca",
-        "-keyout",
-        str(tls / "ca.key"),
-        "-out",
-        str(tls / "ca.pem"),
-    )
-    _openssl(
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-subj",
-        f"/CN={BROKER_CN}",
-        "-keyout",
-        str(tls / "broker.key"),
-        "-out",
-        str(tls / "broker.csr"),
-    )
-    (tls / "broker.ext").write_text(f"subjectAltName={','.join(sans)}\nextendedKeyUsage=serverAuth,clientAuth\n")
-    _openssl(
-        "x509",
-        "-req",
-        "-in",
-        str(tls / "broker.csr"),
-        "-CA",
-        str(tls / "ca.pem"),
-        "-CAkey",
-        str(tls / "ca.key"),
-        "-CAcreateserial",
-        "-days",
-        "825",
-        "-extfile",
-        str(tls / "broker.ext"),
-        "-out",
-        str(tls / "broker.pem"),
-    )
     store_password = secrets.token_urlsafe(18)
     (tls / "broker.p12.password").write_text(store_password)
-    _openssl(
+    pki.openssl(
         "pkcs12",
         "-export",
         "-in",
-        str(tls / "broker.pem"),
+        str(cert),
         "-inkey",
-        str(tls / "broker.key"),
+        str(key),
         "-certfile",
         str(tls / "ca.pem"),
         "-name",
@@ -131,10 +79,9 @@ def make_tls(directory: Path, sans: list[str]) -> None:
         "-passout",
         f"pass:{store_password}",
         "-out",
-        str(tls / "broker.p12"),
+        str(store),
     )
-    (tls / "sans").write_text(",".join(sans))
-    for path in tls.iterdir():
+    for path in (store, tls / "broker.p12.password"):
         path.chmod(0o600)
 
 

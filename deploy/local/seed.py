@@ -20,6 +20,7 @@ import requests
 
 from deploy.local.topology import LAYOUTS
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
+from portal_common.grpc_tls import INVOICING, GrpcClient
 
 STRUCTURE = "demo"
 AGENT, AGENT_PASSWORD = "agent@demo.example.fr", "agent de démonstration"
@@ -88,7 +89,8 @@ def main() -> None:
     secret = wait(lambda: activation_token(maildir, FAMILY), "the family's activation email")
     post("/v1/auth/activate", json={"token": secret, "password": FAMILY_PASSWORD}).raise_for_status()
 
-    with grpc.insecure_channel(billing_grpc) as channel:
+    invoicing = layout.grpc_identity(INVOICING)  # the structure's invoicing system, on the run's gRPC CA
+    with GrpcClient(billing_grpc, "billing-statement", invoicing).channel() as channel:
         stub = billing_pb2_grpc.BillingServiceStub(channel)
         for month, amount in ((9, 31_500), (10, 28_000)):
             line = billing_pb2.InvoiceLine(

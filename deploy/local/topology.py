@@ -24,7 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from deploy.local import kafka_security
+from deploy.local import kafka_security, pki
+from portal_common.grpc_tls import GrpcTls
 from portal_common.kafka_client import KafkaAccess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,12 +70,22 @@ class Layout:
         """Where the stack keeps this Kafka's CA and the principals' passwords (deploy/local/kafka_security)."""
         if self.run_dir is not None:
             return self.run_dir / "kafka"
-        if os.environ.get("PORTAL_KAFKA_DIR"):  # a platform run on another run's Kafka (the end-to-end tests)
+        if os.environ.get("PORTAL_KAFKA_DIR"):  # a platform on another run's Kafka and CA (the end-to-end tests)
             return Path(os.environ["PORTAL_KAFKA_DIR"])
         if os.environ.get("PORTAL_RUN_DIR"):
             return Path(os.environ["PORTAL_RUN_DIR"]) / "kafka"
         cache_dir = os.environ.get("PORTAL_CACHE") or str(Path.home() / ".cache" / "portal")
         return Path(cache_dir) / "run" / self.name / "kafka"
+
+    @property
+    def grpc_dir(self) -> Path:
+        """The run's gRPC CA and certificates (deploy/local/pki.py), next to its Kafka's."""
+        return self.kafka_dir.parent / "grpc"
+
+    def grpc_identity(self, name: str) -> GrpcTls:
+        """Service or caller `name`'s certificate on this run's gRPC CA (made on first use)."""
+        cert, key, ca = pki.grpc_identity(self.grpc_dir, name)
+        return GrpcTls(str(cert), str(key), str(ca))
 
     def kafka_access(self, principal: str = kafka_security.ADMIN) -> KafkaAccess:
         """This layout's Kafka as `principal` (a publisher, or the stack's admin)."""
@@ -115,11 +126,16 @@ class Layout:
             "KAFKA_SASL_USERNAME": name,
             "KAFKA_SASL_PASSWORD_FILE": str(kafka_security.password_file(self.kafka_dir, name)),
             "KAFKA_CA_FILE": str(kafka_security.ca_file(self.kafka_dir)),
+            **grpc_tls_environment(self.grpc_identity(name)),
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
             "SMTP_MODE": "insecure",
             **{grpc_target_variable(callee): self.grpc_target(callee) for callee in services()[name].grpc_calls},
         } | settings
+
+
+def grpc_tls_environment(tls: GrpcTls) -> dict[str, str]:
+    return {"GRPC_TLS_CERT_FILE": tls.cert_file, "GRPC_TLS_KEY_FILE": tls.key_file, "GRPC_TLS_CA_FILE": tls.ca_file}
 
 
 def grpc_target_variable(callee: str) -> str:

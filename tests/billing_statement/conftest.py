@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 import pytest
 import requests
 
@@ -18,8 +17,9 @@ from portal_billing_statement.app import SERVICE
 from portal_billing_statement.config import BillingConfig
 from portal_billing_statement.context import Context
 from portal_common.config import Env
+from portal_common.grpc_tls import INVOICING
 from portal_common.runtime import ServiceRuntime
-from tests.support.env import service_environment
+from tests.support.env import grpc_channel, service_environment
 from tests.support.kafka import create_event_topics, publish, unique_topic
 from tests.support.tokens import JwksServer, SigningKey
 from tests.support.wait import wait_for
@@ -153,7 +153,7 @@ def billing_service(**overrides: str) -> Iterator[BillingUnderTest]:
     service = Context.build(BillingConfig.from_env(Env(settings)))
     runtime = SERVICE.runtime(service)
     runtime.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{runtime.grpc.port}")
+    channel = grpc_channel(f"127.0.0.1:{runtime.grpc.port}", "billing-statement", caller=INVOICING)
     try:
         yield BillingUnderTest(service, runtime, topic, key, billing_pb2_grpc.BillingServiceStub(channel))
     finally:

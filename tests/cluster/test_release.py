@@ -231,9 +231,9 @@ def subprocess_drain(node: str) -> subprocess.Popen:
     )
 
 
-def test_mongodb_unreachable_at_install_fails_the_job_clearly_before_any_topic(platform, release):
-    """A release whose MongoDB address is wrong: the migrations Job's first step fails with one clear line,
-    the install is marked failed, and the Job never reached the step that creates topics."""
+def test_mongodb_unreachable_at_install_fails_the_job_clearly(platform, release):
+    """A release whose MongoDB address is wrong: the migrations Job fails with one clear line and the install is
+    marked failed. Its topics exist (the pre-install hook made them; a later install uses them as they are)."""
     namespace, name = "portal-nomongo", "nomongo"
     topic = f"account-events-{namespace}-{name}"  # what release.sh names a second release's topic
     kubectl("create", "namespace", namespace, namespace="default")
@@ -274,7 +274,7 @@ def test_mongodb_unreachable_at_install_fails_the_job_clearly_before_any_topic(p
         assert status == "failed"
         assert "MongoDB is unreachable at ferretdb-absent.portal-deps.svc.cluster.local:27017" in job_log, job_log
         assert "Traceback" not in job_log
-        assert {*events.topics(topic), f"{topic}.dlq"} & topics == set()
+        assert {*events.topics(topic), f"{topic}.dlq"} <= topics
     finally:
         helm("uninstall", name, "--wait", namespace=namespace, check=False)
         kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)

@@ -261,13 +261,28 @@ def test_the_ingress_body_limit_follows_the_upload_limit():
         assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == expected
 
 
-def test_the_migrations_job_creates_both_topics_with_the_configured_durability():
+def jobs(docs: list[dict]) -> dict[str, dict]:
+    """The chart's Jobs by what they do (`topics`, `migrations`): their pod specs."""
+    return {
+        d["metadata"]["labels"]["app.kubernetes.io/name"]: d["spec"]["template"]["spec"]
+        for d in docs
+        if d["kind"] == "Job"
+    }
+
+
+def test_the_topics_exist_before_the_services_and_the_indexes_after_with_the_configured_durability():
+    """The services wait for identity's topic to be ready (revocations), so the topics come in a pre-install
+    hook; a post-install hook migrated them first, and a first install on an empty Kafka waited forever."""
     docs = rendered("--set", "kafka.replicationFactor=3", "--set", "kafka.minInsyncReplicas=2")
-    job = next(d for d in docs if d["kind"] == "Job")
-    spec = job["spec"]["template"]["spec"]
-    # MongoDB migrations first (init containers): an unreachable database fails before a topic is made.
-    assert [c["args"] for c in spec["initContainers"]] == [["migrate"]] * 4
-    topics = spec["containers"][0]["command"]
+    hooks = {
+        d["metadata"]["labels"]["app.kubernetes.io/name"]: d["metadata"]["annotations"]["helm.sh/hook"]
+        for d in docs
+        if d["kind"] == "Job"
+    }
+    assert hooks == {"topics": "pre-install,pre-upgrade", "migrations": "post-install,post-upgrade"}
+    spec = jobs(docs)
+    assert [c["args"] for c in spec["migrations"]["containers"]] == [["migrate"]] * 4
+    topics = spec["topics"]["containers"][0]["command"]
     assert topics[topics.index("--dlq-topic") + 1] == "account-events.dlq"
     assert topics[topics.index("--replication-factor") + 1] == "3"
     assert topics[topics.index("--min-insync-replicas") + 1] == "2"
@@ -302,12 +317,12 @@ def test_each_service_signs_in_to_kafka_as_itself_with_secrets_by_reference():
     }
     assert {data["KAFKA_SASL_USERNAME"] for data in configs.values()} == set(BLUEPRINTS)
     assert {data["KAFKA_SECURITY_PROTOCOL"] for data in configs.values()} == {"SASL_SSL"}
-    job = next(d for d in docs if d["kind"] == "Job")["spec"]["template"]["spec"]
-    topics = job["containers"][0]
+    spec = jobs(docs)
+    topics = spec["topics"]["containers"][0]
     assert {"name": "KAFKA_SASL_USERNAME", "value": "portal-topics"} in topics["env"]
-    assert _kafka_secrets(job, topics)["KAFKA_SASL_PASSWORD_FILE"] == "kafka-portal-topics"
-    for init in job["initContainers"]:  # the index migrations read the same settings as the service
-        assert _kafka_secrets(job, init)["KAFKA_SASL_PASSWORD_FILE"] == f"kafka-{init['name']}"
+    assert _kafka_secrets(spec["topics"], topics)["KAFKA_SASL_PASSWORD_FILE"] == "kafka-portal-topics"
+    for migration in spec["migrations"]["containers"]:  # the index migrations read the service's settings
+        assert _kafka_secrets(spec["migrations"], migration)["KAFKA_SASL_PASSWORD_FILE"] == f"kafka-{migration['name']}"
 
 
 def test_plaintext_kafka_is_an_explicit_choice_and_mounts_nothing():
@@ -348,7 +363,7 @@ def test_workload_knobs_reach_every_pod():
         "global.anythingAParentChartSets=true",  # global is open: the chart can be a subchart
     )
     pods = {d["metadata"]["name"]: d["spec"]["template"] for d in docs if d["kind"] in ("Deployment", "Job")}
-    assert len(pods) == 5
+    assert len(pods) == 6
     for name, pod in pods.items():
         spec = pod["spec"]
         assert spec["imagePullSecrets"] == [{"name": "regcred"}]
@@ -356,7 +371,7 @@ def test_workload_knobs_reach_every_pod():
         expected_pool = "push" if name.endswith("notification") else "portal"
         assert spec["nodeSelector"] == {"pool": expected_pool}
     for name, pod in pods.items():
-        if name.endswith("migrations-1"):
+        if name.endswith(("migrations-1", "topics-1")):
             continue
         assert pod["metadata"]["annotations"]["team"] == "famille"
         assert {"name": "HTTPS_PROXY", "value": "http://proxy:3128"} in pod["spec"]["containers"][0]["env"]

@@ -6,6 +6,7 @@ import pytest
 
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 from tests.document_store.conftest import PDF, PNG
+from tests.support.env import grpc_channel
 from tests.support.wait import wait_for
 
 
@@ -73,7 +74,7 @@ def test_grpc_streaming_upload_and_download(docs):
         for start in range(0, len(big), 32 * 1024):
             yield documents_pb2.UploadDocumentRequest(chunk=big[start : start + 32 * 1024])
 
-    with grpc.insecure_channel(f"127.0.0.1:{docs.runtime.grpc.port}") as channel:
+    with grpc_channel(f"127.0.0.1:{docs.runtime.grpc.port}", "document-store") as channel:
         stub = documents_pb2_grpc.DocumentServiceStub(channel)
         document = stub.UploadDocument(parts(), timeout=30)
         assert document.size == len(big)

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
+from portal_common.grpc_tls import INVOICING, GrpcClient, GrpcTls
 from portal_common.kafka_client import KafkaAccess
 from tests.support.env import KAFKA, LAYOUT, MAILDIR, ROOT
 from tests.support.sinks import PushSink, SmtpSink
@@ -75,6 +76,13 @@ class Platform:
         key = max((self.run_dir / "identity-keys").glob("*.pem"))
         return key.stem, key.read_bytes()
 
+    def invoicing_channel(self) -> grpc.Channel:
+        """A channel to billing as the structure's invoicing system (its certificate from the run's gRPC CA)."""
+        return GrpcClient(self.billing_grpc, "billing-statement", self.grpc_identity(INVOICING)).channel()
+
+    def grpc_identity(self, name: str) -> GrpcTls:
+        return LAYOUT.grpc_identity(name)
+
     def record_invoice(
         self,
         structure: str,
@@ -109,7 +117,7 @@ class Platform:
             currency="EUR",
             lines=[line],
         )
-        with grpc.insecure_channel(self.billing_grpc) as channel:
+        with self.invoicing_channel() as channel:
             stub = billing_pb2_grpc.BillingServiceStub(channel)
 
             def recorded() -> bool:

@@ -7,7 +7,6 @@ import subprocess
 import time
 import uuid
 
-import grpc
 import pytest
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
@@ -101,7 +100,7 @@ def test_3_an_invoice_notifies_and_a_dossier_event_only_reaches_the_feed(platfor
         issue_date="2026-01-31",
         amount_cents=42_000,
     )
-    with grpc.insecure_channel(platform.billing_grpc) as channel:
+    with platform.invoicing_channel() as channel:
         stub = billing_pb2_grpc.BillingServiceStub(channel)
         stub.RecordPayment(
             billing_pb2.RecordPaymentRequest(

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,7 +20,7 @@ from portal_identity import accounts
 from portal_identity.app import SERVICE
 from portal_identity.config import IdentityConfig
 from portal_identity.context import Context
-from tests.support.env import service_environment
+from tests.support.env import grpc_channel, service_environment
 from tests.support.kafka import create_event_topics, unique_topic
 from tests.support.wait import wait_for
 
@@ -55,7 +54,7 @@ class IdentityUnderTest:
 
     def issue_link(self, event_id: str) -> str:
         """The link secret of a request, asked over gRPC as the mailer (notification) asks for it."""
-        with grpc.insecure_channel(self.grpc_target) as channel:
+        with grpc_channel(self.grpc_target, "identity", caller="notification") as channel:
             stub = identity_pb2_grpc.IdentityServiceStub(channel)
             return stub.IssueLink(identity_pb2.IssueLinkRequest(event_id=event_id), timeout=10).token
 

@@ -10,6 +10,7 @@ import pytest
 
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal_identity.keys import generate_key_file
+from tests.support.env import grpc_channel
 from tests.support.wait import wait_for
 
 
@@ -39,7 +40,7 @@ def test_key_rotation_without_restart(svc):
 
 @pytest.fixture
 def stub(svc):
-    with grpc.insecure_channel(svc.grpc_target) as channel:
+    with grpc_channel(svc.grpc_target, "identity") as channel:
         yield identity_pb2_grpc.IdentityServiceStub(channel)
 
 

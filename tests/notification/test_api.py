@@ -5,6 +5,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from portal.notification.v1 import notification_pb2, notification_pb2_grpc
+from tests.support.env import grpc_channel
 from tests.support.kafka import find_events
 from tests.support.wait import wait_for
 
@@ -85,7 +86,7 @@ def test_routes_need_a_family_token(notif):
 
 @pytest.fixture
 def stub(notif):
-    with grpc.insecure_channel(f"127.0.0.1:{notif.runtime.grpc.port}") as channel:
+    with grpc_channel(f"127.0.0.1:{notif.runtime.grpc.port}", "notification") as channel:
         yield notification_pb2_grpc.NotificationServiceStub(channel)
 
 

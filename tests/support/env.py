@@ -6,7 +6,10 @@ import os
 import uuid
 from pathlib import Path
 
+import grpc
+
 from deploy.local.topology import LAYOUTS, services
+from portal_common.grpc_tls import BACK_OFFICE, GrpcClient
 from portal_common.kafka_client import KafkaAccess
 from tests.support.tokens import AUDIENCE, ISSUER
 
@@ -44,3 +47,8 @@ def kafka_environment(access: KafkaAccess) -> dict[str, str]:
         "KAFKA_SASL_PASSWORD_FILE": access.password_file,
         "KAFKA_CA_FILE": access.ca_file,
     }
+
+
+def grpc_channel(target: str, callee: str, caller: str = BACK_OFFICE) -> grpc.Channel:
+    """A mutual-TLS channel to `callee` at `target`, as `caller` (a certificate of the test run's gRPC CA)."""
+    return GrpcClient(target, callee, LAYOUT.grpc_identity(caller)).channel()

@@ -6,7 +6,7 @@ from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_billing_statement import api, events_in
 from portal_billing_statement.config import BillingConfig
 from portal_billing_statement.context import NAME, Context
-from portal_billing_statement.grpc_api import BillingServicer
+from portal_billing_statement.grpc_api import CALLERS, BillingServicer
 from portal_common.service import Consumer, GrpcApi, Service
 
 SERVICE = Service[Context](
@@ -14,6 +14,6 @@ SERVICE = Service[Context](
     load_config=BillingConfig.from_env,
     build=Context.build,
     blueprints=[api.api],
-    grpc=GrpcApi.of(billing_pb2_grpc, billing_pb2, "BillingService", BillingServicer),
+    grpc=GrpcApi.of(billing_pb2_grpc, billing_pb2, "BillingService", BillingServicer, CALLERS),
     consumers=[Consumer("accounts", events_in.accounts)],
 )

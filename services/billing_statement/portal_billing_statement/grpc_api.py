@@ -11,6 +11,7 @@ from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_billing_statement.context import Context
 from portal_billing_statement.ledger import family
 from portal_common.grpc_server import translate_problems
+from portal_common.grpc_tls import INVOICING
 from portal_common.problems import Problem
 
 
@@ -57,6 +58,21 @@ def to_invoice(invoice: dict[str, Any]) -> billing_pb2.Invoice:
             kind=billing_pb2.LineKind.Value(f"LINE_KIND_{line['kind']}"),
         )
     return message
+
+
+# The ledger is fed by the structure's invoicing system, and no one else (caller: its certificate's name).
+CALLERS = {
+    method: [INVOICING]
+    for method in (
+        "RecordInvoice",
+        "RecordPayment",
+        "SetPaymentStatus",
+        "ReportDirectDebitRefused",
+        "SendUnpaidReminder",
+        "BlockOnlinePayment",
+        "GenerateStatement",
+    )
+}
 
 
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):

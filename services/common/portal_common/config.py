@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from portal_common.grpc_tls import GrpcTls, parse_callers
 from portal_common.kafka_client import KafkaAccess
 
 T = TypeVar("T")
@@ -59,6 +60,10 @@ class Env:
 
     def str(self, name: str, default: object = _MISSING) -> str:
         return self._read(name, str, default, "string")
+
+    def parse(self, name: builtins.str, parse: Callable[[builtins.str], T], default: object, kind: builtins.str) -> T:
+        """A value of a shape of its own: `parse` raises ValueError naming what is wrong."""
+        return self._read(name, parse, default, kind)
 
     def int(
         self, name: builtins.str, default: object = _MISSING, *, min_value: builtins.int | None = None
@@ -130,6 +135,9 @@ class CommonConfig:
     # the client address that brute-force throttling and the activity history record.
     trusted_proxy_hops: int
     grpc_reflection: bool  # off: reflection hands any caller the map of every method
+    grpc_tls: GrpcTls | None  # None only with GRPC_TLS=false
+    # Callers added to the service's own table (GrpcApi.callers), per method: another application's identity.
+    grpc_callers: dict[str, frozenset[str]]
 
     @classmethod
     def from_env(
@@ -155,6 +163,8 @@ class CommonConfig:
             log_level=env.str("LOG_LEVEL", "INFO"),
             trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, min_value=0),
             grpc_reflection=env.bool("GRPC_REFLECTION", False),
+            grpc_tls=GrpcTls.from_env(env),
+            grpc_callers=env.parse("GRPC_CALLERS", parse_callers, {}, "Method=caller+caller;..."),
         )
 
 

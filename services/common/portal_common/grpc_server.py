@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent import futures
 from dataclasses import dataclass, field
 from functools import wraps
@@ -14,6 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection as grpc_reflection
 
+from portal_common.grpc_tls import CallerAuthorization, GrpcTls
 from portal_common.http import ReadinessChecks, run_checks
 from portal_common.metrics import MetricsInterceptor
 from portal_common.problems import Problem
@@ -63,11 +64,15 @@ def create_grpc_server(
     host: str = "127.0.0.1",
     max_workers: int = 16,
     reflection: bool = False,
+    tls: GrpcTls | None,
+    callers: Mapping[str, frozenset[str]],
 ) -> GrpcServer:
-    """Build (not start) a server; `register` adds servicers and returns their full service names."""
+    """Build (not start) a server; `register` adds servicers and returns their full service names. With `tls`,
+    callers show a certificate of the platform's CA and each method answers only those `callers` names."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{service}-grpc"),
-        interceptors=[MetricsInterceptor(service)],
+        # Metrics first: a refused call is counted, with its PERMISSION_DENIED.
+        interceptors=[MetricsInterceptor(service), CallerAuthorization(service, callers, tls=tls is not None)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -78,7 +83,8 @@ def create_grpc_server(
     names = register(server)
     if reflection:  # the map of every method, for grpcurl while debugging; off in production
         grpc_reflection.enable_server_reflection([*names, health.SERVICE_NAME, grpc_reflection.SERVICE_NAME], server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    address = f"{host}:{port}"
+    bound = server.add_secure_port(address, tls.server_credentials()) if tls else server.add_insecure_port(address)
     if bound == 0:
         raise RuntimeError(f"could not bind gRPC port {host}:{port}")
     return GrpcServer(server=server, health=health_servicer, port=bound, service_names=names, readiness=readiness)

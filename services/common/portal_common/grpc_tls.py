@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from portal_common.config import Env
 
 log = logging.getLogger(__name__)
-ANYONE_WITH_A_CERTIFICATE = "*"  # the health service: any caller the CA vouches for
+# Callers outside the platform, by the common name of the certificate the platform's CA gives them.
+INVOICING = "invoicing"  # the structure's invoicing system: feeds the ledger
+BACK_OFFICE = "back-office"  # the structure's other systems: accounts, documents, preferences
+ANYONE_WITH_A_CERTIFICATE = "*"
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 REFLECTION_PREFIX = "/grpc.reflection."
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Generic, TypeVar
@@ -129,17 +129,31 @@ class Consumer(Generic[C]):
 
 @dataclass(frozen=True)
 class GrpcApi(Generic[C]):
-    """The service's gRPC servicer: the generated `add_..._to_server`, the service's full name, a factory."""
+    """The service's gRPC servicer: the generated `add_..._to_server`, the service's full name, a factory, and
+    who may call each method (caller identities: the common names of their certificates)."""
 
     add_to_server: Callable[[Any, grpc.Server], None]
     full_name: str
     servicer: Callable[[C], Any]
+    callers: Mapping[str, frozenset[str]]
 
     @classmethod
-    def of(cls, pb2_grpc: ModuleType, pb2: ModuleType, service: str, servicer: Callable[[C], Any]) -> GrpcApi[C]:
-        """From the generated modules and the proto service's name (`BillingService`)."""
+    def of(
+        cls,
+        pb2_grpc: ModuleType,
+        pb2: ModuleType,
+        service: str,
+        servicer: Callable[[C], Any],
+        callers: Mapping[str, Iterable[str]],
+    ) -> GrpcApi[C]:
+        """From the generated modules and the proto service's name (`BillingService`); `callers` must name
+        every method, an empty list where no one may call it yet."""
+        descriptor = pb2.DESCRIPTOR.services_by_name[service]
+        methods = {method.name for method in descriptor.methods}
+        if set(callers) != methods:
+            raise ValueError(f"{service}: callers must name exactly its methods {sorted(methods)}")
         add = getattr(pb2_grpc, f"add_{service}Servicer_to_server")
-        return cls(add, pb2.DESCRIPTOR.services_by_name[service].full_name, servicer)
+        return cls(add, descriptor.full_name, servicer, {m: frozenset(c) for m, c in callers.items()})
 
 
 @dataclass(frozen=True)
@@ -197,13 +211,19 @@ class Service(Generic[C]):
             api.add_to_server(api.servicer(ctx), server)
             return [api.full_name]
 
+        common = ctx.common
+        callers = {
+            method: allowed | common.grpc_callers.get(method, frozenset()) for method, allowed in api.callers.items()
+        }
         return create_grpc_server(
             self.name,
-            port=ctx.common.grpc_port,
-            host=ctx.common.http_host,
+            port=common.grpc_port,
+            host=common.http_host,
             register=register,
             readiness=ctx.readiness,
-            reflection=ctx.common.grpc_reflection,
+            reflection=common.grpc_reflection,
+            tls=common.grpc_tls,
+            callers=callers,
         )
 
     def create_consumer(self, ctx: C, consumer: Consumer[C]) -> EventConsumer:

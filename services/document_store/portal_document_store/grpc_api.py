@@ -9,6 +9,7 @@ import grpc
 
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 from portal_common.grpc_server import problem_status, translate_problems
+from portal_common.grpc_tls import BACK_OFFICE
 from portal_common.problems import Problem
 from portal_document_store import documents
 from portal_document_store.context import Context
@@ -35,6 +36,10 @@ def to_message(document: dict[str, Any]) -> documents_pb2.Document:
     )
     message.created_at.FromDatetime(document["created_at"])
     return message
+
+
+# The structure's back office sends and fetches documents (caller: its certificate's name).
+CALLERS = {"UploadDocument": [BACK_OFFICE], "DownloadDocument": [BACK_OFFICE], "GetDocument": [BACK_OFFICE]}
 
 
 class DocumentServicer(documents_pb2_grpc.DocumentServiceServicer):

@@ -9,7 +9,7 @@ from portal_common.service import Consumer, GrpcApi, Service
 from portal_identity import api, events_in, ops, reset_requests
 from portal_identity.config import IdentityConfig
 from portal_identity.context import NAME, Context
-from portal_identity.grpc_api import IdentityServicer
+from portal_identity.grpc_api import CALLERS, IdentityServicer
 from portal_identity.housekeeping import run_purge
 
 SERVICE = Service[Context](
@@ -18,7 +18,7 @@ SERVICE = Service[Context](
     build=Context.build,
     blueprints=[api.auth_api, api.account_api, api.admin_api, api.well_known],
     max_request_bytes=lambda ctx: min(ctx.common.max_request_bytes, 64 * 1024),
-    grpc=GrpcApi.of(identity_pb2_grpc, identity_pb2, "IdentityService", IdentityServicer),
+    grpc=GrpcApi.of(identity_pb2_grpc, identity_pb2, "IdentityService", IdentityServicer, CALLERS),
     consumers=[
         Consumer(
             "activity",

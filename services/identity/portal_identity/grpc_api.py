@@ -1,5 +1,5 @@
-"""gRPC `portal.identity.v1.IdentityService`, for other back-end services (no end-user tokens:
-callers are authenticated by the network policy; every call is scoped by `structure_id`)."""
+"""gRPC `portal.identity.v1.IdentityService`, for other back-end services (no end-user tokens: callers prove
+who they are with their certificate, CALLERS says who may call what; every call is scoped by `structure_id`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,21 @@ import grpc
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal_common.auth import InvalidToken
 from portal_common.grpc_server import translate_problems
+from portal_common.grpc_tls import BACK_OFFICE
 from portal_common.pagination import parse_limit
 from portal_common.problems import Problem
 from portal_identity import accounts, activity, links, sessions
 from portal_identity.context import Context
+
+# Who may call each method: caller identities, the common names of their certificates (grpc_tls).
+CALLERS = {
+    "GetAccount": [BACK_OFFICE],
+    "CreateAccount": [BACK_OFFICE],  # families only: agents come from an agent or the ops command
+    "RestoreAccount": [BACK_OFFICE],
+    "CheckSession": [BACK_OFFICE],
+    "ListActivity": [BACK_OFFICE],
+    "IssueLink": ["notification"],  # the one service that mails the links (ADR 6)
+}
 
 STATUSES = {
     "pending_activation": identity_pb2.ACCOUNT_STATUS_PENDING_ACTIVATION,

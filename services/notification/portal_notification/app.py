@@ -10,7 +10,7 @@ from portal_common.service import Command, Consumer, GrpcApi, Service
 from portal_notification import api, events_in
 from portal_notification.config import NotificationConfig
 from portal_notification.context import NAME, Context
-from portal_notification.grpc_api import NotificationServicer
+from portal_notification.grpc_api import CALLERS, NotificationServicer
 from portal_notification.housekeeping import purge, run_expiry
 
 
@@ -26,7 +26,7 @@ SERVICE = Service[Context](
     load_config=NotificationConfig.from_env,
     build=Context.build,
     blueprints=[api.api],
-    grpc=GrpcApi.of(notification_pb2_grpc, notification_pb2, "NotificationService", NotificationServicer),
+    grpc=GrpcApi.of(notification_pb2_grpc, notification_pb2, "NotificationService", NotificationServicer, CALLERS),
     consumers=[Consumer("delivery", events_in.delivery_handler, dedupe=False, started=hold_sends_while_behind)],
     workers=lambda ctx: {
         "delivery-retries": ctx.dispatcher.run_retries,

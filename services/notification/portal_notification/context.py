@@ -27,7 +27,9 @@ class Context(ServiceContext):
     def build(cls, config: NotificationConfig) -> Context:
         connected = connect(NAME, config.common, store.INDEXES, store.OUTBOX_COLLECTIONS)
         outbox = connected.outbox
-        links = IdentityLinks(config.identity_grpc_target, config.public_url, config.send_timeout_seconds)
+        links = IdentityLinks(
+            config.identity_grpc_target, config.public_url, config.send_timeout_seconds, config.common.grpc_tls
+        )
         dispatcher = Dispatcher(
             outbox.db,
             AppriseSender(outbox.db, config, links),

@@ -9,6 +9,7 @@ from google.protobuf import json_format
 
 from portal.notification.v1 import notification_pb2, notification_pb2_grpc
 from portal_common.grpc_server import translate_problems
+from portal_common.grpc_tls import BACK_OFFICE
 from portal_common.problems import Problem
 from portal_notification import store
 from portal_notification.context import Context
@@ -34,6 +35,11 @@ def patch_from_mask(message: notification_pb2.Preferences, paths: list[str]) -> 
         else:
             raise Problem(400, f"Chemin de masque inconnu : {path}.")
     return patch
+
+
+# Services that change a family's preferences: the structure's back office by default; others by name with
+# GRPC_CALLERS (e.g. `UpdatePreferences=dossier`), as the chart's services.notification.env sets it.
+CALLERS = {"GetPreferences": [BACK_OFFICE], "UpdatePreferences": [BACK_OFFICE]}
 
 
 class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):

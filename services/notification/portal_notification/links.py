@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
+from portal_common.grpc_tls import GrpcClient, GrpcTls
 from portal_notification.delivery import GiveUp
 
 PLACEHOLDER = "[lien dans l'e-mail]"
@@ -22,11 +23,11 @@ class LinkGone(GiveUp):
 
 
 class IdentityLinks:
-    """`IdentityService/IssueLink` on one channel, shared by the delivery workers (channels are thread-safe)."""
+    """`IdentityService/IssueLink` on one mutual-TLS channel, shared by the delivery workers (channels are
+    thread-safe), rebuilt when notification's certificate is renewed."""
 
-    def __init__(self, target: str, public_url: str, timeout_s: float) -> None:
-        self.channel = grpc.insecure_channel(target)
-        self.stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
+    def __init__(self, target: str, public_url: str, timeout_s: float, tls: GrpcTls | None) -> None:
+        self.client = GrpcClient(target, "identity", tls)  # as `notification`, the only caller IssueLink admits
         self.public_url = public_url
         self.timeout_s = timeout_s
 
@@ -36,7 +37,8 @@ class IdentityLinks:
             return message
         request = identity_pb2.IssueLinkRequest(event_id=message["link_event_id"])
         try:
-            token = self.stub.IssueLink(request, timeout=self.timeout_s).token
+            stub = identity_pb2_grpc.IdentityServiceStub(self.client.channel())
+            token = stub.IssueLink(request, timeout=self.timeout_s).token
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 raise LinkGone(error.details() or "link gone") from None
@@ -45,4 +47,4 @@ class IdentityLinks:
         return {**message, "body": message["body"].replace(PLACEHOLDER, link)}
 
     def close(self) -> None:
-        self.channel.close()
+        self.client.close()
