@@ -21,6 +21,7 @@ HELM=$PORTAL_CACHE/bin/helm-$HELM_VERSION
 DEPS_NS=portal-deps
 VOLUMES=$RUN/volumes
 KAFKA_SECURITY=$RUN/kafka-security  # the dev Kafka's CA, broker keystore and SCRAM passwords (kafka_security.py)
+GRPC_PKI=$RUN/grpc  # the gRPC CA and certificates (deploy/local/pki.py): what cert-manager makes in a cluster
 PYTHON=${PYTHON:-python3}
 
 k() { "$KUBECTL" "$@"; }
@@ -70,6 +71,19 @@ kafka_security_secret() {
     --from-file="$KAFKA_SECURITY/secrets/admin.password" --dry-run=client -o yaml | k apply -f - >/dev/null
 }
 
+# What cert-manager would make from the chart's Certificates (no cert-manager here): each service's gRPC
+# certificate on the run's CA, as Secret <release>-<service>-grpc-tls; re-applied, so a renewal reaches the pods.
+grpc_certificates() {
+  local ns=$1 release=$2 s
+  (cd "$ROOT" && "$PYTHON" -m deploy.local.pki grpc "$GRPC_PKI" identity billing-statement document-store notification \
+    invoicing back-office)
+  for s in identity billing-statement document-store notification; do
+    k -n "$ns" create secret generic "$release-$s-grpc-tls" --from-file=tls.crt="$GRPC_PKI/$s.pem" \
+      --from-file=tls.key="$GRPC_PKI/$s.key" --from-file=ca.crt="$GRPC_PKI/ca.pem" --dry-run=client -o yaml |
+      k apply -f - >/dev/null
+  done
+}
+
 # A release's Kafka principals and ACLs on its topic base, and the Secrets the chart mounts: each service's
 # password (kafka-<service>, key password, as a Strimzi KafkaUser makes it) and the CA (portal-kafka-ca).
 kafka_credentials() {
@@ -113,6 +127,7 @@ install() {
   [ "$ns/$release" = portal/portal ] ||
     topics=(--set kafka.eventsTopic="$base" --set kafka.dlqTopic="$base.dlq")
   kafka_credentials "$ns" "$base" "$base.dlq"
+  grpc_certificates "$ns" "$release"
   unstick "$ns" "$release"
   say "helm upgrade --install $release (images $tag) in $ns..."
   local t=$SECONDS

@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 import requests
 
-from deploy.local import kafka_security
+from deploy.local import kafka_security, pki
 from deploy.local.topology import services
+from portal_common.grpc_tls import GrpcTls
 from portal_common.kafka_client import KafkaAccess
 from tests.e2e.conftest import Platform
 from tests.support.env import MAILDIR, ROOT
@@ -103,6 +104,11 @@ class ClusterPlatform(Platform):
         self.billing_grpc = f"{billing_ip}:{services()['billing-statement'].grpc_port}"
         self.kafka_bootstrap = f"{NODE_IP}:30092"
         self.kafka = self.kafka_as(kafka_security.ADMIN)
+
+    def grpc_identity(self, name: str) -> GrpcTls:
+        """A caller's certificate on the test cluster's gRPC CA (release.sh made it)."""
+        cert, key, ca = pki.grpc_identity(CACHE / "cluster" / "run" / "grpc", name)
+        return GrpcTls(str(cert), str(key), str(ca))
 
     def kafka_as(self, principal: str) -> KafkaAccess:
         """The dev Kafka's node listener as `principal` (release.sh made the CA and the passwords)."""

@@ -14,13 +14,14 @@ from typing import Any
 import requests
 from flask import Blueprint
 
+from deploy.local.topology import grpc_tls_environment
 from portal_common import events
 from portal_common.bodies import accepts, body, obj, string
 from portal_common.config import CommonConfig, Env
 from portal_common.http import principal, require_auth
 from portal_common.mongo import IndexSpec
 from portal_common.service import Consumer, Service, ServiceContext, connect, current
-from tests.support.env import KAFKA, MONGO_URI, kafka_environment
+from tests.support.env import KAFKA, LAYOUT, MONGO_URI, kafka_environment
 from tests.support.kafka import create_event_topics, create_topics, unique_topic
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.support.wait import wait_for
@@ -115,6 +116,7 @@ def test_a_service_built_from_the_recipes_serves_writes_through_the_outbox_and_c
         "MONGO_DB": f"recipe_{uuid.uuid4().hex[:10]}",
         # As the stack's admin: the recipe's principal has no consumer-group ACL (a new service gets its own).
         **kafka_environment(KAFKA),
+        **grpc_tls_environment(LAYOUT.grpc_identity("reservation")),  # its certificate, as every service has
         "EVENTS_TOPIC": topic,
         "EVENTS_DLQ_TOPIC": f"{topic}.dlq",
         "JWKS_URL": jwks.url,

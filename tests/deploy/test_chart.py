@@ -325,6 +325,32 @@ def test_each_service_signs_in_to_kafka_as_itself_with_secrets_by_reference():
         assert _kafka_secrets(spec["migrations"], migration)["KAFKA_SASL_PASSWORD_FILE"] == f"kafka-{migration['name']}"
 
 
+def test_each_service_has_its_grpc_certificate_named_after_it_and_mounted_where_it_reads_it():
+    """#20 finding 3: cert-manager Certificates (common name = the service, what callers' tables use), mounted
+    from the Secret they make; the index migrations serve no gRPC and need none."""
+    docs = rendered()
+    certificates = {d["spec"]["commonName"]: d["spec"] for d in docs if d["kind"] == "Certificate"}
+    assert set(certificates) == set(BLUEPRINTS)
+    for name, spec in certificates.items():
+        assert spec["secretName"] == f"portal-{name}-grpc-tls"
+        assert name in spec["dnsNames"]
+        assert {"server auth", "client auth"} <= set(spec["usages"])
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        name = deployment["metadata"]["labels"]["app.kubernetes.io/name"]
+        pod = deployment["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        mount = next(m for m in container["volumeMounts"] if m["mountPath"] == "/var/run/secrets/portal/grpc-tls")
+        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+        assert volume["secret"]["secretName"] == f"portal-{name}-grpc-tls"
+        assert env["GRPC_TLS_CERT_FILE"] == "/var/run/secrets/portal/grpc-tls/tls.crt"
+        assert env["GRPC_TLS_CA_FILE"] == "/var/run/secrets/portal/grpc-tls/ca.crt"
+    for migration in jobs(docs)["migrations"]["containers"]:
+        assert {"name": "GRPC_TLS", "value": "false"} in migration["env"]
+    without = rendered("--set", "grpcTls.certManager.enabled=false")
+    assert not [d for d in without if d["kind"] == "Certificate"]  # the Secrets are then the operator's
+
+
 def test_plaintext_kafka_is_an_explicit_choice_and_mounts_nothing():
     docs = rendered("--set", "kafka.securityProtocol=PLAINTEXT")
     for deployment in (d for d in docs if d["kind"] == "Deployment"):

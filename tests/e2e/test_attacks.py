@@ -3,21 +3,27 @@ what a process that can read the topic, publish to it or flood the public routes
 this module alone; `make test` runs it with the others.
 
 Kafka (finding 2) is attacked as a process on the network would: without credentials, with a wrong password,
-and as a real service's principal writing another publisher's topic. Still open (#20, finding 3): gRPC callers
-are anonymous; that attack is not replayed here yet.
+and as a real service's principal writing another publisher's topic. gRPC (finding 3) without a certificate,
+with another CA's, and as a service the method's table does not name.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import grpc
 import pytest
 from kafka.errors import KafkaTimeoutError, TopicAuthorizationFailedError
 from pymongo import MongoClient
 
+from deploy.local import pki
+from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal_common import events
+from portal_common.grpc_tls import BACK_OFFICE, GrpcClient, GrpcTls
 from portal_common.kafka_client import KafkaAccess, create_admin, create_consumer, create_producer
 from portal_identity.tokens import digest
 from tests.support.env import LAYOUT, MAILDIR
@@ -218,3 +224,38 @@ def test_an_external_publisher_cannot_read_the_families_events(platform, victim)
 
     assert victims_records("notification") > 0
     assert victims_records("dossier") == 0
+
+
+# ---------------------------------------------------------------------------------------------- gRPC
+
+
+def test_grpc_callers_prove_who_they_are_and_call_only_what_they_may(platform, victim):
+    """Finding 3: a process on the network calls identity's gRPC port without a certificate, with one of another
+    CA, and as a real service that has no business there (billing asking for a family's reset link)."""
+    target = LAYOUT.grpc_target("identity")
+    request = identity_pb2.GetAccountRequest(account_id=victim["account_id"], structure_id=STRUCTURE)
+
+    def get_account(tls: GrpcTls | None) -> grpc.StatusCode:
+        client = GrpcClient(target, "identity", tls)
+        try:
+            identity_pb2_grpc.IdentityServiceStub(client.channel()).GetAccount(request, timeout=5)
+            return grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            return error.code()
+        finally:
+            client.close()
+
+    assert get_account(LAYOUT.grpc_identity(BACK_OFFICE)) == grpc.StatusCode.OK  # the control
+    assert get_account(None) == grpc.StatusCode.UNAVAILABLE  # plaintext: no handshake
+    cert, key, ca = pki.grpc_identity(Path(tempfile.mkdtemp()), BACK_OFFICE)  # the right name, another CA
+    assert get_account(GrpcTls(str(cert), str(key), str(ca))) == grpc.StatusCode.UNAVAILABLE
+    assert get_account(LAYOUT.grpc_identity("billing-statement")) == grpc.StatusCode.PERMISSION_DENIED
+    billing = GrpcClient(target, "identity", LAYOUT.grpc_identity("billing-statement"))
+    try:
+        with pytest.raises(grpc.RpcError) as refused:
+            identity_pb2_grpc.IdentityServiceStub(billing.channel()).IssueLink(
+                identity_pb2.IssueLinkRequest(event_id="any"), timeout=5
+            )
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        billing.close()

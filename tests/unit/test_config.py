@@ -8,6 +8,9 @@ COMPLETE = {
     "JWKS_URL": "http://identity/.well-known/jwks.json",
     "TOKEN_ISSUER": "http://identity",
     "KAFKA_SASL_PASSWORD_FILE": "/var/run/secrets/kafka/password",
+    "GRPC_TLS_CERT_FILE": "/var/run/secrets/portal/grpc-tls/tls.crt",
+    "GRPC_TLS_KEY_FILE": "/var/run/secrets/portal/grpc-tls/tls.key",
+    "GRPC_TLS_CA_FILE": "/var/run/secrets/portal/grpc-tls/ca.crt",
 }
 
 
@@ -33,6 +36,19 @@ def test_kafka_is_sasl_ssl_as_the_service_unless_plaintext_is_asked_for():
     plain = load({**COMPLETE, "KAFKA_SECURITY_PROTOCOL": "plaintext", "KAFKA_SASL_PASSWORD_FILE": ""}).kafka
     assert plain.security_protocol == "PLAINTEXT"
     assert "sasl_plain_password" not in plain.client_settings()
+
+
+def test_grpc_is_mutual_tls_unless_turned_off_and_extra_callers_are_read_per_method():
+    config = load({**COMPLETE, "GRPC_CALLERS": "UpdatePreferences=dossier+reservation; GetPreferences=dossier"})
+    assert config.grpc_tls is not None
+    assert config.grpc_tls.ca_file.endswith("ca.crt")
+    assert config.grpc_callers == {
+        "UpdatePreferences": frozenset({"dossier", "reservation"}),
+        "GetPreferences": frozenset({"dossier"}),
+    }
+    assert load({**COMPLETE, "GRPC_TLS": "false", "GRPC_TLS_CA_FILE": ""}).grpc_tls is None
+    with pytest.raises(ConfigError, match="GRPC_CALLERS='UpdatePreferences' is not a valid Method=caller"):
+        load({**COMPLETE, "GRPC_CALLERS": "UpdatePreferences"})
 
 
 def test_an_unknown_kafka_protocol_is_refused_by_name():

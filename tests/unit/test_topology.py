@@ -25,6 +25,7 @@ REQUIRED = {
     "IDENTITY_KEYS_DIR": "/keys",
     "IDENTITY_GRPC_TARGET": "identity:50051",
     "KAFKA_SASL_PASSWORD_FILE": "/secrets/kafka/password",
+    "GRPC_TLS": "false",
 }
 
 

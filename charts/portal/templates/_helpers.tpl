@@ -172,3 +172,34 @@ kafka.caSecret. Called with .user (the principal), .volume (a prefix for the vol
     defaultMode: 0444
 {{- end }}
 {{- end -}}
+
+{{/*
+gRPC mutual TLS (ADR 8): the service's certificate, key and CA from Secret <release>-<service>-grpc-tls (what
+the Certificate of grpc-certificates.yaml makes), mounted where GRPC_TLS_* point. Called with .root and .name.
+*/}}
+{{- define "portal.grpcTlsSecret" -}}
+{{ printf "%s-%s-grpc-tls" .root.Release.Name .name }}
+{{- end -}}
+
+{{- define "portal.grpcTlsEnv" -}}
+{{- if .root.Values.grpcTls.enabled }}
+- {name: GRPC_TLS_CERT_FILE, value: /var/run/secrets/portal/grpc-tls/tls.crt}
+- {name: GRPC_TLS_KEY_FILE, value: /var/run/secrets/portal/grpc-tls/tls.key}
+- {name: GRPC_TLS_CA_FILE, value: /var/run/secrets/portal/grpc-tls/ca.crt}
+{{- end }}
+{{- end -}}
+
+{{- define "portal.grpcTlsMounts" -}}
+{{- if .root.Values.grpcTls.enabled }}
+- {name: grpc-tls, mountPath: /var/run/secrets/portal/grpc-tls, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{- define "portal.grpcTlsVolumes" -}}
+{{- if .root.Values.grpcTls.enabled }}
+- name: grpc-tls
+  secret:
+    secretName: {{ include "portal.grpcTlsSecret" . }}
+    defaultMode: 0400
+{{- end }}
+{{- end -}}

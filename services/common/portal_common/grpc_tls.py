@@ -125,8 +125,8 @@ class GrpcClient:
 
 def caller_identity(context: grpc.ServicerContext) -> str | None:
     """The common name of the caller's verified certificate (None on a plaintext connection)."""
-    names = context.auth_context().get("x509_common_name") or []
-    return names[0].decode() if names else None
+    names: Any = context.auth_context().get("x509_common_name") or []  # a list of bytes
+    return bytes(names[0]).decode() if names else None
 
 
 def parse_callers(raw: str) -> dict[str, frozenset[str]]:
