@@ -167,8 +167,35 @@ def test_the_purge_job_drops_history_and_sessions_past_their_retention_and_keeps
     purged = run_purge(svc.identity)
 
     assert (purged["activity_deleted"], purged["sessions_deleted"]) == (1, 1)
+    assert purged["throttle_counters_deleted"] == 0  # nothing failed here
     remaining = history(svc, token, type="account.login_succeeded")["items"]
     assert [i["event_id"] for i in remaining] == [newer["event_id"]]
     assert svc.db.sessions.find_one({"_id": old_login["session_id"]}) is None
     renewed = svc.call("POST", "/v1/auth/refresh", json={"refresh_token": recent_login["refresh_token"]})
     assert renewed.status_code == 200, renewed.text
+
+
+def test_throttle_counters_are_kept_only_while_they_count(svc):
+    """#20 finding 8: the throttle collection holds logins and IP addresses; a counter whose hour is over and
+    which blocks nobody is deleted by the housekeeping, one still counting or blocking is kept."""
+    now = datetime.now(UTC)
+    svc.db.throttle.insert_many(
+        [
+            {"_id": "ip:198.51.100.1", "failures": 3, "window_start": now - timedelta(hours=2), "blocked_until": None},
+            {
+                "_id": "ip:198.51.100.2",
+                "failures": 9,
+                "window_start": now - timedelta(hours=2),
+                "blocked_until": now + timedelta(minutes=5),
+            },
+            {
+                "_id": "ip:198.51.100.3",
+                "failures": 2,
+                "window_start": now - timedelta(minutes=10),
+                "blocked_until": None,
+            },
+        ]
+    )
+    assert run_purge(svc.identity)["throttle_counters_deleted"] >= 1
+    left = {doc["_id"] for doc in svc.db.throttle.find({"_id": {"$regex": "^ip:198\\.51\\.100\\."}})}
+    assert left == {"ip:198.51.100.2", "ip:198.51.100.3"}

@@ -1,4 +1,5 @@
-"""Identity's periodic clean-up: accounts past their grace period, old history, long-dead sessions."""
+"""Identity's periodic clean-up: accounts past their grace period, old history, long-dead sessions, throttle
+counters whose hour is over (logins and IP addresses)."""
 
 from __future__ import annotations
 
@@ -13,4 +14,10 @@ def run_purge(ctx: Context) -> dict[str, int]:
     old_activity = activity.purge_old(ctx.db, ctx.config.activity_retention_days)
     cutoff = ctx.now() - timedelta(days=ctx.config.session_retention_days)
     old_sessions = ctx.db[store.SESSIONS].delete_many({"refresh_expires_at": {"$lt": cutoff}}).deleted_count
-    return {"accounts_purged": purged, "activity_deleted": old_activity, "sessions_deleted": old_sessions}
+    stale_counters = ctx.throttle.purge_stale(ctx.now())
+    return {
+        "accounts_purged": purged,
+        "activity_deleted": old_activity,
+        "sessions_deleted": old_sessions,
+        "throttle_counters_deleted": stale_counters,
+    }

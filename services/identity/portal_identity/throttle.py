@@ -112,6 +112,16 @@ class Throttle:
             return
         self.collection.update_one({"_id": key}, {"$set": {"blocked_until": blocked_until}})
 
+    def purge_stale(self, now: datetime | None = None) -> int:
+        """Forget counters whose hour is over and which block nobody: they hold logins and IP addresses, kept no
+        longer than they serve. A failure racing the deletion starts a new window, as it would have anyway."""
+        now = now or datetime.now(UTC)
+        stale = {
+            "window_start": {"$lt": now - WINDOW},
+            "$or": [{"blocked_until": None}, {"blocked_until": {"$lt": now}}],
+        }
+        return self.collection.delete_many(stale).deleted_count
+
     def success(self, key: str) -> None:
         """Forget the key's failures (callers that just checked it skip this when it had none)."""
         self.collection.delete_one({"_id": key})
