@@ -43,6 +43,12 @@ scratch_image() {  # scratch_image NAME:TAG BINARY ENTRYPOINT_PATH
   say "imported $1"
 }
 
+pinned_base() {  # the base image by digest, as the Dockerfiles require it (never a tag alone)
+  local digest; digest=$(buildah images --digests --format '{{.Digest}}' "$BASE" | head -n 1)
+  [[ $digest == sha256:* ]] || die "no digest for $BASE"
+  echo "${BASE%:*}@$digest"
+}
+
 base_image() {
   buildah inspect "$BASE" >/dev/null 2>&1 && return 0
   local t=$SECONDS rootfs=$IMAGES/base-rootfs.tar
@@ -82,7 +88,7 @@ service_images() {
     imported "$name:$tag" && continue
     t=$SECONDS
     say "building $name:$tag..."
-    bud -f "$ROOT/deploy/docker/Dockerfile" --build-arg SERVICE="$s" --build-arg PYTHON_IMAGE="$BASE" \
+    bud -f "$ROOT/deploy/docker/Dockerfile" --build-arg SERVICE="$s" --build-arg PYTHON_IMAGE="$(pinned_base)" \
       -t "localhost/$name:$tag" "$ROOT" >/dev/null
     import_image "localhost/$name:$tag" "$name:$tag"
     say "$name:$tag built and imported in $((SECONDS - t))s"
@@ -96,7 +102,7 @@ skaffold_image() {
   name=${name%%:*}; service=${name#portal-}; service=${service//-/_}
   [[ " ${SERVICES[*]} " == *" $service "* ]] || die "$IMAGE is not one of the services' images"
   base_image
-  bud -f "$ROOT/deploy/docker/Dockerfile" --build-arg SERVICE="$service" --build-arg PYTHON_IMAGE="$BASE" \
+  bud -f "$ROOT/deploy/docker/Dockerfile" --build-arg SERVICE="$service" --build-arg PYTHON_IMAGE="$(pinned_base)" \
     -t "localhost/$IMAGE" "$ROOT" >/dev/null
   import_image "localhost/$IMAGE" "$IMAGE"
   # skaffold then names the image by its ID (<name>:<id>, through the Docker API): the node needs that name too.
@@ -114,7 +120,7 @@ deps_images() {
     ctx=$IMAGES/kafka-context; rm -rf "$ctx" && mkdir -p "$ctx"
     cp -r "$PORTAL_CACHE/kafka-$KAFKA_VERSION/libs" "$ctx/libs"
     cp "$ROOT/deploy/local/kafka/log4j2.properties" "$HERE/images/kafka-entrypoint.sh" "$ctx/"
-    bud -f "$HERE/images/kafka.Dockerfile" --build-arg BASE="$BASE" -t "localhost/portal-kafka:$kafka_tag" "$ctx" >/dev/null
+    bud -f "$HERE/images/kafka.Dockerfile" --build-arg BASE="$(pinned_base)" -t "localhost/portal-kafka:$kafka_tag" "$ctx" >/dev/null
     import_image "localhost/portal-kafka:$kafka_tag" "portal-kafka:$kafka_tag"
     rm -rf "$ctx"
   fi

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "deploy" / "docker" / "Dockerfile").read_text()
@@ -23,8 +24,21 @@ def test_every_copied_path_exists(service):
             assert (ROOT / source).exists(), f"{source} (for {service}) does not exist"
 
 
-def test_base_image_is_pinned_and_the_final_stage_is_unprivileged():
-    assert re.search(r"ARG PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm", DOCKERFILE)
+def test_the_base_comes_by_digest_only_and_the_final_stage_is_unprivileged():
+    """#20 finding 8: no FROM names a tag that could move. The base is an argument without a default, which
+    every build passes by digest: skaffold from $PYTHON_IMAGE, the test cluster its own base's digest."""
+    for dockerfile in (DOCKERFILE, (ROOT / "deploy" / "cluster" / "images" / "kafka.Dockerfile").read_text()):
+        bases = [line.split()[1] for line in instructions(dockerfile) if line.startswith("FROM")]
+        assert bases
+        assert all(re.fullmatch(r"\$\{[A-Z_]+\}", base) for base in bases), bases  # an argument, never a name
+        assert not re.search(r"^ARG (PYTHON_IMAGE|BASE)=", dockerfile, re.MULTILINE)  # and it has no default
+    images_sh = (ROOT / "deploy" / "cluster" / "images.sh").read_text()
+    assert not re.search(r"--build-arg (PYTHON_IMAGE|BASE)=\"\$BASE\"", images_sh)  # the tag alone
+    assert images_sh.count('="$(pinned_base)"') == 3  # both service builds and Kafka's
+    assert 'echo "${BASE%:*}@$digest"' in images_sh
+    skaffold = yaml.safe_load((ROOT / "skaffold.yaml").read_text())
+    for artifact in skaffold["build"]["artifacts"]:
+        assert artifact["docker"]["buildArgs"]["PYTHON_IMAGE"] == "{{.PYTHON_IMAGE}}"
     assert ":latest" not in DOCKERFILE
     final = DOCKERFILE.split("AS runtime", 1)[1]
     assert "USER 10001:10001" in final

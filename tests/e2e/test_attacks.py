@@ -259,3 +259,19 @@ def test_grpc_callers_prove_who_they_are_and_call_only_what_they_may(platform, v
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     finally:
         billing.close()
+
+
+def test_role_escalation_over_grpc_is_refused_even_to_an_allowed_caller(platform, victim):
+    """Finding 3: the back office may create families over gRPC, never an agent of any structure."""
+    client = GrpcClient(LAYOUT.grpc_target("identity"), "identity", LAYOUT.grpc_identity(BACK_OFFICE))
+    request = identity_pb2.CreateAccountRequest(
+        structure_id=STRUCTURE, login=f"faux.agent.{RUN}@example.fr", display_name="Faux agent", role="agent"
+    )
+    try:
+        with pytest.raises(grpc.RpcError) as refused:
+            identity_pb2_grpc.IdentityServiceStub(client.channel()).CreateAccount(request, timeout=5)
+    finally:
+        client.close()
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with databases() as client:
+        assert client["identity"]["accounts"].find_one({"login": request.login}) is None
