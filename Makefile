@@ -86,7 +86,7 @@ test: protos install-tools lint ## lint, install what is missing, start a privat
 fuzz: protos install-tools ## the schemathesis run of `make test`, longer (FUZZ_EXAMPLES=300 per operation)
 	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} deploy/local/run-tests.sh tests/e2e/test_schemathesis_fuzzing.py -s $(ARGS)
 
-pentest: protos install-tools ## replay #20's attacks on the whole platform (topic, databases, floods, races)
+pentest: protos install-tools ## replay #20's attacks on the whole platform (topic, databases, Kafka, gRPC, floods, races)
 	@deploy/local/run-tests.sh tests/e2e/test_attacks.py $(ARGS)
 
 cluster-up: ## build (first run, cached) and start the single-node Kubernetes test cluster
