@@ -10,7 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import requests
 
 from deploy.local.topology import services
+from tests.support.private_kafka import PrivateKafka
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -183,3 +185,15 @@ class ServiceProcess:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)
+
+
+@contextmanager
+def plaintext_kafka() -> Iterator[PrivateKafka]:
+    """A broker without TLS, SCRAM or ACLs, started for the run and stopped after: the baseline the secured
+    test broker is measured against (#20: SASL_SSL may cost at most 15 %)."""
+    broker = PrivateKafka(Path(os.environ["PORTAL_RUN_DIR"]) / "plaintext", 29192, 29193, plaintext=True)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

@@ -18,12 +18,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import jwt
 import requests
 
-from bench.common import ServiceProcess, alternating, cpu_seconds, judged, run_for, write_results
+from bench.common import ServiceProcess, alternating, cpu_seconds, judged, plaintext_kafka, run_for, write_results
 from portal_common.auth import JwksCache, TokenVerifier
 from portal_common.config import Env
 from portal_identity import accounts, links, sessions
@@ -31,7 +30,6 @@ from portal_identity.config import IdentityConfig
 from portal_identity.context import Context
 from portal_identity.passwords import HASHER
 from tests.support.env import LAYOUT
-from tests.support.private_kafka import PrivateKafka
 
 CORES = os.cpu_count() or 1
 PASSWORD = "benchmark passphrase 2026"
@@ -77,41 +75,41 @@ def sasl_ssl_login_cost() -> dict[str, object]:
     """Logins of a service on the secured test broker taking turns with those of a service on a plaintext
     broker of its own (no TLS, SCRAM or ACLs): what the secured Kafka costs the login rate (#20: at most 15 %).
     Each login publishes its event through the outbox relay, so Kafka's share is the relay's."""
-    broker = PrivateKafka(Path(os.environ["PORTAL_RUN_DIR"]) / "plaintext", 29192, 29193, plaintext=True)
-    broker.start()
-    secured, plain = start_identity(), None
-    try:
-        shifted = {
-            "HTTP_PORT": str(LAYOUT.http_port("identity") + 5),
-            "GRPC_PORT": str(LAYOUT.grpc_port("identity") + 5),
-        }
-        plain = start_identity(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, KAFKA_SECURITY_PROTOCOL="PLAINTEXT", **shifted)
+    with plaintext_kafka() as broker:
+        secured, plain = start_identity(), None
+        try:
+            shifted = {
+                "HTTP_PORT": str(LAYOUT.http_port("identity") + 5),
+                "GRPC_PORT": str(LAYOUT.grpc_port("identity") + 5),
+            }
+            plain = start_identity(
+                KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, KAFKA_SECURITY_PROTOCOL="PLAINTEXT", **shifted
+            )
 
-        def logins_of(service: ServiceProcess, logins: list[str]) -> Callable[[int], None]:
-            http = [requests.Session() for _ in logins]
+            def logins_of(service: ServiceProcess, logins: list[str]) -> Callable[[int], None]:
+                http = [requests.Session() for _ in logins]
 
-            def login(i: int) -> None:
-                body = {"login": logins[i], "password": PASSWORD}
-                if http[i].post(service.url + "/v1/auth/login", json=body, timeout=10).status_code != 200:
-                    raise RuntimeError("login refused")
+                def login(i: int) -> None:
+                    body = {"login": logins[i], "password": PASSWORD}
+                    if http[i].post(service.url + "/v1/auth/login", json=body, timeout=10).status_code != 200:
+                        raise RuntimeError("login refused")
 
-            return login
+                return login
 
-        secured_login, plain_login = logins_of(*secured[::2]), logins_of(*plain[::2])
-        run_for(WARM_UP_SECONDS, 4, secured_login)
-        run_for(WARM_UP_SECONDS, 4, plain_login)
+            secured_login, plain_login = logins_of(*secured[::2]), logins_of(*plain[::2])
+            run_for(WARM_UP_SECONDS, 4, secured_login)
+            run_for(WARM_UP_SECONDS, 4, plain_login)
 
-        def cpu_of(service: ServiceProcess) -> Callable[[], float]:
-            return lambda: cpu_seconds(service.process.pid)
+            def cpu_of(service: ServiceProcess) -> Callable[[], float]:
+                return lambda: cpu_seconds(service.process.pid)
 
-        on_secured, on_plain = alternating(
-            DURATION, (4, secured_login, cpu_of(secured[0])), (4, plain_login, cpu_of(plain[0]))
-        )
-    finally:
-        for started in (secured, plain):
-            if started is not None:
-                started[0].stop()
-        broker.stop()
+            on_secured, on_plain = alternating(
+                DURATION, (4, secured_login, cpu_of(secured[0])), (4, plain_login, cpu_of(plain[0]))
+            )
+        finally:
+            for started in (secured, plain):
+                if started is not None:
+                    started[0].stop()
     return {
         "http_login_sasl_ssl_kafka": on_secured,
         "http_login_plaintext_kafka": on_plain,

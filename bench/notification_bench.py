@@ -24,19 +24,17 @@ import threading
 import time
 import uuid
 from datetime import UTC
-from pathlib import Path
 
 import requests
 from pymongo import MongoClient
 
-from bench.common import ServiceProcess, judged, percentile, write_results
+from bench.common import ServiceProcess, judged, percentile, plaintext_kafka, write_results
 from portal_common import events
 from portal_common.kafka_client import KafkaAccess, create_consumer, create_producer
 from portal_notification import deliveries
 from tests.support.env import KAFKA, LAYOUT, service_environment
 from tests.support.identity_standin import IdentityLinksStandIn
 from tests.support.kafka import create_event_topics
-from tests.support.private_kafka import PrivateKafka
 from tests.support.tokens import JwksServer, SigningKey
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -208,12 +206,8 @@ def scenario(with_email: bool, http_port: int, kafka: KafkaAccess = KAFKA) -> di
 def plaintext_baseline(http_port: int) -> dict[str, object]:
     """`feed_only` on a plaintext broker of its own (no TLS, SCRAM or ACLs), started and stopped here: what the
     secured path costs, measured in the same run (#20: at most 15 %)."""
-    broker = PrivateKafka(Path(os.environ["PORTAL_RUN_DIR"]) / "plaintext", 29192, 29193, plaintext=True)
-    broker.start()
-    try:
+    with plaintext_kafka() as broker:
         return scenario(with_email=False, http_port=http_port, kafka=broker.access)
-    finally:
-        broker.stop()
 
 
 def cost(secured: dict[str, object], plain: dict[str, object], figure: str) -> float:

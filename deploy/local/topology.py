@@ -122,16 +122,24 @@ class Layout:
             "GRPC_PORT": str(self.grpc_port(name)),
             "MONGO_URI": self.mongo_uri,
             "MONGO_DB": services()[name].database,
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
-            "KAFKA_SASL_USERNAME": name,
-            "KAFKA_SASL_PASSWORD_FILE": str(kafka_security.password_file(self.kafka_dir, name)),
-            "KAFKA_CA_FILE": str(kafka_security.ca_file(self.kafka_dir)),
+            **kafka_environment(self.kafka_access(name)),
             **grpc_tls_environment(self.grpc_identity(name)),
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
             "SMTP_MODE": "insecure",
             **{grpc_target_variable(callee): self.grpc_target(callee) for callee in services()[name].grpc_calls},
         } | settings
+
+
+def kafka_environment(access: KafkaAccess) -> dict[str, str]:
+    """The settings a process (a service, the events CLI) reads to reach Kafka as `access`'s principal."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": access.bootstrap,
+        "KAFKA_SECURITY_PROTOCOL": access.security_protocol,
+        "KAFKA_SASL_USERNAME": access.username,
+        "KAFKA_SASL_PASSWORD_FILE": access.password_file,
+        "KAFKA_CA_FILE": access.ca_file,
+    }
 
 
 def grpc_tls_environment(tls: GrpcTls) -> dict[str, str]:

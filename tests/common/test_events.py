@@ -5,9 +5,10 @@ import sys
 
 import pytest
 
+from deploy.local.topology import kafka_environment
 from portal_common import events
 from portal_common.kafka_client import create_producer
-from tests.support.env import KAFKA, kafka_environment
+from tests.support.env import KAFKA
 from tests.support.kafka import create_event_topics, read_all, unique_topic
 
 DESIGN_TYPES = [

@@ -14,14 +14,14 @@ from typing import Any
 import requests
 from flask import Blueprint
 
-from deploy.local.topology import grpc_tls_environment
+from deploy.local.topology import grpc_tls_environment, kafka_environment
 from portal_common import events
 from portal_common.bodies import accepts, body, obj, string
 from portal_common.config import CommonConfig, Env
 from portal_common.http import principal, require_auth
 from portal_common.mongo import IndexSpec
 from portal_common.service import Consumer, Service, ServiceContext, connect, current
-from tests.support.env import KAFKA, LAYOUT, MONGO_URI, kafka_environment
+from tests.support.env import KAFKA, LAYOUT, MONGO_URI
 from tests.support.kafka import create_event_topics, create_topics, unique_topic
 from tests.support.tokens import AUDIENCE, ISSUER, JwksServer, SigningKey
 from tests.support.wait import wait_for

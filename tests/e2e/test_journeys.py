@@ -9,8 +9,9 @@ import uuid
 
 import pytest
 
+from deploy.local.topology import kafka_environment
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
-from tests.support.env import MAILDIR, kafka_environment
+from tests.support.env import MAILDIR
 from tests.support.sinks import SmtpSink
 from tests.support.wait import wait_for
 

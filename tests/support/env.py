@@ -10,7 +10,6 @@ import grpc
 
 from deploy.local.topology import LAYOUTS, services
 from portal_common.grpc_tls import BACK_OFFICE, GrpcClient
-from portal_common.kafka_client import KafkaAccess
 from tests.support.tokens import AUDIENCE, ISSUER
 
 LAYOUT = LAYOUTS["test"]
@@ -36,17 +35,6 @@ def service_environment(name: str, topic: str, *, layout_ports: bool = False, **
     if not layout_ports:
         isolated |= {"HTTP_PORT": "0", "GRPC_PORT": "0"}
     return LAYOUT.environment(name, **(isolated | settings))
-
-
-def kafka_environment(access: KafkaAccess) -> dict[str, str]:
-    """The settings a process (a service, the events CLI) reads to reach Kafka as `access`'s principal."""
-    return {
-        "KAFKA_BOOTSTRAP_SERVERS": access.bootstrap,
-        "KAFKA_SECURITY_PROTOCOL": access.security_protocol,
-        "KAFKA_SASL_USERNAME": access.username,
-        "KAFKA_SASL_PASSWORD_FILE": access.password_file,
-        "KAFKA_CA_FILE": access.ca_file,
-    }
 
 
 def grpc_channel(target: str, callee: str, caller: str = BACK_OFFICE) -> grpc.Channel:

@@ -26,7 +26,7 @@ from google.protobuf import json_format
 
 from portal_common import events
 from portal_common.config import ConfigError, Env
-from portal_common.kafka_client import KafkaAccess, create_consumer, create_producer, ensure_topics
+from portal_common.kafka_client import KafkaAccess, create_consumer, create_producer, ensure_topics, event_topics
 
 
 def _access(args: argparse.Namespace) -> KafkaAccess:
@@ -130,7 +130,7 @@ def cmd_ensure_topics(args: argparse.Namespace) -> int:
         configs["retention.ms"] = str(args.retention_ms)
     created = ensure_topics(
         _access(args),
-        {**dict.fromkeys(events.topics(args.topic), args.partitions), args.dlq_topic: 1},
+        event_topics(args.topic, args.partitions, args.dlq_topic),
         replication_factor=args.replication_factor,
         configs=configs,
     )

@@ -104,6 +104,11 @@ def create_producer(access: KafkaAccess, client_id: str, **overrides: object) ->
     return KafkaProducer(**settings)
 
 
+def event_topics(base: str, partitions: int, dlq: str) -> dict[str, int]:
+    """Every publisher's topic of `base` with `partitions` each, and the DLQ with one: what ensure_topics makes."""
+    return {**dict.fromkeys(events.topics(base), partitions), dlq: 1}
+
+
 def ensure_topics(
     access: KafkaAccess,
     topics: dict[str, int] | None = None,
@@ -113,7 +118,7 @@ def ensure_topics(
 ) -> list[str]:
     """Create every publisher's events topic and the DLQ when missing (broker auto-creation stays off). `configs`
     are topic settings such as min.insync.replicas; existing topics are left as they are."""
-    topics = topics or {**dict.fromkeys(events.topics(events.TOPIC), 3), events.DLQ_TOPIC: 1}
+    topics = topics or event_topics(events.TOPIC, 3, events.DLQ_TOPIC)
     deadline = time.monotonic() + timeout_s
     while True:
         try:
