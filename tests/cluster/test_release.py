@@ -22,7 +22,9 @@ from tests.cluster.conftest import (
     KUBECONFIG,
     KUBECTL,
     NAMESPACE,
+    NODE_IP,
     RELEASE_SH,
+    SMTP_PORT,
     ClusterPlatform,
     Traffic,
     helm,
@@ -280,17 +282,22 @@ def test_mongodb_unreachable_at_install_fails_the_job_clearly(platform, release)
         kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)
 
 
-def test_network_policies_admit_only_named_callers(release):
-    """From a pod of the release's namespace without an allowed caller's labels, identity's and notification's
-    gRPC ports and every HTTP port are closed; the same probe labelled as notification reaches identity's
-    gRPC (the positive control: the one call the release makes), labelled as billing-statement (no client)
-    it does not, and from the Ingress controller's namespace the HTTP ports answer."""
+def test_network_policies_admit_only_named_callers_and_let_each_pod_out_only_where_it_must(release, sinks):
+    """Ingress: from a pod of the release's namespace without an allowed caller's labels, identity's and
+    notification's gRPC ports and every HTTP port are closed; labelled as notification it reaches identity's gRPC
+    (the one call the release makes), labelled as billing-statement (no client) it does not; from the Ingress
+    controller's namespace the HTTP ports answer. Egress: a pod of the release reaches CoreDNS on port 53 but not
+    its metrics port, which answers any pod the release's policies do not select; only notification reaches
+    the SMTP sink."""
     image = kubectl("get", "deploy/portal-identity", "-o", "jsonpath={.spec.template.spec.containers[0].image}")
     # Service addresses, not names: a DNS failure must not pass for a closed port.
     ip = {
         svc: kubectl("get", "service", f"portal-{svc}", "-o", "jsonpath={.spec.clusterIP}")
         for svc in ("identity", "billing-statement", "document-store", "notification")
     }
+    dns_pod = kubectl(
+        "get", "pods", "-l", "k8s-app=kube-dns", "-o", "jsonpath={.items[0].status.podIP}", namespace="kube-system"
+    )
     targets = {
         "identity-grpc": f"{ip['identity']}:{services()['identity'].grpc_port}",
         "notification-grpc": f"{ip['notification']}:{services()['notification'].grpc_port}",
@@ -298,9 +305,12 @@ def test_network_policies_admit_only_named_callers(release):
         "billing-http": f"{ip['billing-statement']}:8082",
         "documents-http": f"{ip['document-store']}:8083",
         "notification-http": f"{ip['notification']}:8084",
+        "dns": f"{dns_pod}:53",
+        "dns-metrics": f"{dns_pod}:9153",  # beyond the release, open to any pod no egress policy selects
+        "smtp-sink": f"{NODE_IP}:{SMTP_PORT}",  # beyond the release: only notification sends mail
     }
-    # Each target is tried for 20 s (a new pod's address reaches the allowed sets a few seconds after it
-    # starts), in parallel: open if any attempt connects.
+    # Each target is tried for 20 s, in parallel: open if any attempt connects (a caller's new address reaches
+    # the callee's allowed set a few seconds after the pod starts).
     probe = (
         "import json,socket,sys,time\n"
         "from concurrent.futures import ThreadPoolExecutor\n"
@@ -316,6 +326,12 @@ def test_network_policies_admit_only_named_callers(release):
         "  print(json.dumps(dict(zip(targets, pool.map(reach, targets.values())))))\n"
     )
 
+    def policed(name: str, namespace: str) -> bool:
+        """kube-router has put the pod's own firewall chain (its egress rules) in place: until then a new pod
+        goes anywhere, so judging its egress earlier would prove nothing."""
+        rules = subprocess.run(["iptables-save", "-t", "filter"], capture_output=True, text=True, check=True).stdout
+        return f"traffic from POD name:{name} namespace: {namespace}" in rules
+
     def reach(name: str, namespace: str, labels: str) -> dict:
         overrides = json.dumps(
             {
@@ -325,7 +341,7 @@ def test_network_policies_admit_only_named_callers(release):
                             "name": name,
                             "image": image,
                             "imagePullPolicy": "Never",
-                            "command": ["python", "-c", probe, json.dumps(targets)],
+                            "command": ["python", "-c", "import time; time.sleep(600)"],
                             "securityContext": {
                                 "runAsNonRoot": True,
                                 "runAsUser": 10001,
@@ -334,35 +350,49 @@ def test_network_policies_admit_only_named_callers(release):
                                 "seccompProfile": {"type": "RuntimeDefault"},
                             },
                         }
-                    ]
+                    ],
+                    "terminationGracePeriodSeconds": 0,
                 }
             }
         )
-        out = kubectl(
+        kubectl(
             "run",
             name,
-            "--rm",
-            "-i",
             "--restart=Never",
-            "--quiet",
             f"--labels={labels}",
             f"--image={image}",
             f"--overrides={overrides}",
             namespace=namespace,
-            timeout=120,
         )
-        return json.loads(out.strip().splitlines()[-1])
+        try:
+            kubectl("wait", "--for=condition=Ready", f"pod/{name}", "--timeout=120s", namespace=namespace, timeout=130)
+            if "app.kubernetes.io/instance=portal" in labels:  # selected by the release's policies
+                wait_for(lambda: policed(name, namespace), timeout=60, interval=1, what=f"{name}'s firewall chain")
+            out = kubectl("exec", name, "--", "python", "-c", probe, json.dumps(targets), namespace=namespace)
+            return json.loads(out.strip().splitlines()[-1])
+        finally:
+            kubectl("delete", "pod", name, "--wait=false", namespace=namespace, check=False)
+
+    def of_the_release(service: str) -> str:
+        return f"app.kubernetes.io/name={service},app.kubernetes.io/instance=portal,app.kubernetes.io/part-of=portal"
 
     intruder = reach(f"intruder-{RUN}", NAMESPACE, "app=intruder")
-    assert intruder == dict.fromkeys(targets, False), intruder
-    caller = reach(f"caller-{RUN}", NAMESPACE, "app.kubernetes.io/name=notification,app.kubernetes.io/instance=portal")
+    # Not a pod of the release: no policy restricts where it goes, none admits it in.
+    outside = {"dns": True, "dns-metrics": True, "smtp-sink": True}
+    assert intruder == {**dict.fromkeys(targets, False), **outside}, intruder
+    caller = reach(f"caller-{RUN}", NAMESPACE, of_the_release("notification"))
     assert caller["identity-grpc"] is True, caller  # notification calls identity's IssueLink (grpcCalls)
     assert caller["notification-grpc"] is False, caller  # nobody in the release calls notification over gRPC
     assert caller["billing-http"] is False, caller
-    no_client = reach(
-        f"noclient-{RUN}", NAMESPACE, "app.kubernetes.io/name=billing-statement,app.kubernetes.io/instance=portal"
-    )
+    assert caller["identity-http"] is True, caller  # the token keys (JWKS)
+    assert caller["dns"] is True, caller
+    assert caller["dns-metrics"] is False, caller  # egress denied by default
+    assert caller["smtp-sink"] is True, caller  # notification's own egress: its SMTP relay
+    no_client = reach(f"noclient-{RUN}", NAMESPACE, of_the_release("billing-statement"))
     assert no_client["identity-grpc"] is False, no_client  # billing has no identity client: not admitted
+    assert no_client["dns"] is True, no_client
+    assert no_client["dns-metrics"] is False, no_client
+    assert no_client["smtp-sink"] is False, no_client  # billing sends no mail
     gateway = reach(f"gateway-{RUN}", "ingress", "app=probe")
     assert all(gateway[name] for name in targets if name.endswith("-http")), gateway
     assert gateway["identity-grpc"] is False, gateway

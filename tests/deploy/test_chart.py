@@ -220,6 +220,25 @@ def test_grpc_callers_are_the_services_with_a_client_and_find_their_callee_in_th
     assert grpc_callers(policies["portal-billing-statement"]) == [pods_of("invoicing")]
 
 
+def egress_ports(policy: dict) -> set[int | str]:
+    return {port["port"] for rule in policy["spec"]["egress"] for port in rule.get("ports", [])}
+
+
+def test_egress_is_denied_but_for_dns_kafka_mongodb_and_each_services_own_callees():
+    policies = {d["metadata"]["name"]: d for d in rendered("--show-only", "templates/networkpolicy.yaml")}
+    assert policies["portal-default-deny"]["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert egress_ports(policies["portal-identity"]) == {53, 9092, 9093, 27017}  # calls nobody
+    assert egress_ports(policies["portal-billing-statement"]) == {53, 9092, 9093, 27017, 8081}  # + JWKS
+    notification = egress_ports(policies["portal-notification"])
+    assert notification == {53, 9092, 9093, 27017, 8081, 50051, 25, 465, 587, 443}  # + IssueLink, SMTP, push
+    jobs = policies["portal-jobs"]["spec"]
+    names = next(e["values"] for e in jobs["podSelector"]["matchExpressions"] if e["key"] == "app.kubernetes.io/name")
+    assert set(names) == {"topics", "migrations", "helm-test"}  # the Jobs' and the helm test's pods
+    assert egress_ports({"spec": jobs}) >= {53, 9092, 9093, 27017, 8081}  # Kafka, MongoDB, identity's Service
+    off = rendered("--show-only", "templates/networkpolicy.yaml", "--set", "networkPolicy.egress.enabled=false")
+    assert all("Egress" not in d["spec"]["policyTypes"] for d in off)
+
+
 @pytest.mark.parametrize(
     ("setting", "new_place"),
     [

@@ -203,3 +203,21 @@ the Certificate of grpc-certificates.yaml makes), mounted where GRPC_TLS_* point
     defaultMode: 0400
 {{- end }}
 {{- end -}}
+
+{{/* What every pod of the release may reach: DNS, Kafka and MongoDB (networkPolicy.egress). */}}
+{{- define "portal.egressBase" -}}
+{{- $e := .Values.networkPolicy.egress -}}
+- to:
+    {{- toYaml $e.dns | nindent 4 }}
+  ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+{{- range $target := list $e.kafka $e.mongodb }}
+- ports:
+    {{- range $port := $target.ports }}
+    - {port: {{ $port }}, protocol: TCP}
+    {{- end }}
+  {{- with $target.to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
