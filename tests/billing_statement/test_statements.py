@@ -2,6 +2,7 @@
 
 import subprocess
 
+import grpc
 import jwt
 import pytest
 
@@ -67,15 +68,21 @@ def test_a_year_statement_with_its_tax_section(billing, martin):
     assert response.status_code == 201, response.text
     statement = response.json()
     assert statement["period_start"] == "2025-01-01"
-    assert statement["totals"] == {"invoiced_cents": 35_000, "paid_cents": 43_000}
+    # F-2025-03: 33,000 paid over 20,000 childcare + 5,000 meal (period) + 8,000 prepaid: 25,000 pays period
+    # lines; F-2025-12: 10,000 paid. Paid for the period's lines = 35,000 = invoiced, never more.
+    assert statement["totals"] == {"invoiced_cents": 35_000, "paid_cents": 35_000}
     assert [i["number"] for i in statement["invoices"]] == ["F-2025-03", "F-2025-12"]
     [year] = statement["tax"]
     assert year["year"] == 2025
+    # 2025 payments of Léa's childcare: 30,000 (December 2024 invoice paid in January) + 20,000 (the childcare
+    # share of the April payment); the December 2025 invoice paid in January 2026 is not in 2025.
     assert year["children"] == [
         {
             "child": "Léa Martin",
+            "alternating_residence": False,
             "box": "7GA",
             "childcare_paid_cents": 50_000,
+            "declared_euros": 500,
             "retained_cents": 50_000,
             "credit_cents": 25_000,
         }
@@ -103,6 +110,216 @@ def test_a_year_statement_with_its_tax_section(billing, martin):
     assert "prépayé" not in text
     assert "Tom Martin" not in text
     find_events(billing.topic, lambda e: e.type == "statement.generated" and e.account_id == martin["account_id"])
+
+
+def residence(billing, family, child, alternating):
+    return billing.stub.SetChildResidence(
+        billing_pb2.SetChildResidenceRequest(
+            structure_id=family["structure"],
+            account_id=family["account_id"],
+            child=billing_pb2.Child(name=child[0], birth_date=child[1]),
+            alternating=alternating,
+        ),
+        timeout=10,
+    )
+
+
+NINA = ("Nina Dupont", "2019-01-01")  # born on 1 January 2019: counts for 2025 ("nés à compter du 1er janvier 2019")
+OSCAR = ("Oscar Dupont", "2018-12-31")  # born the day before: does not count for 2025
+PAUL = ("Paul Dupont", "2022-05-05")  # in alternating residence
+
+
+def test_a_mixed_invoice_aids_alternating_residence_and_a_january_payment_by_hand(billing):
+    dupont = billing.family(name="Famille Dupont")
+    assert residence(billing, dupont, PAUL, True).alternating is True
+    residence(billing, dupont, PAUL, True)  # replayed: the same
+    billing.invoice(
+        dupont,
+        "D-2025-01",
+        "2025-01-31",
+        [
+            line(*NINA, "Crèche", 30_000, start="2025-01-06", end="2025-01-31"),
+            line(*NINA, "Repas", 6_000, kind=billing_pb2.LINE_KIND_MEAL, start="2025-01-06", end="2025-01-31"),
+            line(*PAUL, "Séjour", 14_000, mode=billing_pb2.BILLING_MODE_PREPAID, start="2025-01-06", end="2025-01-10"),
+        ],
+    )
+    # Each payment over the lines 30,000 / 6,000 / 14,000 (total 50,000): 3/5, 3/25, 7/25.
+    billing.pay(dupont, "D-2025-01", "2025-02-10", 25_000)  # 15,000 / 3,000 / 7,000
+    billing.pay(
+        dupont, "D-2025-01", "2025-02-15", 10_000, method=billing_pb2.PAYMENT_METHOD_CESU
+    )  # 6,000 / 1,200 / 2,800
+    billing.pay(
+        dupont, "D-2025-01", "2025-03-01", 15_000, method=billing_pb2.PAYMENT_METHOD_AID
+    )  # 9,000 / 1,800 / 4,200
+    billing.invoice(
+        dupont,
+        "D-2025-12",
+        "2025-12-20",
+        [
+            line(*PAUL, "Garderie", 400_000, start="2025-09-01", end="2025-12-19", quantity=100),
+            line(*OSCAR, "Garderie", 20_000, start="2025-09-01", end="2025-12-19", quantity=10),
+        ],
+    )
+    # 210,001 over 400,000 / 20,000: 200,000.95 / 10,000.05 -> 200,000 / 10,000, the leftover cent to Paul.
+    billing.pay(dupont, "D-2025-12", "2025-12-28", 210_001)
+    # 209,999: 199,999.05 / 9,999.95 -> 199,999 / 9,999, the leftover cent to Oscar; paid in 2026.
+    billing.pay(dupont, "D-2025-12", "2026-01-10", 209_999, method=billing_pb2.PAYMENT_METHOD_TRANSFER)
+
+    response = generate(billing, dupont, period_start="2025-01-01", period_end="2026-06-30")
+    assert response.status_code == 201, response.text
+    statement = response.json()
+    january, december = statement["invoices"]
+    # Period-billed: 30,000 + 6,000 = 36,000, paid for them 15,000 + 3,000 + 6,000 + 1,200 + 9,000 + 1,800.
+    assert (january["period_billed_cents"], january["paid_cents"]) == (36_000, 36_000)
+    assert [p["period_billed_cents"] for p in january["payments"]] == [18_000, 7_200, 10_800]
+    assert [p["method"] for p in january["payments"]] == ["CARD", "CESU", "AID"]
+    assert (december["period_billed_cents"], december["paid_cents"]) == (420_000, 420_000)
+    assert statement["totals"] == {"invoiced_cents": 456_000, "paid_cents": 456_000}  # not 470,000 paid
+
+    y2025, y2026 = statement["tax"]
+    assert y2025 == {
+        "year": 2025,
+        "more_than_three": False,
+        "children": [
+            # Oscar (born 31 December 2018) is not counted. Nina: only the card payment's crèche share, 15,000:
+            # the CESU préfinancés (6,000) and the aid (9,000) are not her family's expense, nor is the meal.
+            {
+                "child": "Nina Dupont",
+                "alternating_residence": False,
+                "box": "7GA",
+                "childcare_paid_cents": 15_000,
+                "declared_euros": 150,
+                "retained_cents": 15_000,
+                "credit_cents": 7_500,
+            },
+            # Paul, alternating residence: 200,001 paid in December; ceiling 1,750 €, credit 875 €.
+            {
+                "child": "Paul Dupont",
+                "alternating_residence": True,
+                "box": "7GE",
+                "childcare_paid_cents": 200_001,
+                "declared_euros": 2_000,
+                "retained_cents": 175_000,
+                "credit_cents": 87_500,
+            },
+        ],
+    }
+    # 2026: the January transfer only (Paul 199,999 -> 2,000 €); Nina (born 2019) no longer counts.
+    assert [(r["child"], r["box"], r["childcare_paid_cents"], r["declared_euros"]) for r in y2026["children"]] == [
+        ("Paul Dupont", "7GE", 199_999, 2_000)
+    ]
+
+    text = " ".join(
+        pdf_text(billing.call("GET", f"/v1/statements/{statement['statement_id']}/pdf", dupont).content).split()
+    )
+    for expected in (
+        "Paul Dupont (résidence alternée)",
+        "7GE",
+        "2 000 €",
+        "10 janvier 2026",
+        "CESU préfinancés",
+        "aide versée à la structure",
+        "nés à compter du 1er janvier 2019",
+        "arrondi à l'euro le plus proche",
+    ):
+        assert expected in text.replace("\u202f", " ").replace("\u00a0", " "), expected
+
+    # In a narrow cell of the PDF's table, so read from the printable HTML view of the same statement.
+    html = billing.call("GET", f"/v1/statements/{statement['statement_id']}/html", dupont).text
+    assert "dont 72,00\u00a0€ pour les activités à la période" in html  # the CESU payment's period share
+
+    # Paul's residence no longer alternates: the next statement uses the usual list and ceiling.
+    residence(billing, dupont, PAUL, False)
+    again = generate(billing, dupont, year=2025).json()
+    paul = next(r for r in again["tax"][0]["children"] if r["child"] == "Paul Dupont")
+    assert (paul["box"], paul["retained_cents"]) == ("7GB", 200_001)
+
+
+def test_a_payment_beyond_what_is_left_to_pay_is_refused_and_changes_nothing(billing):
+    family = billing.family(name="Famille Petit")
+    billing.invoice(
+        family, "P-2025-02", "2025-02-28", [line(*NINA, "Crèche", 10_000, start="2025-02-03", end="2025-02-28")]
+    )
+    billing.pay(family, "P-2025-02", "2025-03-05", 6_000)
+    with pytest.raises(grpc.RpcError) as refused:
+        billing.pay(family, "P-2025-02", "2025-03-06", 4_001)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "dépasse le reste à payer" in refused.value.details()
+    billing.pay(family, "P-2025-02", "2025-03-06", 4_000)  # exactly what is left
+    statement = generate(billing, family, year=2025).json()
+    assert statement["totals"] == {"invoiced_cents": 10_000, "paid_cents": 10_000}
+
+
+def test_a_residence_for_a_family_of_another_structure_is_not_found(billing):
+    family = billing.family(structure="mairie-2")
+    with pytest.raises(grpc.RpcError) as refused:
+        residence(billing, {**family, "structure": "mairie-1"}, PAUL, True)
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_the_statement_prints_the_familys_structure_as_its_invoicing_system_describes_it(billing):
+    family = billing.family(structure="mairie-lyon", name="Famille Moreau")
+    billing.invoice(
+        family, "L-2025-05", "2025-05-31", [line(*NINA, "Crèche", 12_000, start="2025-05-05", end="2025-05-30")]
+    )
+    before = generate(billing, family, year=2025).json()
+    assert before["structure"] == {"name": "Mairie de Saint-Exemple"}  # the deployment's name until described
+    record = billing_pb2.Structure(
+        structure_id="mairie-lyon",
+        name="Ville de Lyon – Petite enfance",
+        address="1 place de la Comédie",
+        postal_code="69001",
+        city="Lyon",
+        siret="217 500 016 00019",
+        email="petite-enfance@example.org",
+        phone="04 72 10 30 30",
+    )
+    stored = billing.stub.SetStructure(record, timeout=10)
+    assert stored.siret == "21750001600019"
+    statement = generate(billing, family, year=2025).json()
+    assert statement["statement_id"] != before["statement_id"]  # the structure changed: a new statement
+    assert statement["structure"]["city"] == "Lyon"
+    text = " ".join(
+        pdf_text(billing.call("GET", f"/v1/statements/{statement['statement_id']}/pdf", family).content).split()
+    )
+    for expected in (
+        "Ville de Lyon – Petite enfance",
+        "1 place de la Comédie",
+        "69001 Lyon",
+        "SIRET 217 500 016 00019",
+        "petite-enfance@example.org",
+        "Famille Moreau",
+        "du 1er janvier 2025 au 31 décembre 2025",
+    ):
+        assert expected in text, expected
+    assert "Saint-Exemple" not in text
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"siret": "21750001600018"}, "siret"),
+        ({"postal_code": "6900"}, "postal_code"),
+        ({"name": ""}, "name"),
+        ({"email": "pas-une-adresse"}, "email"),
+        ({"address": "1 rue\x00"}, "address"),
+    ],
+)
+def test_a_bad_structure_record_is_refused_in_french_and_keeps_the_old_one(billing, change, field):
+    good = {
+        "structure_id": "mairie-x",
+        "name": "Mairie X",
+        "address": "2 rue Haute",
+        "postal_code": "75001",
+        "city": "Paris",
+        "siret": "21750001600019",
+    }
+    billing.stub.SetStructure(billing_pb2.Structure(**good), timeout=10)
+    with pytest.raises(grpc.RpcError) as refused:
+        billing.stub.SetStructure(billing_pb2.Structure(**{**good, **change}), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in refused.value.details()
+    assert billing.db.structures.find_one({"_id": "mairie-x"})["name"] == "Mairie X"
 
 
 def test_the_pdf_page_is_really_drawn(billing, martin, tmp_path):

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from portal_billing_statement.figures import period, under_six_on_january_first
+from portal_billing_statement.figures import period
 from portal_billing_statement.money import allocate, euros
 from portal_common.problems import Problem
 
@@ -50,17 +50,3 @@ def test_a_period_is_two_dates_in_order_not_in_the_future_and_at_most_three_year
             period(start, end, today)
         assert refused.value.status == 422
         assert refused.value.slug == slug
-
-
-@pytest.mark.parametrize(
-    ("birth", "year", "counts"),
-    [
-        ("2019-01-02", 2025, True),  # six on 2 January 2025: still under six on the 1st
-        ("2019-01-01", 2025, False),  # six exactly on the 1st
-        ("2018-06-30", 2025, False),
-        ("2024-05-01", 2025, True),
-        ("2020-02-29", 2026, True),  # a leap-day child turns six on 1 March 2026
-    ],
-)
-def test_which_children_count_for_a_tax_year(birth: str, year: int, counts: bool) -> None:
-    assert under_six_on_january_first(birth, year) is counts

@@ -1,10 +1,9 @@
-"""What a statement says: period-billed activities of one family, payments, totals, and the tax
-section of the childcare tax credit (CGI art. 200 quater B).
+"""What a statement says: period-billed activities of one family, what was paid for them, totals, and the
+tax section of the childcare tax credit (its rules, one function each, are in `tax`).
 
-Tax rules applied: children under 6 on 1 January of the year; childcare amounts *actually paid*
-in that calendar year (a December invoice paid in January counts the next year); meals excluded;
-costs retained up to 3,500 € per child; boxes 7GA, 7GB, 7GC by child (oldest first). A payment pays
-its invoice's lines pro rata to their amounts, so only its childcare share counts.
+A payment pays its invoice's lines pro rata to their amounts (`tax.payment_shares`): the statement counts
+only the share of each payment that paid period-billed lines, so a mixed invoice (period-billed childcare and
+a prepaid stay) never shows its prepaid part as paid, and paid never exceeds invoiced.
 """
 
 from __future__ import annotations
@@ -15,13 +14,11 @@ from typing import Any
 
 from pymongo.database import Database
 
-from portal_billing_statement.money import allocate
+from portal_billing_statement import tax
 from portal_billing_statement.store import INVOICES, PAYMENTS
 from portal_common.problems import Problem
 
 MAX_PERIOD_DAYS = 3 * 366
-CEILING_CENTS = 350_000
-BOXES = ["7GA", "7GB", "7GC"]
 
 
 def period(start: str, end: str, today: date) -> tuple[date, date]:
@@ -40,19 +37,26 @@ def period(start: str, end: str, today: date) -> tuple[date, date]:
     return first, last
 
 
-def under_six_on_january_first(birth: str, year: int) -> bool:
-    born = date.fromisoformat(birth)
-    sixth = born.replace(year=born.year + 6) if not (born.month == 2 and born.day == 29) else date(born.year + 6, 3, 1)
-    return sixth > date(year, 1, 1)
+def is_period_billed(line: dict[str, Any]) -> bool:
+    return line["billing_mode"] == "PERIOD"
 
 
-def compute(db: Database, account_id: str, first: date, last: date) -> dict[str, Any]:
-    """The statement's content (no personal rendering yet). Raises 422 when nothing is period-billed."""
+def period_share(payment: dict[str, Any], lines: list[dict[str, Any]]) -> int:
+    """What one payment paid of its invoice's period-billed lines."""
+    shares = tax.payment_shares(payment["amount_cents"], lines)
+    return sum(share for line, share in zip(lines, shares, strict=True) if is_period_billed(line))
+
+
+def compute(
+    db: Database, account_id: str, first: date, last: date, alternating: frozenset[tuple[str, str]] = frozenset()
+) -> dict[str, Any]:
+    """The statement's content (no personal rendering yet). Raises 422 when nothing is period-billed.
+    `alternating`: the (name, birth date) of the children in alternating residence."""
     every_invoice = list(db[INVOICES].find({"account_id": account_id}))
     invoices = [i for i in every_invoice if first.isoformat() <= i["issue_date"] <= last.isoformat()]
     invoices.sort(key=lambda i: (i["issue_date"], i["number"]))
-    period_lines = [(inv, line) for inv in invoices for line in inv["lines"] if line["billing_mode"] == "PERIOD"]
-    if not period_lines:
+    invoices = [i for i in invoices if any(is_period_billed(line) for line in i["lines"])]
+    if not invoices:
         raise Problem(
             422,
             "Aucune activité facturée à la période sur cette période : les relevés ne sont pas disponibles pour "
@@ -63,18 +67,14 @@ def compute(db: Database, account_id: str, first: date, last: date) -> dict[str,
     payments_by_invoice: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for payment in db[PAYMENTS].find({"account_id": account_id}):
         payments_by_invoice[payment["invoice"]].append(payment)
+    for payments in payments_by_invoice.values():
+        payments.sort(key=lambda p: (p["paid_on"], p["_id"]))
 
     children: dict[tuple[str, str], dict[str, Any]] = {}
-    tax: dict[tuple[tuple[str, str], int], int] = defaultdict(int)
     for invoice in invoices:
-        lines = invoice["lines"]
-        for line in lines:
-            if line["billing_mode"] != "PERIOD":
-                continue
-            child_key = (line["child"]["name"], line["child"]["birth_date"])
-            child = children.setdefault(
-                child_key, {"name": line["child"]["name"], "birth_date": line["child"]["birth_date"], "activities": {}}
-            )
+        for line in filter(is_period_billed, invoice["lines"]):
+            key = (line["child"]["name"], line["child"]["birth_date"])
+            child = children.setdefault(key, {"name": key[0], "birth_date": key[1], "activities": {}})
             activity = child["activities"].setdefault(
                 line["activity"], {"activity": line["activity"], "invoiced_cents": 0, "lines": []}
             )
@@ -89,64 +89,57 @@ def compute(db: Database, account_id: str, first: date, last: date) -> dict[str,
                 }
             )
 
-    # Tax: what was paid in each calendar year, whichever year the invoice is from (a December invoice
-    # paid in January counts the next year).
+    period_invoices = []
+    for invoice in invoices:
+        payments = [
+            {
+                "paid_on": p["paid_on"],
+                "amount_cents": p["amount_cents"],
+                "method": p["method"],
+                "period_billed_cents": period_share(p, invoice["lines"]),
+            }
+            for p in payments_by_invoice.get(invoice["_id"], [])
+        ]
+        period_invoices.append(
+            {
+                "number": invoice["number"],
+                "issue_date": invoice["issue_date"],
+                "due_date": invoice["due_date"],
+                "period_billed_cents": sum(line["amount_cents"] for line in invoice["lines"] if is_period_billed(line)),
+                "paid_cents": sum(p["period_billed_cents"] for p in payments),
+                "payments": payments,
+            }
+        )
+
+    # Tax: what the family itself paid in each calendar year for childcare, whichever year the invoice is
+    # from (a December invoice paid in January counts the next year).
+    paid: dict[tuple[tuple[str, str], int], int] = defaultdict(int)
     for invoice in every_invoice:
-        lines = invoice["lines"]
-        for payment in payments_by_invoice.get(invoice["_id"], []):
-            shares = allocate(payment["amount_cents"], [line["amount_cents"] for line in lines])
-            for line, share in zip(lines, shares, strict=True):
-                if line["billing_mode"] == "PERIOD" and line["kind"] == "CHILDCARE":
+        for payment in filter(tax.paid_by_the_family, payments_by_invoice.get(invoice["_id"], [])):
+            shares = tax.payment_shares(payment["amount_cents"], invoice["lines"])
+            for line, share in zip(invoice["lines"], shares, strict=True):
+                if tax.is_childcare(line):
                     key = (line["child"]["name"], line["child"]["birth_date"])
-                    tax[(key, int(payment["paid_on"][:4]))] += share
+                    paid[(key, int(payment["paid_on"][:4]))] += share
                     children.setdefault(key, {"name": key[0], "birth_date": key[1], "activities": {}})
 
-    period_invoices = [
-        {
-            "number": inv["number"],
-            "issue_date": inv["issue_date"],
-            "due_date": inv["due_date"],
-            "period_billed_cents": sum(
-                line["amount_cents"] for line in inv["lines"] if line["billing_mode"] == "PERIOD"
-            ),
-            "payments": [
-                {"paid_on": p["paid_on"], "amount_cents": p["amount_cents"], "method": p["method"]}
-                for p in sorted(payments_by_invoice.get(inv["_id"], []), key=lambda p: p["paid_on"])
-            ],
-        }
-        for inv in invoices
-        if any(line["billing_mode"] == "PERIOD" for line in inv["lines"])
-    ]
-
     ordered_children = sorted(children.values(), key=lambda c: (c["birth_date"], c["name"]))
+    taxed = [
+        tax.Child(c["name"], c["birth_date"], (c["name"], c["birth_date"]) in alternating) for c in ordered_children
+    ]
     tax_years = []
     for year in range(first.year, last.year + 1):
-        rows: list[dict[str, Any]] = []
-        for child in ordered_children:
-            if not under_six_on_january_first(child["birth_date"], year):
-                continue
-            paid = tax[((child["name"], child["birth_date"]), year)]
-            retained = min(paid, CEILING_CENTS)
-            box = BOXES[len(rows)] if len(rows) < len(BOXES) else "7GC"
-            rows.append(
-                {
-                    "child": child["name"],
-                    "box": box,
-                    "childcare_paid_cents": paid,
-                    "retained_cents": retained,
-                    "credit_cents": retained // 2,
-                }
-            )
-        if rows:
-            tax_years.append({"year": year, "children": rows})
+        section = tax.year_section(year, taxed, {key: cents for (key, y), cents in paid.items() if y == year})
+        if section:
+            tax_years.append(section)
     return {
         "period_start": first.isoformat(),
         "period_end": last.isoformat(),
-        "children": [{**c, "activities": list(c["activities"].values())} for c in ordered_children],
+        "children": [{**c, "activities": list(c["activities"].values())} for c in ordered_children if c["activities"]],
         "invoices": period_invoices,
         "totals": {
             "invoiced_cents": sum(i["period_billed_cents"] for i in period_invoices),
-            "paid_cents": sum(p["amount_cents"] for i in period_invoices for p in i["payments"]),
+            "paid_cents": sum(i["paid_cents"] for i in period_invoices),
         },
         "tax": tax_years,
     }

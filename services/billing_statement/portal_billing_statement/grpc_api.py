@@ -8,6 +8,7 @@ import grpc
 from google.protobuf import json_format
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
+from portal_billing_statement import structures
 from portal_billing_statement.context import Context
 from portal_billing_statement.ledger import family
 from portal_common.grpc_server import translate_problems
@@ -71,6 +72,8 @@ CALLERS = {
         "SendUnpaidReminder",
         "BlockOnlinePayment",
         "GenerateStatement",
+        "SetChildResidence",
+        "SetStructure",
     )
 }
 
@@ -141,6 +144,21 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     @translate_problems
     def BlockOnlinePayment(self, request: Any, context: grpc.ServicerContext) -> Any:
         return self._action(request, "invoice.online_payment_blocked", {"reason": request.reason})
+
+    @translate_problems
+    def SetChildResidence(self, request: Any, context: grpc.ServicerContext) -> Any:
+        child = self.ledger.set_child_residence(
+            request.structure_id, request.account_id, request.child.name, request.child.birth_date, request.alternating
+        )
+        return billing_pb2.ChildResidence(
+            child=billing_pb2.Child(name=child["name"], birth_date=child["birth_date"]),
+            alternating=child["alternating"],
+        )
+
+    @translate_problems
+    def SetStructure(self, request: Any, context: grpc.ServicerContext) -> Any:
+        fields = json_format.MessageToDict(request, preserving_proto_field_name=True)
+        return billing_pb2.Structure(**structures.set_structure(self.statements.db, request.structure_id, fields))
 
     @translate_problems
     def GenerateStatement(self, request: Any, context: grpc.ServicerContext) -> Any:

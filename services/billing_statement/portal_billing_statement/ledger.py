@@ -26,9 +26,12 @@ from portal_common.outbox import Outbox
 from portal_common.problems import Problem
 
 VERSION = "ledger_version"  # on the family's account: a new random value after every change of its ledger
+ALTERNATING = "alternating_residence"  # on the family's account: [{name, birth_date}] of such children
 BILLING_MODES = {"PERIOD", "PREPAID"}
 LINE_KINDS = {"CHILDCARE", "MEAL", "OTHER"}
-PAYMENT_METHODS = {"CARD", "DIRECT_DEBIT", "CHEQUE", "CASH", "CESU", "TRANSFER"}
+# CESU: CESU préfinancés (an employer aid); AID: another aid paid to the structure for the family (employer,
+# works council). Both settle the invoice; neither is the family's own expense (tax.paid_by_the_family).
+PAYMENT_METHODS = {"CARD", "DIRECT_DEBIT", "CHEQUE", "CASH", "CESU", "TRANSFER", "AID"}
 STATUSES = {"unpaid", "partially_paid", "paid"}
 SOURCE = "billing-statement"
 MAX_AMOUNT_CENTS = 10_000_000  # 100,000 € on one line or payment: beyond is a data error
@@ -68,6 +71,10 @@ def renew_version(db: Database, account_id: str) -> None:
 
 def version(account: dict[str, Any]) -> str:
     return account.get(VERSION, "")
+
+
+def alternating_residence(account: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    return frozenset((child["name"], child["birth_date"]) for child in account.get(ALTERNATING, []))
 
 
 def family(db: Database, account_id: str, structure_id: str) -> dict[str, Any]:
@@ -217,6 +224,13 @@ class Ledger:
             if existing is not None:
                 return self._same_or_conflict(existing, digest)
             paid = amount + sum(p["amount_cents"] for p in self.db[PAYMENTS].find({"invoice": invoice["_id"]}))
+            if paid > invoice["amount_cents"]:  # pro rata shares would pay more than the lines are worth
+                raise Problem(
+                    422,
+                    "Ce paiement dépasse le reste à payer de la facture ; rien n'a été enregistré.",
+                    slug="overpayment",
+                    fields=["amount_cents"],
+                )
             status = "paid" if paid >= invoice["amount_cents"] else "partially_paid"
             payment = {
                 "_id": key,
@@ -249,6 +263,18 @@ class Ledger:
             )
         renew_version(self.db, invoice["account_id"])
         return payment
+
+    def set_child_residence(
+        self, structure_id: str, account_id: str, name: str, birth_date: str, alternating: bool
+    ) -> dict[str, Any]:
+        """Whether a child lives in alternating residence (halved tax ceiling, boxes 7GE-7GG): set, not added,
+        so replaying the call changes nothing. The child is named as on its invoice lines."""
+        child = {"name": text(name, "child.name", 100), "birth_date": iso_date(birth_date, "child.birth_date")}
+        family(self.db, account_id, structure_id)
+        change = {"$addToSet": {ALTERNATING: child}} if alternating else {"$pull": {ALTERNATING: child}}
+        self.db[ACCOUNTS].update_one({"_id": account_id}, change)
+        renew_version(self.db, account_id)
+        return {**child, "alternating": alternating}
 
     def invoice_action(
         self,

@@ -10,6 +10,11 @@ def euros(cents: int) -> str:
     return f"{sign}{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
 
 
+def whole_euros(amount: int) -> str:
+    """1234 -> '1 234 €': what a family types in a tax box (no cents)."""
+    return f"{amount:,}".replace(",", "\u202f") + "\u00a0€"
+
+
 def allocate(total: int, weights: list[int]) -> list[int]:
     """Split `total` cents in proportion to `weights`; largest remainders get the leftover cents."""
     weight_sum = sum(weights)

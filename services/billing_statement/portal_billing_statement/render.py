@@ -11,7 +11,8 @@ import pdfkit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import Histogram
 
-from portal_billing_statement.money import euros
+from portal_billing_statement.money import euros, whole_euros
+from portal_common.french import long_date
 
 RENDER_SECONDS = Histogram(
     "portal_statement_render_seconds", "Time to render one statement PDF", buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
@@ -21,16 +22,18 @@ METHODS = {
     "DIRECT_DEBIT": "prélèvement",
     "CHEQUE": "chèque",
     "CASH": "espèces",
-    "CESU": "CESU",
+    "CESU": "CESU préfinancés",
     "TRANSFER": "virement",
+    "AID": "aide versée à la structure",
 }
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"], default=True),  # a child named <img src=...> prints as text
 )
 TEMPLATES.filters["euros"] = euros
+TEMPLATES.filters["whole_euros"] = whole_euros
 TEMPLATES.filters["method"] = lambda code: METHODS.get(code, code)
-TEMPLATES.filters["fr"] = lambda iso: f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"  # 2025-03-31 -> 31/03/2025
+TEMPLATES.filters["fr"] = long_date  # 2025-03-31 -> 31 mars 2025
 
 
 def html(statement: dict[str, Any]) -> str:

@@ -11,9 +11,9 @@ from typing import Any
 from bson import Binary
 from pymongo.database import Database
 
-from portal_billing_statement import figures, ledger, render
+from portal_billing_statement import figures, ledger, render, structures
 from portal_billing_statement.cache import SizedCache
-from portal_billing_statement.store import INVOICES, PDFS, QUOTAS, REQUESTS, STATEMENTS
+from portal_billing_statement.store import ACCOUNTS, INVOICES, PDFS, QUOTAS, REQUESTS, STATEMENTS
 from portal_common import accounts, events
 from portal_common.auth import Principal
 from portal_common.mongo import insert_new
@@ -55,21 +55,16 @@ class Statements:
     def generate(self, account: dict[str, Any], start: str, end: str, *, today: date | None = None) -> dict[str, Any]:
         first, last = figures.period(start, end, today or datetime.now(UTC).date())
         family_name = account.get("display_name") or "Famille"
+        # The family's structure as its invoicing system described it; the deployment's name until it has.
+        structure = structures.find(self.db, account["structure_id"]) or {"name": self.structure_name}
         request = ledger.fingerprint(
-            [
-                account["_id"],
-                str(first),
-                str(last),
-                ledger.version(account),
-                family_name,
-                self.structure_name,
-            ]
+            [account["_id"], str(first), str(last), ledger.version(account), family_name, structure]
         )
         known_id = self._request(request)
         if known_id is not None and (statement := self._statement(known_id)):
             return statement  # nothing changed since: not even the ledger is read again
-        content = figures.compute(self.db, account["_id"], first, last)
-        view = {**content, "structure_name": self.structure_name, "family_name": family_name}
+        content = figures.compute(self.db, account["_id"], first, last, ledger.alternating_residence(account))
+        view = {**content, "structure": structure, "structure_name": structure["name"], "family_name": family_name}
         inputs_hash = ledger.fingerprint(view)
         same_content = ledger.fingerprint([account["_id"], inputs_hash])
         known = self.db[REQUESTS].find_one({"_id": same_content})
@@ -226,6 +221,7 @@ def detail(statement: dict[str, Any]) -> dict[str, Any]:
         "invoices": view["invoices"],
         "tax": view["tax"],
         "structure_name": view["structure_name"],
+        "structure": view.get("structure", {"name": view["structure_name"]}),  # stored before the record existed
         "family_name": view["family_name"],
     }
 
@@ -265,5 +261,6 @@ def pseudonymise(outbox: Outbox, account_id: str) -> set[str]:
     for collection in (STATEMENTS, PDFS, REQUESTS):  # statements carry names: regenerate if ever needed
         db[collection].delete_many({"account_id": account_id})
     db[QUOTAS].delete_one({"_id": account_id})
+    db[ACCOUNTS].update_one({"_id": account_id}, {"$unset": {ledger.ALTERNATING: ""}})  # children's names
     ledger.renew_version(db, account_id)
     return removed

@@ -13,6 +13,7 @@ PDFS = "statement_pdfs"  # the PDF bytes apart: listing or relaying a statement 
 # (family, content hash) finds the stored PDF when the ledger changed elsewhere.
 REQUESTS = "statement_requests"
 QUOTAS = "statement_quotas"  # per family (by account id): when its recent statements were made, which it keeps
+STRUCTURES = "structures"  # by structure id: what its statements print (name, address, SIRET, contact)
 
 INDEXES: list[mongo.IndexSpec] = [
     (INVOICES, [("account_id", 1), ("issue_date", -1)], {"name": "by_family"}),
@@ -22,4 +23,15 @@ INDEXES: list[mongo.IndexSpec] = [
     (REQUESTS, [("account_id", 1)], {"name": "by_family"}),
 ]
 OUTBOX_COLLECTIONS = [INVOICES, PAYMENTS, ACTIONS, STATEMENTS]
-__all__ = ["ACCOUNTS", "ACTIONS", "INDEXES", "INVOICES", "OUTBOX_COLLECTIONS", "PAYMENTS", "PDFS", "QUOTAS", "REQUESTS"]
+__all__ = [
+    "ACCOUNTS",
+    "ACTIONS",
+    "INDEXES",
+    "INVOICES",
+    "OUTBOX_COLLECTIONS",
+    "PAYMENTS",
+    "PDFS",
+    "QUOTAS",
+    "REQUESTS",
+    "STRUCTURES",
+]
