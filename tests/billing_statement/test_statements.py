@@ -1,13 +1,17 @@
 """Statements through real HTTP and a real wkhtmltopdf; the PDF read back with pdftotext and pdftoppm."""
 
+import io
+import re
 import subprocess
+import time
 
 import grpc
 import jwt
 import pytest
+from pypdf import PdfReader
 
 from portal.billing.v1 import billing_pb2
-from tests.billing_statement.conftest import line, pdf_text
+from tests.billing_statement.conftest import billing_service, line, pdf_text
 from tests.support.kafka import find_events
 from tests.support.wait import wait_for
 
@@ -213,7 +217,7 @@ def test_a_mixed_invoice_aids_alternating_residence_and_a_january_payment_by_han
         pdf_text(billing.call("GET", f"/v1/statements/{statement['statement_id']}/pdf", dupont).content).split()
     )
     for expected in (
-        "Paul Dupont (résidence alternée)",
+        "Paul Dupont",
         "7GE",
         "2 000 €",
         "10 janvier 2026",
@@ -227,6 +231,7 @@ def test_a_mixed_invoice_aids_alternating_residence_and_a_january_payment_by_han
     # In a narrow cell of the PDF's table, so read from the printable HTML view of the same statement.
     html = billing.call("GET", f"/v1/statements/{statement['statement_id']}/html", dupont).text
     assert "dont 72,00\u00a0€ pour les activités à la période" in html  # the CESU payment's period share
+    assert "Paul Dupont (résidence alternée)" in html
 
     # Paul's residence no longer alternates: the next statement uses the usual list and ceiling.
     residence(billing, dupont, PAUL, False)
@@ -500,8 +505,6 @@ def test_new_statements_are_limited_per_family_and_hour_and_the_oldest_beyond_th
     asking in a loop gets 429, and a family keeps its newest STATEMENTS_KEPT_PER_FAMILY."""
     from datetime import UTC, datetime, timedelta
 
-    from tests.billing_statement.conftest import billing_service
-
     with billing_service(STATEMENT_RENDERS_PER_HOUR="2", STATEMENTS_KEPT_PER_FAMILY="2") as strict:
         family = strict.family()
         strict.invoice(family, "F-R1", "2025-03-31", [line("Léa R", "2022-01-01", "Crèche", 10_000)])
@@ -527,3 +530,73 @@ def test_new_statements_are_limited_per_family_and_hour_and_the_oldest_beyond_th
         listed = [s["statement_id"] for s in strict.call("GET", "/v1/statements", family).json()["items"]]
         assert listed == [third.json()["statement_id"], second.json()["statement_id"]]
         assert strict.db.statement_pdfs.count_documents({"account_id": family["account_id"]}) == 2
+
+
+def printed_sizes(pdf: bytes) -> list[set[float]]:
+    """Per page, the font sizes text is printed at (points, after every scaling the page applies)."""
+    pages = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        sizes: set[float] = set()
+
+        def visit(text, cm, tm, font, size, sizes=sizes):
+            if text.strip():
+                sizes.add(round(abs(size * tm[3] * cm[3]), 1))
+
+        page.extract_text(visitor_text=visit)
+        pages.append(sizes)
+    return pages
+
+
+def test_a_long_statement_is_legible_on_every_page(billing):
+    family = billing.family(structure="mairie-legible", name="Famille Nombreuse")
+    for month in range(1, 13):
+        for week in range(4):  # 48 invoices: more than one page of them
+            number = f"N-{month:02d}-{week}"
+            day = f"2025-{month:02d}-{week * 7 + 1:02d}"
+            billing.invoice(family, number, day, [line(*NINA, "Crèche", 4_000 + week, start=day, end=day)])
+            billing.pay(family, number, day, 4_000 + week)
+    statement = generate(billing, family, year=2025).json()
+    pdf = billing.call("GET", f"/v1/statements/{statement['statement_id']}/pdf", family).content
+    count = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode(),
+        ).group(1)
+    )
+    assert count >= 3
+    for number in range(1, count + 1):
+        page = subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), "-layout", "-", "-"],
+            input=pdf,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        assert f"page {number} / {count}" in page
+        rows = [row.strip() for row in page.splitlines() if row.strip()]
+        first_invoice_row = next((i for i, row in enumerate(rows) if row.startswith("N-")), None)
+        if first_invoice_row is not None:  # the table's header heads this page's part of it
+            assert any(row.startswith("Facture") for row in rows[:first_invoice_row]), rows[:first_invoice_row]
+        if number == 1:
+            for expected in ("Mairie de Saint-Exemple", "Famille Nombreuse", "du 1er janvier 2025 au 31 décembre 2025"):
+                assert expected in " ".join(page.split()), expected
+    # Body text at least 9 points on every page, as printed (Debian's wkhtmltopdf shrinks CSS by a quarter).
+    assert all(min(sizes) >= 9 for sizes in printed_sizes(pdf)), printed_sizes(pdf)
+
+
+def test_a_hung_renderer_is_stopped_and_frees_its_slot(tmp_path):
+    hung = tmp_path / "wkhtmltopdf"
+    hung.write_text("#!/bin/sh\nexec sleep 300\n")  # a renderer that never answers
+    hung.chmod(0o755)
+    with billing_service(WKHTMLTOPDF=str(hung), RENDER_TIMEOUT_SECONDS="1", RENDER_CONCURRENCY="1") as stuck:
+        family = stuck.family()
+        stuck.invoice(family, "H-1", "2025-03-31", [line(*NINA, "Crèche", 1_000, start="2025-03-03", end="2025-03-28")])
+        for _ in range(2):  # the second one gets the only slot back: it too is answered, not queued forever
+            started = time.monotonic()
+            response = generate(stuck, family, year=2025)
+            assert response.status_code == 503, response.text
+            assert response.headers["Content-Type"] == "application/problem+json"
+            assert "réessayez" in response.json()["detail"]
+            assert time.monotonic() - started < 10
+        sleeping = subprocess.run(["pgrep", "-f", f"{hung} "], capture_output=True, text=True).stdout.split()
+        assert sleeping == []  # killed, not left behind
+        assert stuck.db.statements.count_documents({"account_id": family["account_id"]}) == 0

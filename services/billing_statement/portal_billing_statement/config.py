@@ -12,6 +12,7 @@ class BillingConfig:
     common: CommonConfig
     wkhtmltopdf: str
     render_concurrency: int
+    render_timeout_s: int
     statement_cache_mib: int
     structure_name: str
     renders_per_hour: int
@@ -25,6 +26,8 @@ class BillingConfig:
             wkhtmltopdf=env.str("WKHTMLTOPDF", "/usr/bin/wkhtmltopdf"),
             # Each wkhtmltopdf is a process of its own: bounding them bounds memory under load.
             render_concurrency=env.int("RENDER_CONCURRENCY", 2, min_value=1),
+            # A renderer still running after this is killed: its slot is freed, the family gets a 503 to retry.
+            render_timeout_s=env.int("RENDER_TIMEOUT_SECONDS", 30, min_value=1),
             # Stored statements and PDFs a replica keeps in memory (they never change once stored).
             statement_cache_mib=env.int("STATEMENT_CACHE_MIB", 64, min_value=0),
             structure_name=env.str("STRUCTURE_DISPLAY_NAME", "Votre structure"),

@@ -24,7 +24,7 @@ class Context(ServiceContext):
     def build(cls, config: BillingConfig) -> Context:
         connected = connect(NAME, config.common, store.INDEXES, store.OUTBOX_COLLECTIONS)
         outbox = connected.outbox
-        renderer = PdfRenderer(config.wkhtmltopdf, config.render_concurrency)
+        renderer = PdfRenderer(config.wkhtmltopdf, config.render_concurrency, config.render_timeout_s)
         statements = Statements(
             outbox,
             renderer,

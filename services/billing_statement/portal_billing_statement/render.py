@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -9,13 +10,18 @@ from typing import Any
 
 import pdfkit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 
+from portal_billing_statement import pages
 from portal_billing_statement.money import euros, whole_euros
 from portal_common.french import long_date
+from portal_common.problems import Problem
 
 RENDER_SECONDS = Histogram(
     "portal_statement_render_seconds", "Time to render one statement PDF", buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+)
+RENDER_TIMEOUTS = Counter(
+    "portal_statement_render_timeouts_total", "Statement renders killed after RENDER_TIMEOUT_SECONDS"
 )
 METHODS = {
     "CARD": "carte",
@@ -41,9 +47,10 @@ def html(statement: dict[str, Any]) -> str:
 
 
 class PdfRenderer:
-    def __init__(self, wkhtmltopdf: str, concurrency: int) -> None:
+    def __init__(self, wkhtmltopdf: str, concurrency: int, timeout_s: float = 30) -> None:
         self.configuration = pdfkit.configuration(wkhtmltopdf=wkhtmltopdf)
         self.slots = threading.BoundedSemaphore(concurrency)
+        self.timeout_s = timeout_s
         self.options = {
             "disable-local-file-access": None,  # no file:// reads, whatever the HTML says
             "disable-javascript": None,
@@ -51,14 +58,28 @@ class PdfRenderer:
             "encoding": "UTF-8",
             "page-size": "A4",
             "margin-top": "12mm",
-            "margin-bottom": "12mm",
+            "margin-bottom": "14mm",  # the page number goes there (pages.numbered)
             "margin-left": "12mm",
             "margin-right": "12mm",
         }
 
     def pdf(self, document: str) -> bytes:
+        # pdfkit builds the command line; it is run here because pdfkit waits for it without a time limit.
+        command = pdfkit.PDFKit(document, "string", options=self.options, configuration=self.configuration).command()
         with self.slots:  # each render is a wkhtmltopdf process: bounded, memory stays flat under load
             started = time.perf_counter()
-            result = pdfkit.from_string(document, False, configuration=self.configuration, options=self.options)
+            try:
+                # The command is pdfkit's, from fixed options and the configured binary; the HTML goes to stdin.
+                done = subprocess.run(command, input=document.encode(), capture_output=True, timeout=self.timeout_s)  # noqa: S603
+            except subprocess.TimeoutExpired:  # run() has killed it: the slot is free again
+                RENDER_TIMEOUTS.inc()
+                raise Problem(
+                    503,
+                    "La mise en page du relevé a pris trop de temps ; réessayez dans quelques instants.",
+                    slug="render-timeout",
+                    title="Relevé momentanément indisponible",
+                ) from None
+            pdfkit.PDFKit.handle_error(done.returncode, done.stderr.decode(errors="replace"))
+            result = pages.numbered(done.stdout)
             RENDER_SECONDS.observe(time.perf_counter() - started)
             return result
