@@ -60,12 +60,12 @@ def test_push_devices_are_masked_and_owned(notif):
 
 def test_feed_newest_first_unread_count_mark_one_and_all(notif):
     family, other = notif.family(), notif.family()
-    for outcome in ("un", "deux", "trois"):
-        notif.publish("dossier.review_completed", family["account_id"], dossier_id="d", outcome=outcome)
+    for label in ("un", "deux", "trois"):
+        notif.publish("dossier.document_requested", family["account_id"], dossier_id="d", document_label=label)
     wait_for(lambda: len(notif.feed(family)["items"]) == 3, what="three entries")
     page = notif.feed(family, limit=2)
     assert page["unread_count"] == 3
-    assert page["items"][0]["body"].endswith("(trois).")
+    assert page["items"][0]["body"] == "La structure vous demande : trois."
     rest = notif.feed(family, limit=2, cursor=page["next_cursor"])
     assert len(rest["items"]) == 1
     first = page["items"][0]["notification_id"]

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from portal_billing_statement.figures import period
-from portal_billing_statement.money import allocate, euros
+from portal_billing_statement.money import allocate
+from portal_common.french import euros
 from portal_common.problems import Problem
 
 

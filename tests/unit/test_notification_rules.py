@@ -13,9 +13,9 @@ from portal_notification.webpush import origin_allowed, origin_of
 
 
 def test_a_message_is_rendered_from_its_event_with_missing_fields_left_blank() -> None:
-    subject, body = catalog.render(catalog.CATALOG["invoice.issued"], {"number": "F-12\n<b>"})
+    subject, body = catalog.render(catalog.CATALOG["invoice.issued"], {"number": "F-12\n<b>", "amount": "12,00 €"})
     assert subject == "Nouvelle facture disponible"
-    assert body.startswith("La facture F-12 <b> est disponible")  # newlines folded; escaping is the channel's job
+    assert body.startswith("La facture F-12 <b> de 12,00 € est disponible")  # newlines folded; escaping: the channel's
     assert "{" not in body
 
 

@@ -3,9 +3,8 @@
 import pytest
 
 from portal_billing_statement import tax
-from portal_billing_statement.money import whole_euros
 from portal_billing_statement.structures import valid_siret
-from portal_common.french import long_date
+from portal_common.french import long_date, whole_euros
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import Counter, Histogram
 
 from portal_billing_statement import pages
-from portal_billing_statement.money import euros, whole_euros
-from portal_common.french import long_date
+from portal_common.french import euros, long_date, whole_euros
 from portal_common.problems import Problem
 
 RENDER_SECONDS = Histogram(

@@ -1,4 +1,4 @@
-"""French as a parent reads it: dates written out ("1er mars 2025", "15 mars 2025")."""
+"""French as a parent reads it: dates written out ("1er mars 2025", "15 mars 2025"), amounts as "1 234,56 €"."""
 
 from __future__ import annotations
 
@@ -24,3 +24,15 @@ def long_date(value: date | str) -> str:
     """2025-03-15 -> '15 mars 2025'; the first of the month is '1er'."""
     day = date.fromisoformat(value) if isinstance(value, str) else value
     return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def euros(cents: int) -> str:
+    """1234567 -> '12 345,67 €' (narrow no-break space between thousands, as French typography has it)."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
+
+
+def whole_euros(amount: int) -> str:
+    """1234 -> '1 234 €': what a family types in a tax box (no cents)."""
+    return f"{amount:,}".replace(",", "\u202f") + "\u00a0€"

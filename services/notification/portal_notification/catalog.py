@@ -26,7 +26,7 @@ CATALOG: dict[str, Kind] = {
         DOSSIER,
         "review_completed",
         "Votre dossier a été vérifié",
-        "La vérification de votre dossier est terminée ({outcome}).",
+        "La vérification de votre dossier est terminée. {outcome}",
     ),
     "dossier.document_requested": Kind(
         DOSSIER,
@@ -38,7 +38,7 @@ CATALOG: dict[str, Kind] = {
         DOSSIER,
         "quotient_updated",
         "Votre quotient familial a été mis à jour",
-        "Votre quotient familial est désormais de {quotient} € (à partir du {effective_from}).",
+        "Votre quotient familial est désormais de {quotient}, à partir du {effective_from}.",
     ),
     "dossier.child_school_updated": Kind(
         DOSSIER,
@@ -47,25 +47,28 @@ CATALOG: dict[str, Kind] = {
         "La scolarité de {child_name} a été mise à jour : {school_level}, {school}.",
     ),
     "invoice.issued": Kind(
-        INVOICES, "issued", "Nouvelle facture disponible", "La facture {number} est disponible, échéance le {due_date}."
+        INVOICES,
+        "issued",
+        "Nouvelle facture disponible",
+        "La facture {number} de {amount} est disponible. À régler avant le {due_date}.",
     ),
     "invoice.payment_status_changed": Kind(
         INVOICES,
         "payment_status_changed",
         "Paiement de facture mis à jour",
-        "Le statut de paiement de la facture {number} est maintenant : {status}.",
+        "La facture {number} est maintenant {status} : {paid} réglés sur {amount}.",
     ),
     "invoice.direct_debit_refused": Kind(
         INVOICES,
         "direct_debit_refused",
         "Prélèvement refusé",
-        "Le prélèvement de la facture {number} a été refusé. {reason}",
+        "Le prélèvement de {amount} pour la facture {number} a été refusé. {reason}",
     ),
     "invoice.unpaid_reminder": Kind(
         INVOICES,
         "unpaid_reminder",
         "Rappel : facture impayée",
-        "La facture {number} reste à régler (échéance le {due_date}).",
+        "La facture {number} reste à régler : {amount_due}, échéance le {due_date}.",
     ),
     "invoice.online_payment_blocked": Kind(
         INVOICES,
@@ -119,7 +122,11 @@ class _Fields(dict):
 
 
 def render(kind: Kind, fields: dict[str, Any]) -> tuple[str, str]:
+    # Line breaks go (no field forges a header or a line); no-break spaces stay ("42,00 €" never wraps).
     clean = _Fields(
-        {k: " ".join(str(v).split()) if not isinstance(v, list) else ", ".join(map(str, v)) for k, v in fields.items()}
+        {
+            k: " ".join(str(v).splitlines()) if not isinstance(v, list) else ", ".join(map(str, v))
+            for k, v in fields.items()
+        }
     )
     return kind.subject, " ".join(kind.body.format_map(clean).split(" ")).strip()

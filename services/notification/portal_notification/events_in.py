@@ -13,7 +13,7 @@ from pymongo.database import Database
 
 from portal_common import events
 from portal_common.accounts import STATUS_BY_EVENT
-from portal_notification import catalog, deliveries, devices, feed, links, unsubscribe
+from portal_notification import catalog, deliveries, devices, feed, links, unsubscribe, wording
 from portal_notification.catalog import SECURITY
 from portal_notification.config import NotificationConfig
 from portal_notification.context import Context
@@ -80,9 +80,7 @@ class NotificationHandler:
         """The feed entry and the messages one event gives, under the account's current choices."""
         kind = catalog.CATALOG[event.type]
         payload = events.payload_dict(event)
-        fields = {**payload, "link": links.PLACEHOLDER}  # the link itself exists only in the email
-        if "restorable_until" in fields:
-            fields["restorable_until"] = str(fields["restorable_until"])[:10]
+        fields = {**wording.present(payload), "link": links.PLACEHOLDER}  # the link itself exists only in the email
         subject, body = catalog.render(kind, fields)
         entry = feed.entry(
             entry_id=event.event_id,
