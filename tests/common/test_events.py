@@ -24,6 +24,7 @@ DESIGN_TYPES = [
     "dossier.document_requested",
     "dossier.quotient_updated",
     "dossier.child_school_updated",
+    "dossier.updated",
     "reservation.created",
     "reservation.cancelled",
     "invoice.issued",

@@ -29,19 +29,21 @@ def test_history_has_every_action_with_a_french_label(svc):
         token,
         json={"current_password": PASSWORD, "new_password": "another good passphrase"},
     )
-    # A reservation made in the (external) reservation service, published on the topic.
-    reservation = events.new_event(
-        "reservation.created",
-        account_id=account["account_id"],
-        structure_id="struct-1",
-        source="reservation",
-        payload={"child_name": "Léa", "activity": "Cantine", "dates": ["2026-12-01"]},
-    )
-    record = events.encode(reservation)
+    # A reservation made then cancelled in the (external) reservation service, and the family's own change to its
+    # dossier in the dossier service, published on their topics.
+    external = [
+        ("reservation.created", "reservation", {"child_name": "Léa", "activity": "Cantine", "dates": ["2026-12-01"]}),
+        ("reservation.cancelled", "reservation", {"child_name": "Léa", "activity": "Cantine", "dates": ["2026-12-01"]}),
+        ("dossier.updated", "dossier", {"dossier_id": "d-1", "changed": ["address", "phone", "shoe_size"]}),
+    ]
     producer = create_producer(KAFKA, "test")
-    producer.send(
-        events.topic_of(svc.topic, "reservation"), key=record.key, value=record.value, headers=record.headers
-    ).get(10)
+    for event_type, source, payload in external:
+        event = events.new_event(
+            event_type, account_id=account["account_id"], structure_id="struct-1", source=source, payload=payload
+        )
+        record = events.encode(event)
+        topic = events.topic_of(svc.topic, source)
+        producer.send(topic, key=record.key, value=record.value, headers=record.headers).get(10)
     producer.close()
 
     expected = {
@@ -51,6 +53,8 @@ def test_history_has_every_action_with_a_french_label(svc):
         "account.login_succeeded",
         "account.password_changed",
         "reservation.created",
+        "reservation.cancelled",
+        "dossier.updated",
     }
     items = wait_for(
         lambda: (lambda page: page if {i["type"] for i in page} >= expected else None)(history(svc, token)["items"]),
@@ -63,6 +67,15 @@ def test_history_has_every_action_with_a_french_label(svc):
     by_type = {i["type"]: i for i in items}
     assert by_type["reservation.created"]["source"] == "reservation"
     assert by_type["reservation.created"]["details"]["child_name"] == "Léa"
+    assert labels["reservation.cancelled"] == "Réservation annulée"
+    assert by_type["reservation.cancelled"]["details"] == {
+        "child_name": "Léa",
+        "activity": "Cantine",
+        "dates": ["2026-12-01"],
+    }
+    assert labels["dossier.updated"] == "Modification de votre dossier"
+    # What changed, in words; a part the portal does not know is not shown as its code.
+    assert by_type["dossier.updated"]["details"] == {"changed": ["adresse", "autre information", "téléphone"]}
     assert by_type["account.login_succeeded"]["details"]["ip"] == "127.0.0.1"
     times = [i["occurred_at"] for i in items]
     assert times == sorted(times, reverse=True)

@@ -32,6 +32,7 @@ LABELS = {
     "dossier.document_requested": "Nouvelle pièce justificative demandée",
     "dossier.quotient_updated": "Quotient familial mis à jour",
     "dossier.child_school_updated": "Scolarité d'un enfant mise à jour",
+    "dossier.updated": "Modification de votre dossier",
     "reservation.created": "Réservation effectuée",
     "reservation.cancelled": "Réservation annulée",
     "invoice.issued": "Nouvelle facture disponible",
@@ -61,12 +62,28 @@ DETAIL_FIELDS = {
     "document.shared": ("title",),
     "document.uploaded": ("title",),
     "dossier.document_requested": ("document_label",),
+    "dossier.updated": ("changed",),
     "notification.preferences_changed": ("changed_paths",),
+}
+
+
+# The parts of a dossier the dossier service names in `dossier.updated`, as a family reads them.
+DOSSIER_PARTS = {
+    "address": "adresse",
+    "phone": "téléphone",
+    "email": "adresse électronique",
+    "family_situation": "situation familiale",
+    "children": "enfants",
+    "employer": "employeur",
+    "health": "informations de santé",
+    "authorised_persons": "personnes autorisées à venir chercher les enfants",
 }
 
 
 def entry(event: events.AccountEvent) -> dict[str, Any]:
     payload = events.payload_dict(event)
+    if "changed" in payload:  # codes from another service: words, and no code a family would not understand
+        payload["changed"] = sorted({DOSSIER_PARTS.get(part, "autre information") for part in payload["changed"]})
     return {
         "_id": event.event_id,
         "account_id": event.account_id,
