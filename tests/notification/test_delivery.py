@@ -1,5 +1,6 @@
 """Preferences x channels x categories through real Kafka, FerretDB, SMTP and an HTTP push endpoint."""
 
+import re
 import time
 import uuid
 
@@ -259,3 +260,31 @@ def test_delivery_records_and_feed_entries_past_their_retention_are_deleted(noti
     assert notif.feed(old)["items"] == []
     assert notif.feed(recent)["items"]  # younger records stay
     assert notif.db[deliveries.DELIVERIES].count_documents({"account_id": recent["account_id"]}) >= 2
+
+
+def test_the_unsubscribe_link_in_the_body_opens_a_page_whose_button_unsubscribes(notif):
+    """#21: the link a parent taps in the email's text. The GET (which mail scanners also make) only asks; the
+    page's button POSTs and the answer says what was turned off and how to turn it back on."""
+    family = notif.family()
+    notif.publish(INVOICE[0], family["account_id"], **INVOICE[1])
+    [message] = wait_for(lambda: notif.smtp.messages(to=family["email"], subject=INVOICE[2]), what="the email")
+    [link] = re.findall(r"Se désabonner de ces e-mails : (\S+)", body_text(message))
+    path_and_query = link[link.index("/v1/unsubscribe") :]
+    opened = notif.call("GET", path_and_query)
+    assert opened.status_code == 200
+    assert opened.headers["Content-Type"].startswith("text/html")
+    assert "« Factures »" in opened.text
+    assert notif.call("GET", "/v1/notification-preferences", family).json()["invoices"]["email"] is True  # unchanged
+    # The form as a browser submits it: its action is the page's own address, its fields the hidden ones.
+    form = re.search(r'<form method="post" action="([^"]*)">(.*?)</form>', opened.text, re.S)
+    assert form is not None
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(2)))
+    done = notif.call("POST", path_and_query if form.group(1) == "" else form.group(1), data=fields)
+    assert done.status_code == 200
+    assert done.headers["Content-Type"].startswith("text/html")
+    assert "vous ne recevrez plus par e-mail les notifications « Factures »" in done.text
+    assert "« Mon compte »" in done.text
+    assert notif.call("GET", "/v1/notification-preferences", family).json()["invoices"]["email"] is False
+    broken = notif.call("GET", path_and_query[:-3] + "AAA")
+    assert broken.status_code == 400
+    assert "n'est pas valide" in broken.text

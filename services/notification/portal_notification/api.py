@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from portal_common.bodies import NO_CONTROL_CHARACTERS, accepts, accepts_query, body, obj, query, string
 from portal_common.http import principal, require_auth
@@ -126,16 +128,50 @@ def read_all() -> Response:
     return Response(status=204)
 
 
+CATEGORY_NAMES = {"dossier": "Dossier", "invoices": "Factures", "documents": "Documents"}
+PAGES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True)
+)
+
+
+def page(state: str, category: str = "", status: int = 200) -> Response:
+    titles = {"ask": "Se désabonner des e-mails", "done": "Désabonnement enregistré", "invalid": "Lien non valide"}
+    html = PAGES.get_template("unsubscribe.html").render(
+        state=state, title=titles[state], category=CATEGORY_NAMES.get(category, category)
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the link carries the signed token
+    return response
+
+
+@api.get("/unsubscribe")
+@accepts_query([{"name": "token", "required": True, "schema": string(1, 500)}])
+def unsubscribe_page() -> Any:
+    """The link in the email's body, opened in a browser: a confirmation page whose button POSTs. A GET changes
+    nothing, so a mail scanner following the link unsubscribes nobody."""
+    verified = unsubscribe.verify(ctx().config.unsubscribe_secret, query()["token"])
+    if verified is None:
+        return page("invalid", status=400)
+    return page("ask", verified[1])
+
+
 @api.post("/unsubscribe")
 @accepts_query([{"name": "token", "required": True, "schema": string(1, 500)}])
 def one_click_unsubscribe() -> Any:
-    """RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` to the signed link; no login."""
+    """RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` to the signed link; no login. The page's
+    button posts `confirmation=page` and gets a page saying what was turned off and how to turn it back on."""
+    from_page = request.form.get("confirmation") == "page"
     verified = unsubscribe.verify(ctx().config.unsubscribe_secret, query()["token"])
     if verified is None:
+        if from_page:
+            return page("invalid", status=400)
         raise Problem(400, "Ce lien de désabonnement est invalide.", slug="invalid-unsubscribe-token")
     account_id, category = verified
     contact = store.contact(ctx().db, account_id) or {}
     ctx().preferences.change(
         account_id, contact.get("structure_id", ""), {f"{category}.email": False}, actor="unsubscribe"
     )
+    if from_page:
+        return page("done", category)
     return {"status": "Vous ne recevrez plus ces e-mails.", "category": category}
