@@ -22,7 +22,7 @@ import requests
 from bench.common import judged, percentile, run_threads, write_results
 from tests.e2e.conftest import Platform
 from tests.support.env import LAYOUT
-from tests.support.sinks import PushSink, SmtpSink
+from tests.support.sinks import PushSink, SmtpSink, part_of
 
 FAMILIES = 10
 PASSWORD = "mesure de la propagation"
@@ -146,7 +146,7 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise RuntimeError("activation email never arrived")
                 time.sleep(0.2)
-            token = re.search(r"token=([A-Za-z0-9_-]+)", found[0].get_payload(decode=True).decode()).group(1)
+            token = re.search(r"token=([A-Za-z0-9_-]+)", part_of(found[0])).group(1)
             platform.call("POST", "/v1/auth/activate", json={"token": token, "password": PASSWORD}).raise_for_status()
             access = platform.call("POST", "/v1/auth/login", json={"login": family_login, "password": PASSWORD}).json()[
                 "access_token"

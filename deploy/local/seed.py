@@ -41,7 +41,8 @@ def activation_token(maildir: str, login: str) -> str | None:
     """The secret of the activation link mailed to `login`, from the SMTP sink's maildir."""
     for message in mailbox.Maildir(maildir, create=False):
         if login in message["To"]:
-            found = re.search(r"token=([A-Za-z0-9_-]+)", message.get_payload(decode=True).decode())
+            text = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+            found = re.search(r"token=([A-Za-z0-9_-]+)", text.get_payload(decode=True).decode())
             if found:
                 return found.group(1)
     return None

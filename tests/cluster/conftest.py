@@ -31,7 +31,7 @@ from portal_common.kafka_client import KafkaAccess
 from tests.e2e.conftest import Platform
 from tests.support.env import MAILDIR, ROOT
 from tests.support.memory import PeakMemory
-from tests.support.sinks import PushSink, SmtpSink
+from tests.support.sinks import PushSink, SmtpSink, part_of
 from tests.support.wait import wait_for
 
 CACHE = Path(os.environ.get("PORTAL_CACHE", Path.home() / ".cache" / "portal"))
@@ -139,7 +139,7 @@ class ClusterPlatform(Platform):
         )
         account_id = ok(created, 201).json()["account_id"]
         [mail] = wait_for(lambda: smtp.messages(to=login), timeout=60, what="activation email")
-        secret = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
+        secret = re.search(r"token=([A-Za-z0-9_-]+)", part_of(mail)).group(1)
         ok(self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password}), 204)
         session = ok(self.call("POST", "/v1/auth/login", json={"login": login, "password": password}), 200)
         self.record_invoice(

@@ -20,7 +20,7 @@ from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_common.grpc_tls import INVOICING, GrpcClient, GrpcTls
 from portal_common.kafka_client import KafkaAccess
 from tests.support.env import KAFKA, LAYOUT, MAILDIR, ROOT
-from tests.support.sinks import PushSink, SmtpSink
+from tests.support.sinks import PushSink, SmtpSink, part_of
 from tests.support.wait import wait_for
 
 
@@ -151,7 +151,7 @@ class Platform:
         )
         assert json.loads(out.strip().splitlines()[-1])["activation_email_to"] == login
         [mail] = wait_for(lambda: SmtpSink(MAILDIR).messages(to=login), timeout=60, what="the agent's activation email")
-        return re.search(r"token=([A-Za-z0-9_-]+)", mail.get_payload(decode=True).decode()).group(1)
+        return re.search(r"token=([A-Za-z0-9_-]+)", part_of(mail)).group(1)
 
 
 @pytest.fixture(scope="package")

@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from tests.support.env import MAILDIR
-from tests.support.sinks import SmtpSink
+from tests.support.sinks import SmtpSink, part_of
 from tests.support.wait import wait_for
 
 RUN = uuid.uuid4().hex[:6]
@@ -34,7 +34,7 @@ def new_family(platform, agent: str, login_name: str) -> str:
     created = platform.call("POST", "/v1/admin/accounts", agent, json={"login": login_name, "display_name": "F"})
     assert created.status_code == 201, created.text
     message = wait_for(lambda: SmtpSink(MAILDIR).messages(to=login_name), timeout=20, what="activation email")[0]
-    secret = re.search(r"token=([A-Za-z0-9_-]+)", message.get_payload(decode=True).decode()).group(1)
+    secret = re.search(r"token=([A-Za-z0-9_-]+)", part_of(message)).group(1)
     assert platform.call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).status_code == 204
     return created.json()["account_id"]
 

@@ -12,7 +12,7 @@ import pytest
 from deploy.local.topology import kafka_environment
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from tests.support.env import MAILDIR
-from tests.support.sinks import SmtpSink
+from tests.support.sinks import SmtpSink, part_of
 from tests.support.wait import wait_for
 
 PASSWORD = "une phrase de passe solide"
@@ -33,7 +33,7 @@ def mails(subject: str) -> list:
 
 
 def body(message) -> str:
-    return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+    return part_of(message)
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,12 @@ import uuid
 import pytest
 
 from portal_notification import deliveries
+from tests.support.sinks import part_of
 from tests.support.wait import wait_for
 
 
 def body_text(message) -> str:
-    return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+    return part_of(message)
 
 
 INVOICE = (

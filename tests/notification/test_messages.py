@@ -2,12 +2,18 @@
 French text: amounts "1 234,56 €", dates "15 mars 2025", statuses and outcomes in words."""
 
 import pytest
+from markupsafe import escape
 
 from portal_common import events
-from tests.notification.test_delivery import body_text
+from tests.support.sinks import part_of
 from tests.support.wait import wait_for
 
 NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+def spaced(text: str) -> str:
+    return text.replace(NBSP, " ").replace(NNBSP, " ")
+
 
 KINDS = [
     (
@@ -79,13 +85,22 @@ def test_each_kind_reaches_email_push_and_feed_in_the_words_a_parent_reads(notif
     topic = notif.add_device(family)
     notif.publish(event_type, family["account_id"], **payload)
     [email] = wait_for(lambda: notif.smtp.messages(to=family["email"], subject=subject), timeout=15, what="email")
-    lines = [line for line in body_text(email).splitlines() if line.strip()]
-    assert lines[0] == body
+    # multipart/alternative: an accessible HTML part, and the text part apprise derives from it.
+    assert email.get_content_type() == "multipart/alternative"
+    html = part_of(email, "text/html")
+    assert '<html lang="fr">' in html
+    assert f'<h1 style="font-size:20px;margin:0 0 1rem;color:#1d4e89;">{escape(subject)}</h1>' in html
+    lines = [line.strip() for line in part_of(email).splitlines() if line.strip()]
+    # who writes, what about, the message (apprise's text turns no-break spaces into spaces; the HTML keeps them)
+    assert lines[:3] == ["Portail Famille", subject, spaced(body)]
+    assert str(escape(body)) in html
     if event_type.startswith("document."):  # documents have no email switch of their own: nothing to unsubscribe from
-        assert lines[1:] == []
+        assert lines[3:] == []
     else:
-        assert lines[1:] == [lines[1]]
-        assert lines[1].startswith("Se désabonner de ces e-mails : http")
+        [unsubscribe] = lines[3:]
+        assert unsubscribe.startswith("Se désabonner de ces e-mails : http")
+        link = unsubscribe.split(" : ", 1)[1]
+        assert f'<a href="{escape(link)}"' in html  # a link a parent can tap
     [push] = wait_for(lambda: notif.push.for_topic(topic), timeout=15, what="push")
     assert (push["title"], push["message"]) == (subject, body)
     [entry] = [e for e in notif.feed(family)["items"] if e["type"] == event_type]
@@ -122,4 +137,5 @@ def test_each_security_message_in_the_words_a_parent_reads(notif, event_type, pa
         payload = {**payload, "contact_email": family["email"]}  # else the address notification already knows
     notif.publish(event_type, family["account_id"], **payload)
     [email] = wait_for(lambda: notif.smtp.messages(to=family["email"], subject=subject), timeout=15, what="email")
-    assert body_text(email).strip() == body
+    lines = [line.strip() for line in part_of(email).splitlines() if line.strip()]
+    assert lines == ["Portail Famille", subject, spaced(body)]

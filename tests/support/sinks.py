@@ -108,3 +108,11 @@ class SilentServer:
         for connection in self.connections:
             connection.close()
         self.socket.close()
+
+
+def part_of(message: Message, content_type: str = "text/plain") -> str:
+    """The decoded text of a received email's part (the whole body of a single-part one)."""
+    for part in message.walk():
+        if part.get_content_type() == content_type:
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no {content_type} part in {message.get_content_type()}")

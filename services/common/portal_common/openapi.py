@@ -8,7 +8,8 @@ bearer authentication except on the public operations, and the problem+json erro
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask
 
@@ -40,6 +41,26 @@ PROBLEM = {
 }
 
 
+HTML_PAGE_ATTRIBUTE = "_openapi_html_page"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def html_page(view: F) -> F:
+    """The view answers a page for a browser (text/html), its own errors too: the document says so."""
+    setattr(view, HTML_PAGE_ATTRIBUTE, True)
+    return view
+
+
+def _html_responses(responses: dict[str, Any]) -> dict[str, Any]:
+    page = {"text/html": {"schema": {"type": "string"}}}
+    problem = responses["default"]["content"]
+    return {
+        "2XX": {"description": "Page", "content": page},
+        "400": {"description": "Page d'erreur, ou requête invalide (RFC 9457)", "content": {**page, **problem}},
+        "default": responses["default"],
+    }
+
+
 def _path(app: Flask, rule: str) -> tuple[str, list[dict[str, Any]]]:
     """The OpenAPI path of a Flask rule and its path parameters (a converter's schema when it has one)."""
     parameters = []
@@ -69,6 +90,8 @@ def document(app: Flask, *, title: str, version: str = "0.1.0") -> dict[str, Any
                     },
                 },
             }
+            if getattr(view, HTML_PAGE_ATTRIBUTE, False) and method == "GET":
+                operation["responses"] = _html_responses(operation["responses"])
             request_body = getattr(view, REQUEST_BODY_ATTRIBUTE, None)
             if request_body is not None:
                 operation["requestBody"] = request_body

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from portal_common.bodies import NO_CONTROL_CHARACTERS, accepts, accepts_query, body, obj, query, string
 from portal_common.http import principal, require_auth
+from portal_common.openapi import html_page
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
 from portal_common.service import current
@@ -146,6 +147,7 @@ def page(state: str, category: str = "", status: int = 200) -> Response:
 
 
 @api.get("/unsubscribe")
+@html_page
 @accepts_query([{"name": "token", "required": True, "schema": string(1, 500)}])
 def unsubscribe_page() -> Any:
     """The link in the email's body, opened in a browser: a confirmation page whose button POSTs. A GET changes

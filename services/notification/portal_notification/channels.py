@@ -4,12 +4,13 @@ run in worker processes (see `apprise_process`)."""
 from __future__ import annotations
 
 from concurrent.futures import TimeoutError as FutureTimeout
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from pymongo.database import Database
 
-from portal_notification import apprise_process, devices
+from portal_notification import apprise_process, devices, email_html
 from portal_notification.config import NotificationConfig
 from portal_notification.links import IdentityLinks
 
@@ -25,6 +26,7 @@ class AppriseSender:
         self.web_push = config.web_push
         self.fcm = config.fcm
         self.processes = apprise_process.create_pool(config.send_processes)
+        self.sender = parseaddr(config.mail_from)[0] or "Portail famille"  # named at the top of each email
         # apprise applies the connect and read timeouts itself; this only bounds a wedged worker.
         self.wait_s = config.send_timeout_seconds * 4 + 10
 
@@ -35,7 +37,7 @@ class AppriseSender:
             "mode": c.smtp_mode,
             "from": c.mail_from,
             "to": to,
-            "format": "text",
+            "format": "html",  # apprise sends multipart/alternative: this HTML and a text part derived from it
             "cto": c.send_timeout_seconds,
             "rto": c.send_timeout_seconds,
         }
@@ -72,6 +74,8 @@ class AppriseSender:
             if not urls and web_push is None and fcm is None:
                 return True, "no push device any more"
         title, body = message["subject"], message["body"]
+        if message["channel"] == "email":
+            body = email_html.render(title, body, self.sender)
         future = self.processes.submit(apprise_process.notify, urls, title, body, web_push, fcm)
         try:
             sent, error, gone = future.result(timeout=self.wait_s)
