@@ -1,13 +1,16 @@
 """End-to-end journeys through the gateway, every process real (issue 8, journeys 1-7)."""
 
 import hashlib
+import html
 import os
 import re
 import subprocess
 import time
 import uuid
+from urllib.parse import urljoin
 
 import pytest
+import requests
 
 from deploy.local.topology import kafka_environment
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
@@ -47,6 +50,30 @@ def login(platform, who: str, password: str) -> dict:
     return response.json()
 
 
+def follow_link(message) -> requests.Response:
+    """The first link of the email's HTML part, opened as a browser would."""
+    link = html.unescape(re.search(r'<a href="([^"]+)"', part_of(message, "text/html")).group(1))
+    page = requests.get(link, timeout=10)
+    assert page.status_code == 200, page.text
+    assert page.headers["Content-Type"].startswith("text/html")
+    return page
+
+
+def submit(page: requests.Response, **typed: str) -> requests.Response:
+    """The page's form as a browser posts it: its hidden fields, what the parent typed, to its action."""
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', page.text, re.S)
+    assert form is not None, page.text
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(2)))
+    fields = {name: html.unescape(value) for name, value in hidden.items()} | typed
+    return requests.post(urljoin(page.url, html.unescape(form.group(1))), data=fields, timeout=10)
+
+
+def field_error(page: requests.Response, field: str) -> str:
+    """The message shown next to a field (its error paragraph, which the field points to)."""
+    assert f'aria-describedby="{field}-error"' in page.text or f"{field}-hint {field}-error" in page.text
+    return html.unescape(re.search(rf'<p class="error" id="{field}-error"[^>]*>([^<]+)</p>', page.text).group(1))
+
+
 def test_1_agent_creates_a_family_which_activates_and_logs_in(platform, state):
     token = platform.create_agent(STRUCTURE, AGENT_LOGIN)
     assert platform.call("POST", "/v1/auth/activate", json={"token": token, "password": PASSWORD}).status_code == 204
@@ -59,8 +86,21 @@ def test_1_agent_creates_a_family_which_activates_and_logs_in(platform, state):
     [activation] = wait_for(
         lambda: mails("Activez votre compte du portail famille"), timeout=20, what="activation email"
     )
-    secret = re.search(r"token=([A-Za-z0-9_-]+)", body(activation)).group(1)
-    assert platform.call("POST", "/v1/auth/activate", json={"token": secret, "password": PASSWORD}).status_code == 204
+    # The parent taps the link in the email: a page through the gateway, a form, as a browser without JavaScript.
+    page = follow_link(activation)
+    assert "Activez votre compte" in page.text
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    mismatch = submit(page, password=PASSWORD, confirmation=PASSWORD + "x")
+    assert mismatch.status_code == 422
+    assert "Les deux mots de passe sont différents." in field_error(mismatch, "confirmation")
+    common = submit(mismatch, password="password1234", confirmation="password1234")  # the form again, link still good
+    assert "mots de passe les plus répandus" in field_error(common, "password")
+    done = submit(common, password=PASSWORD, confirmation=PASSWORD)
+    assert done.status_code == 200, done.text
+    assert "Votre compte est activé." in done.text
+    again = submit(common, password=PASSWORD, confirmation=PASSWORD)  # the link serves once
+    assert again.status_code == 400
+    assert "invalide ou a expiré" in again.text
     state["session"] = login(platform, FAMILY_LOGIN, PASSWORD)
     state["token"] = state["session"]["access_token"]
 
@@ -272,3 +312,20 @@ def test_7_deletion_is_everywhere_within_2s_and_the_structure_restores(platform,
         what="documents back after restore",
     )
     assert [d["title"] for d in platform.call("GET", "/v1/documents", again).json()["items"]] == ["Attestation CAF"]
+
+
+def test_8_a_forgotten_password_is_chosen_again_through_the_emailed_link(platform, state):
+    asked = platform.call("POST", "/v1/auth/password-reset", json={"login": FAMILY_LOGIN})
+    assert asked.status_code == 202
+    [email] = wait_for(lambda: mails("Réinitialisation de votre mot de passe"), timeout=20, what="reset email")
+    page = follow_link(email)
+    assert "Choisissez un nouveau mot de passe" in page.text
+    short = submit(page, password="court", confirmation="court")
+    assert short.status_code == 422
+    assert "entre 12 et" in field_error(short, "password")
+    done = submit(short, password="encore une phrase de passe", confirmation="encore une phrase de passe")
+    assert done.status_code == 200, done.text
+    assert "Votre mot de passe est modifié" in done.text
+    login(platform, FAMILY_LOGIN, "encore une phrase de passe")
+    refused = platform.call("POST", "/v1/auth/login", json={"login": FAMILY_LOGIN, "password": NEW_PASSWORD})
+    assert refused.status_code == 401

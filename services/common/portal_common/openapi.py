@@ -27,6 +27,8 @@ PUBLIC_PATHS = {
     "/v1/auth/password-reset",
     "/v1/auth/password-reset/confirm",
     "/v1/unsubscribe",
+    "/activation",
+    "/mot-de-passe/nouveau",
 }
 PROBLEM = {
     "type": "object",
@@ -56,7 +58,7 @@ def _html_responses(responses: dict[str, Any]) -> dict[str, Any]:
     problem = responses["default"]["content"]
     return {
         "2XX": {"description": "Page", "content": page},
-        "400": {"description": "Page d'erreur, ou requête invalide (RFC 9457)", "content": {**page, **problem}},
+        "4XX": {"description": "Page d'erreur, ou requête invalide (RFC 9457)", "content": {**page, **problem}},
         "default": responses["default"],
     }
 
@@ -90,7 +92,7 @@ def document(app: Flask, *, title: str, version: str = "0.1.0") -> dict[str, Any
                     },
                 },
             }
-            if getattr(view, HTML_PAGE_ATTRIBUTE, False) and method == "GET":
+            if getattr(view, HTML_PAGE_ATTRIBUTE, False):
                 operation["responses"] = _html_responses(operation["responses"])
             request_body = getattr(view, REQUEST_BODY_ATTRIBUTE, None)
             if request_body is not None:

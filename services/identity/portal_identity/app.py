@@ -6,7 +6,7 @@ from __future__ import annotations
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal_common.runtime import periodic
 from portal_common.service import Consumer, GrpcApi, Service
-from portal_identity import api, events_in, ops, reset_requests
+from portal_identity import api, events_in, link_pages, ops, reset_requests
 from portal_identity.config import IdentityConfig
 from portal_identity.context import NAME, Context
 from portal_identity.grpc_api import CALLERS, IdentityServicer
@@ -16,7 +16,7 @@ SERVICE = Service[Context](
     name=NAME,
     load_config=IdentityConfig.from_env,
     build=Context.build,
-    blueprints=[api.auth_api, api.account_api, api.admin_api, api.well_known],
+    blueprints=[api.auth_api, api.account_api, api.admin_api, api.well_known, link_pages.link_pages],
     max_request_bytes=lambda ctx: min(ctx.common.max_request_bytes, 64 * 1024),
     grpc=GrpcApi.of(identity_pb2_grpc, identity_pb2, "IdentityService", IdentityServicer, CALLERS),
     consumers=[
