@@ -1,6 +1,8 @@
 """Every message kind a family receives, through the real consumer to the SMTP and push sinks, with its exact
 French text: amounts "1 234,56 €", dates "15 mars 2025", statuses and outcomes in words."""
 
+import re
+
 import pytest
 from markupsafe import escape
 
@@ -71,6 +73,13 @@ KINDS = [
         "Le paiement en ligne de la facture F-1 est bloqué. Trop de tentatives.",
     ),
     (
+        "statement.certificate_available",
+        {"statement_id": "st-2025", "number": "REL-20260105-ABC123", "year": 2025},
+        "Votre attestation fiscale 2025 est disponible",
+        "Le relevé de vos frais de garde de 2025, à joindre à votre déclaration de revenus, est dans « Mon compte », "
+        "rubrique « Relevés » : {public_url}/mon-compte/releves/st-2025",
+    ),
+    (
         "document.shared",
         {"document_id": "doc1", "title": "Attestation CAF"},
         "Nouveau document de la structure",
@@ -81,6 +90,7 @@ KINDS = [
 
 @pytest.mark.parametrize(("event_type", "payload", "subject", "body"), KINDS, ids=[k[0] for k in KINDS])
 def test_each_kind_reaches_email_push_and_feed_in_the_words_a_parent_reads(notif, event_type, payload, subject, body):
+    body = body.replace("{public_url}", notif.service.config.public_url)  # the statement's deep link
     family = notif.family()
     topic = notif.add_device(family)
     notif.publish(event_type, family["account_id"], **payload)
@@ -93,7 +103,10 @@ def test_each_kind_reaches_email_push_and_feed_in_the_words_a_parent_reads(notif
     lines = [line.strip() for line in part_of(email).splitlines() if line.strip()]
     # who writes, what about, the message (apprise's text turns no-break spaces into spaces; the HTML keeps them)
     assert lines[:3] == ["Portail Famille", subject, spaced(body)]
-    assert str(escape(body)) in html
+    for piece in re.split(r"https?://\S+", body):  # the words as they are; links as links
+        assert str(escape(piece)) in html
+    for url in re.findall(r"https?://\S+", body):
+        assert f'<a href="{escape(url)}"' in html
     if event_type.startswith("document."):  # documents have no email switch of their own: nothing to unsubscribe from
         assert lines[3:] == []
     else:

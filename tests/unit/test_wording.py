@@ -28,6 +28,8 @@ def sample_payload(event_type: str) -> dict:
             payload[field.name] = "2026-03-15T10:00:00Z"
         elif field.type == FieldDescriptor.TYPE_BOOL:
             payload[field.name] = True
+        elif field.name == "year":
+            payload[field.name] = 2025
         elif field.type in (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_INT32):
             payload[field.name] = 123456
         elif field.is_repeated:

@@ -17,6 +17,8 @@ class BillingConfig:
     structure_name: str
     renders_per_hour: int
     statements_kept: int
+    certificates_per_run: int
+    certificate_interval_s: int
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> BillingConfig:
@@ -35,6 +37,9 @@ class BillingConfig:
             renders_per_hour=env.int("STATEMENT_RENDERS_PER_HOUR", 20, min_value=1),
             # Statements kept per family: beyond, the oldest go (the ledger can always make them again).
             statements_kept=env.int("STATEMENTS_KEPT_PER_FAMILY", 100, min_value=1),
+            # January's yearly certificates: families per run and runs' interval, per replica (one render at a time).
+            certificates_per_run=env.int("CERTIFICATES_PER_RUN", 20, min_value=1),
+            certificate_interval_s=env.int("CERTIFICATE_INTERVAL_SECONDS", 60, min_value=1),
         )
         env.check()
         if config.statements_kept < config.renders_per_hour:  # else dropping the oldest would lift the limit

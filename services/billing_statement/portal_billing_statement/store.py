@@ -13,6 +13,7 @@ PDFS = "statement_pdfs"  # the PDF bytes apart: listing or relaying a statement 
 # (family, content hash) finds the stored PDF when the ledger changed elsewhere.
 REQUESTS = "statement_requests"
 QUOTAS = "statement_quotas"  # per family (by account id): when its recent statements were made, which it keeps
+CERTIFICATES = "yearly_certificates"  # "{year}:{account}": the yearly certificate's claim, then done (certificates)
 STRUCTURES = "structures"  # by structure id: what its statements print (name, address, SIRET, contact)
 
 INDEXES: list[mongo.IndexSpec] = [
@@ -22,7 +23,7 @@ INDEXES: list[mongo.IndexSpec] = [
     (PDFS, [("account_id", 1)], {"name": "by_family"}),
     (REQUESTS, [("account_id", 1)], {"name": "by_family"}),
 ]
-OUTBOX_COLLECTIONS = [INVOICES, PAYMENTS, ACTIONS, STATEMENTS]
+OUTBOX_COLLECTIONS = [INVOICES, PAYMENTS, ACTIONS, STATEMENTS, CERTIFICATES]
 __all__ = [
     "ACCOUNTS",
     "ACTIONS",

@@ -76,6 +76,13 @@ CATALOG: dict[str, Kind] = {
         "Paiement en ligne bloqué",
         "Le paiement en ligne de la facture {number} est bloqué. {reason}",
     ),
+    "statement.certificate_available": Kind(
+        INVOICES,
+        None,
+        "Votre attestation fiscale {year} est disponible",
+        "Le relevé de vos frais de garde de {year}, à joindre à votre déclaration de revenus, est dans « Mon compte », "
+        "rubrique « Relevés » : {statement_url}",
+    ),
     "document.shared": Kind(
         DOCUMENTS, None, "Nouveau document de la structure", "La structure vous a envoyé un document : {title}."
     ),
@@ -129,4 +136,4 @@ def render(kind: Kind, fields: dict[str, Any]) -> tuple[str, str]:
             for k, v in fields.items()
         }
     )
-    return kind.subject, " ".join(kind.body.format_map(clean).split(" ")).strip()
+    return kind.subject.format_map(clean), " ".join(kind.body.format_map(clean).split(" ")).strip()

@@ -81,6 +81,8 @@ class NotificationHandler:
         kind = catalog.CATALOG[event.type]
         payload = events.payload_dict(event)
         fields = {**wording.present(payload), "link": links.PLACEHOLDER}  # the link itself exists only in the email
+        if "statement_id" in payload:  # a deep link to the statement in the portal's account pages
+            fields["statement_url"] = f"{self.config.public_url}/mon-compte/releves/{payload['statement_id']}"
         subject, body = catalog.render(kind, fields)
         entry = feed.entry(
             entry_id=event.event_id,
