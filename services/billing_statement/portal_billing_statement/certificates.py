@@ -16,13 +16,17 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from portal_billing_statement import ledger, tax
 from portal_billing_statement.statements import Statements
 from portal_billing_statement.store import CERTIFICATES, INVOICES
 from portal_common import accounts, events
 from portal_common.problems import Problem
 
 STALE = timedelta(minutes=10)
-SOURCE = "billing-statement"
+
+
+def marker_id(year: int, account_id: str) -> str:
+    return f"{year}:{account_id}"
 
 
 def eligible(db: Any, year: int) -> list[str]:
@@ -31,16 +35,12 @@ def eligible(db: Any, year: int) -> list[str]:
         {"issue_date": {"$gte": f"{year}-01-01", "$lte": f"{year}-12-31"}}, {"account_id": 1, "lines": 1}
     )
     return sorted(
-        {
-            invoice["account_id"]
-            for invoice in found
-            if any(line["billing_mode"] == "PERIOD" and line["kind"] == "CHILDCARE" for line in invoice["lines"])
-        }
+        {invoice["account_id"] for invoice in found if any(tax.is_childcare(line) for line in invoice["lines"])}
     )
 
 
 def claim(db: Any, year: int, account_id: str, now: datetime) -> bool:
-    key = f"{year}:{account_id}"
+    key = marker_id(year, account_id)
     try:
         db[CERTIFICATES].insert_one({"_id": key, "account_id": account_id, "status": "claimed", "claimed_at": now})
         return True
@@ -54,7 +54,9 @@ def run(statements: Statements, year: int, limit: int, now: datetime | None = No
     db, outbox = statements.db, statements.outbox
     done = skipped = 0
     todo = [
-        a for a in eligible(db, year) if db[CERTIFICATES].find_one({"_id": f"{year}:{a}", "status": "done"}) is None
+        a
+        for a in eligible(db, year)
+        if db[CERTIFICATES].find_one({"_id": marker_id(year, a), "status": "done"}) is None
     ]
     for account_id in todo:
         if done + skipped >= limit:
@@ -62,7 +64,7 @@ def run(statements: Statements, year: int, limit: int, now: datetime | None = No
         if not claim(db, year, account_id, now or datetime.now(UTC)):
             continue  # another replica has it
         account = accounts.find(db, account_id)
-        key = f"{year}:{account_id}"
+        key = marker_id(year, account_id)
         if account is None or account["status"] != "active":
             db[CERTIFICATES].update_one({"_id": key}, {"$set": {"status": "done", "outcome": "not active"}})
             skipped += 1
@@ -80,7 +82,7 @@ def run(statements: Statements, year: int, limit: int, now: datetime | None = No
             "statement.certificate_available",
             account_id=account_id,
             structure_id=account["structure_id"],
-            source=SOURCE,
+            source=ledger.SOURCE,
             payload={"statement_id": statement["_id"], "number": statement["number"], "year": year},
         )
         outbox.update(CERTIFICATES, key, {"$set": {"status": "done", "statement_id": statement["_id"]}}, event)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pdfkit
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import Counter, Histogram
 
-from portal_billing_statement import pages
+from portal_billing_statement import page_numbers
+from portal_common import pages
 from portal_common.french import euros, long_date, whole_euros
 from portal_common.problems import Problem
 
@@ -31,10 +30,7 @@ METHODS = {
     "TRANSFER": "virement",
     "AID": "aide versée à la structure",
 }
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"], default=True),  # a child named <img src=...> prints as text
-)
+TEMPLATES = pages.templates(__file__)  # autoescaped: a child named <img src=...> prints as text
 TEMPLATES.filters["euros"] = euros
 TEMPLATES.filters["whole_euros"] = whole_euros
 TEMPLATES.filters["method"] = lambda code: METHODS.get(code, code)
@@ -57,7 +53,7 @@ class PdfRenderer:
             "encoding": "UTF-8",
             "page-size": "A4",
             "margin-top": "12mm",
-            "margin-bottom": "14mm",  # the page number goes there (pages.numbered)
+            "margin-bottom": "14mm",  # the page number goes there (page_numbers.numbered)
             "margin-left": "12mm",
             "margin-right": "12mm",
         }
@@ -79,6 +75,6 @@ class PdfRenderer:
                     title="Relevé momentanément indisponible",
                 ) from None
             pdfkit.PDFKit.handle_error(done.returncode, done.stderr.decode(errors="replace"))
-            result = pages.numbered(done.stdout)
+            result = page_numbers.numbered(done.stdout)
             RENDER_SECONDS.observe(time.perf_counter() - started)
             return result

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, request
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from portal_common import pages
 from portal_common.openapi import html_page
 from portal_common.problems import Problem
 from portal_common.service import current
@@ -21,9 +20,7 @@ from portal_identity.context import Context
 from portal_identity.passwords import MAX_LENGTH, MIN_LENGTH
 
 link_pages = Blueprint("link_pages", __name__)
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True)
-)
+TEMPLATES = pages.templates(__file__)
 
 
 @dataclass(frozen=True)
@@ -64,13 +61,7 @@ def render(page: LinkPage, status: int = 200, **context: Any) -> Response:
     html = TEMPLATES.get_template("link_page.html").render(
         page=page, min_length=MIN_LENGTH, errors=context.pop("errors", {}), **context
     )
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the address holds the link's secret
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-    )
-    return response
+    return pages.page(html, status)
 
 
 def show(page: LinkPage) -> Response:

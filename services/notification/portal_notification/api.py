@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, request
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from portal_common import pages
 from portal_common.bodies import NO_CONTROL_CHARACTERS, accepts, accepts_query, body, obj, query, string
 from portal_common.http import principal, require_auth
 from portal_common.openapi import html_page
@@ -130,9 +129,7 @@ def read_all() -> Response:
 
 
 CATEGORY_NAMES = {"dossier": "Dossier", "invoices": "Factures", "documents": "Documents"}
-PAGES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True)
-)
+PAGES = pages.templates(__file__)
 
 
 def page(state: str, category: str = "", status: int = 200) -> Response:
@@ -140,10 +137,7 @@ def page(state: str, category: str = "", status: int = 200) -> Response:
     html = PAGES.get_template("unsubscribe.html").render(
         state=state, title=titles[state], category=CATEGORY_NAMES.get(category, category)
     )
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the link carries the signed token
-    return response
+    return pages.page(html, status)
 
 
 @api.get("/unsubscribe")

@@ -5,14 +5,11 @@ visible text to survive), autoescaped, readable without images or styles."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from portal_common import pages
 
 URL = re.compile(r"https?://\S+")
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True)
-)
+TEMPLATES = pages.templates(__file__)
 
 
 def parts(line: str) -> list[dict[str, str]]:
