@@ -196,6 +196,7 @@ def release() -> None:
     if run(KUBECTL, "get", "--raw", "/readyz", check=False).returncode != 0:
         pytest.fail("no test cluster answers: run `make cluster-up` (make test does it)")
     started = time.monotonic()
+    run("bash", RELEASE_SH, "reset", timeout=600)
     run("bash", RELEASE_SH, "deps", timeout=900)
     run("bash", RELEASE_SH, "install", NAMESPACE, "portal", timeout=1800)
     print(f"[cluster] release installed in {time.monotonic() - started:.0f}s")

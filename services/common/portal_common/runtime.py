@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,11 @@ def periodic(job: Callable[[], object], interval_s: float) -> Worker:
                 log.warning("periodic job %s failed: %r", getattr(job, "__name__", job), exc)
 
     return run
+
+
+def _busy(channel: Any) -> bool:
+    """A connection with a request being received, queued or run, or an answer not yet sent."""
+    return bool(channel.requests or channel.request is not None or channel.total_outbufs_len)
 
 
 @dataclass
@@ -77,16 +83,35 @@ class ServiceRuntime:
         log.info("%s draining", self.name)
         if self.grpc is not None:
             self.grpc.stop(self.grace_s)
-        self._http.task_dispatcher.shutdown(cancel_pending=False, timeout=self.grace_s)
-        # Close the sockets from inside the HTTP loop (the trigger runs the callback there): closing them from
-        # this thread while the loop sits in select() makes it fail with EBADF.
-        http_map = self._http._map
-        self._http.trigger.pull_trigger(lambda: wasyncore.close_all(http_map))
+        self._drain_http(time.monotonic() + self.grace_s)
         self._http_thread.join(timeout=self.grace_s)
         self.stop_event.set()
         for thread in self._threads:
             thread.join(timeout=self.grace_s)
         log.info("%s stopped", self.name)
+
+    def _drain_http(self, deadline: float) -> None:
+        """Refuse new connections, wait until no accepted request is running, queued, half-received or still being
+        sent, then close everything. Closing while an answer sat in the send buffer cut it short (a 502 at the
+        Ingress during a rollout)."""
+        server = self._http
+        closed = threading.Event()
+
+        def close_listener() -> None:
+            # Inside the HTTP loop, like every socket change (see below); the trigger and the connections stay.
+            server.accepting = False
+            wasyncore.dispatcher.close(server)
+            closed.set()
+
+        server.trigger.pull_trigger(close_listener)
+        closed.wait(self.grace_s)
+        while time.monotonic() < deadline and any(_busy(channel) for channel in list(server.active_channels.values())):
+            time.sleep(0.05)
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=max(deadline - time.monotonic(), 0.1))
+        # Close the sockets from inside the HTTP loop (the trigger runs the callback there): closing them from
+        # this thread while the loop sits in select() makes it fail with EBADF.
+        http_map = server._map
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(http_map))
 
     def serve_forever(self) -> None:
         done = threading.Event()
