@@ -75,10 +75,11 @@ def helm(
     return run(HELM, "-n", namespace, *args, timeout=timeout, check=check)
 
 
-def pods(selector: str, namespace: str = NAMESPACE) -> list[dict[str, Any]]:
-    """The pods of a selector, leaving out those already terminating (a rollout's old pods, draining)."""
+def pods(selector: str, namespace: str = NAMESPACE, *, terminating: bool = False) -> list[dict[str, Any]]:
+    """The pods of a selector, leaving out those already terminating (a rollout's old pods, draining) unless
+    `terminating`: a terminating pod may still be serving."""
     items = json.loads(kubectl("get", "pods", "-l", selector, "-o", "json", namespace=namespace))["items"]
-    return [pod for pod in items if "deletionTimestamp" not in pod["metadata"]]
+    return [pod for pod in items if terminating or "deletionTimestamp" not in pod["metadata"]]
 
 
 def restarts_and_readiness(namespace: str = NAMESPACE) -> dict[str, tuple[int, bool]]:
