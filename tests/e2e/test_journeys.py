@@ -329,3 +329,81 @@ def test_8_a_forgotten_password_is_chosen_again_through_the_emailed_link(platfor
     login(platform, FAMILY_LOGIN, "encore une phrase de passe")
     refused = platform.call("POST", "/v1/auth/login", json={"login": FAMILY_LOGIN, "password": NEW_PASSWORD})
     assert refused.status_code == 401
+
+
+def test_9_the_contact_email_changes_only_once_confirmed_and_the_old_address_can_undo_it(platform, state):
+    """#21: a verification link to the new address, then a notice with an undo link to the old one for 7 days;
+    the login identifier never changes. Both links are followed from the received emails as a browser would."""
+    password = "encore une phrase de passe"  # chosen in journey 8
+    new_address = f"nouvelle.{RUN}@example.org"
+    session = login(platform, FAMILY_LOGIN, password)
+    token = session["access_token"]
+
+    def change(address: str, typed: str = password) -> requests.Response:
+        return platform.call(
+            "PUT", "/v1/account/contact-email", token, json={"contact_email": address, "password": typed}
+        )
+
+    refused = change(new_address, "pas le bon mot de passe")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "Le mot de passe actuel est incorrect."
+    invalid = change("pas une adresse")
+    assert (invalid.status_code, invalid.json()["fields"]) == (422, ["contact_email"])
+    assert change(FAMILY_LOGIN).json()["detail"] == "C'est déjà votre adresse e-mail de contact."
+    asked = change(new_address)
+    assert asked.status_code == 202, asked.text
+    assert new_address in asked.json()["message"]
+    me = platform.call("GET", "/v1/account", token).json()
+    assert (me["contact_email"], me["pending_contact_email"]["contact_email"]) == (FAMILY_LOGIN, new_address)
+
+    [confirmation] = wait_for(
+        lambda: mail.messages(to=new_address, subject="Confirmez votre nouvelle adresse e-mail"),
+        timeout=20,
+        what="confirmation email to the new address",
+    )
+    text = " ".join(body(confirmation).split())
+    assert "Vous avez demandé que le portail famille vous écrive à cette adresse. Pour la confirmer, ouvrez ce " in text
+    page = follow_link(confirmation)
+    assert "Confirmez votre nouvelle adresse e-mail" in page.text
+    # Opening the link changed nothing (a mail scanner follows links too): the button does.
+    assert platform.call("GET", "/v1/account", token).json()["contact_email"] == FAMILY_LOGIN
+    done = submit(page)
+    assert done.status_code == 200, done.text
+    assert "Votre nouvelle adresse e-mail est enregistrée." in done.text
+    assert submit(page).status_code == 400  # the link serves once
+    me = platform.call("GET", "/v1/account", token).json()
+    assert (me["login"], me["contact_email"], me["pending_contact_email"]) == (FAMILY_LOGIN, new_address, None)
+
+    [notice] = wait_for(
+        lambda: mails("Votre adresse e-mail de contact a été modifiée"), timeout=20, what="notice to the old address"
+    )
+    assert f"Le portail famille vous écrira désormais à {new_address}. Si vous n'êtes pas à l'origine" in " ".join(
+        body(notice).split()
+    )
+    blocked = change(f"troisieme.{RUN}@example.org")  # the undo belongs to the old address for 7 days
+    assert blocked.status_code == 409
+    assert "peut encore être annulé depuis l'ancienne adresse jusqu'au" in blocked.json()["detail"]
+
+    undo_page = follow_link(notice)
+    assert "Annulez le changement d'adresse e-mail" in html.unescape(undo_page.text)
+    undone = submit(undo_page)
+    assert undone.status_code == 200, undone.text
+    assert "Votre adresse e-mail est rétablie et toutes les connexions à votre compte sont fermées." in html.unescape(
+        undone.text
+    )
+    # Whoever made the change is signed out, in every service.
+    for path in ("/v1/account", "/v1/notifications", "/v1/documents"):
+        wait_for(lambda p=path: platform.call("GET", p, token).status_code == 401, timeout=5, what=f"{path} refuses")
+    again = login(platform, FAMILY_LOGIN, password)["access_token"]
+    assert platform.call("GET", "/v1/account", again).json()["contact_email"] == FAMILY_LOGIN
+    wait_for(lambda: mails("Votre adresse e-mail de contact est rétablie"), timeout=20, what="undo confirmation")
+    labels = wait_for(
+        lambda: (lambda items: items if "account.contact_email_change_undone" in {i["type"] for i in items} else None)(
+            platform.call("GET", "/v1/account/activity", again, params={"limit": 100}).json()["items"]
+        ),
+        timeout=10,
+        what="the change in the history",
+    )
+    assert {"Demande de changement d'adresse e-mail", "Adresse e-mail de contact modifiée"} <= {
+        i["label"] for i in labels
+    }

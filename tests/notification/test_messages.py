@@ -141,8 +141,15 @@ def test_each_kind_reaches_email_push_and_feed_in_the_words_a_parent_reads(notif
             "Votre compte a été restauré",
             "Votre structure a restauré votre compte ; vous pouvez de nouveau vous connecter.",
         ),
+        (
+            "account.contact_email_change_undone",
+            {"revoked_session_ids": ["s1"]},
+            "Votre adresse e-mail de contact est rétablie",
+            "Le changement d'adresse e-mail a été annulé et toutes les connexions à votre compte ont été fermées. Si "
+            "vous n'en êtes pas à l'origine, choisissez un nouveau mot de passe depuis « Mot de passe oublié ».",
+        ),
     ],
-    ids=["password_changed", "deleted", "restored"],
+    ids=["password_changed", "deleted", "restored", "contact_email_change_undone"],
 )
 def test_each_security_message_in_the_words_a_parent_reads(notif, event_type, payload, subject, body):
     family = notif.family()

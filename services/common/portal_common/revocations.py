@@ -68,7 +68,7 @@ class RevocationCache:
         payload = events.payload_of(event)
         if event.type == "account.logged_out" or event.type == "account.session_revoked":
             self.revoke_sessions(payload.session_ids)
-        elif event.type == "account.password_changed":
+        elif event.type in ("account.password_changed", "account.contact_email_change_undone"):
             self.revoke_sessions(payload.revoked_session_ids)
         elif event.type in ("account.deleted", "account.disabled", "account.purged"):
             # The sessions live at deletion die by id; any token from an earlier second dies too. Tokens of

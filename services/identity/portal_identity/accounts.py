@@ -20,11 +20,22 @@ from portal_identity.tokens import digest
 # Deliberately loose (internationalised addresses are fine), but no spaces or control characters.
 EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,189}\.[^@\s\x00-\x1f\x7f]{1,63}$")
 ROLES = ("family", "agent")
-LINK_FIELDS = ("reset_digest", "reset_event_id", "activation_digest", "activation_event_id")
+# A contact email change awaiting confirmation, and the undo the previous address holds (contact_email.py).
+EMAIL_CHANGE_FIELDS = ("email_change_new", "email_change_event_id", "email_change_expires_at", "email_change_digest")
+EMAIL_UNDO_FIELDS = ("email_undo_previous", "email_undo_event_id", "email_undo_expires_at", "email_undo_digest")
+# Every pending link, and the addresses they hold: gone when the account is disabled or purged.
+LINK_FIELDS = (
+    "reset_digest",
+    "reset_event_id",
+    "activation_digest",
+    "activation_event_id",
+    *EMAIL_CHANGE_FIELDS,
+    *EMAIL_UNDO_FIELDS,
+)
 NOT_FOUND = Problem(404, "Ce compte n'existe pas.", slug="account-not-found", title="Compte introuvable")
 
 
-def _valid_email(value: str, field: str) -> str:
+def valid_email(value: str, field: str) -> str:
     value = store.normalize_login(value)
     if len(value) > 254 or not EMAIL.match(value):
         raise Problem(422, f"{field} doit être une adresse e-mail valide.", fields=[field])
@@ -48,8 +59,8 @@ def create_account(
     account is active at once and has no activation link."""
     if role not in ROLES:
         raise Problem(422, "role doit valoir family ou agent.", fields=["role"])
-    normalized = _valid_email(login, "login")
-    contact = _valid_email(contact_email, "contact_email") if contact_email else normalized
+    normalized = valid_email(login, "login")
+    contact = valid_email(contact_email, "contact_email") if contact_email else normalized
     if not structure_id:
         raise Problem(422, "Le champ structure_id est obligatoire.", fields=["structure_id"])
     display_name = check_text(display_name, "display_name", max_length=200, required=True)

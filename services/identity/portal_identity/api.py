@@ -16,7 +16,7 @@ from portal_common.http import bearer_token, invalid_token
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
 from portal_common.service import current
-from portal_identity import accounts, activity, reset_requests, sessions, throttle
+from portal_identity import accounts, activity, contact_email, reset_requests, sessions, throttle
 from portal_identity.context import Context, account_view
 from portal_identity.passwords import MAX_LENGTH
 
@@ -128,6 +128,22 @@ def password_reset_confirm() -> Response:
     return no_content()
 
 
+@auth_api.post("/contact-email/confirm")
+@accepts(obj({"token": TOKEN}))
+def contact_email_confirm() -> Response:
+    with link_attempt():
+        contact_email.confirm(ctx(), body()["token"])
+    return no_content()
+
+
+@auth_api.post("/contact-email/undo")
+@accepts(obj({"token": TOKEN}))
+def contact_email_undo() -> Response:
+    with link_attempt():
+        contact_email.undo(ctx(), body()["token"])
+    return no_content()
+
+
 @contextmanager
 def link_attempt() -> Iterator[None]:
     """A link used from an address counts against it until it works: guessing links gets 429, not answers."""
@@ -143,7 +159,20 @@ def link_attempt() -> Iterator[None]:
 @account_api.get("")
 @signed_in()
 def my_account() -> Any:
-    return account_view(g.account, sessions.last_login_at(ctx(), g.account["_id"]))
+    view = account_view(g.account, sessions.last_login_at(ctx(), g.account["_id"]))
+    return view | {"pending_contact_email": contact_email.pending(g.account, ctx().now())}
+
+
+@account_api.put("/contact-email")
+@signed_in()
+@accepts(obj({"contact_email": string(3, 254), "password": PASSWORD}))
+def change_contact_email() -> Any:
+    pending = contact_email.request_change(ctx(), g.account, body()["contact_email"], body()["password"])
+    message = (
+        f"Un lien de confirmation a été envoyé à {pending['contact_email']}. Votre adresse de contact changera "
+        "quand vous l'aurez ouvert."
+    )
+    return {"pending_contact_email": pending, "message": message}, 202
 
 
 @account_api.put("/password")

@@ -16,6 +16,8 @@ class IdentityConfig:
     refresh_token_ttl_seconds: int
     reset_token_ttl_seconds: int
     activation_token_ttl_seconds: int
+    email_change_ttl_seconds: int
+    email_undo_days: int
     deletion_grace_days: int
     activity_retention_days: int
     session_retention_days: int
@@ -41,6 +43,9 @@ class IdentityConfig:
             refresh_token_ttl_seconds=env.int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600, min_value=60),
             reset_token_ttl_seconds=env.int("PASSWORD_RESET_TTL_SECONDS", 3600, min_value=60),
             activation_token_ttl_seconds=env.int("ACTIVATION_TTL_SECONDS", 7 * 24 * 3600, min_value=60),
+            # A new contact email: its confirmation link lives this long; then the previous address may undo it.
+            email_change_ttl_seconds=env.int("EMAIL_CHANGE_TTL_SECONDS", 24 * 3600, min_value=60),
+            email_undo_days=env.int("EMAIL_CHANGE_UNDO_DAYS", 7, min_value=1),
             deletion_grace_days=env.int("DELETION_GRACE_DAYS", 30, min_value=0),
             activity_retention_days=env.int("ACTIVITY_RETENTION_DAYS", 365, min_value=1),
             session_retention_days=env.int("SESSION_RETENTION_DAYS", 180, min_value=1),

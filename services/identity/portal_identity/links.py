@@ -1,4 +1,4 @@
-"""Activation and password-reset links.
+"""Activation, password-reset and contact-email links.
 
 Identity records a request with the id of the event that announces it (`account.created`,
 `account.password_reset_requested`); the secret is minted only when the service that mails the link
@@ -20,7 +20,12 @@ from portal_identity.context import Context
 from portal_identity.tokens import digest, new_secret
 
 # purpose -> the account status a link of that purpose is good for
-PURPOSES = {"activation": "pending_activation", "reset": "active"}
+PURPOSES = {
+    "activation": "pending_activation",
+    "reset": "active",
+    "email_change": "active",  # the confirmation link, mailed to the new contact address (contact_email.py)
+    "email_undo": "active",  # the undo link, mailed to the previous one
+}
 GONE = Problem(404, "Ce lien n'est plus valable (utilisé, remplacé ou expiré).", slug="link-gone")
 
 

@@ -18,7 +18,8 @@ class Kind:
     preference: str | None  # the switch inside the category; None: no per-kind switch
     subject: str
     body: str
-    link_path: str | None = None  # the portal page of an activation or reset link ({link}, issued at send time)
+    link_path: str | None = None  # the portal page of a security link ({link}, issued at send time)
+    to: str = "contact_email"  # a security message's address: this payload field (else the known contact email)
 
 
 CATALOG: dict[str, Kind] = {
@@ -101,6 +102,32 @@ CATALOG: dict[str, Kind] = {
         "Pour choisir un nouveau mot de passe : {link}\n"
         "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.",
         link_path="/mot-de-passe/nouveau",
+    ),
+    "account.contact_email_change_requested": Kind(
+        SECURITY,
+        None,
+        "Confirmez votre nouvelle adresse e-mail",
+        "Vous avez demandé que le portail famille vous écrive à cette adresse. Pour la confirmer, ouvrez ce lien "
+        "avant le {expires_at} : {link}\n"
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne change.",
+        link_path="/adresse-email/confirmer",
+        to="new_contact_email",
+    ),
+    "account.contact_email_changed": Kind(
+        SECURITY,
+        None,
+        "Votre adresse e-mail de contact a été modifiée",
+        "Le portail famille vous écrira désormais à {contact_email}. Si vous n'êtes pas à l'origine de ce "
+        "changement, rétablissez votre adresse avant le {undo_expires_at} : {link}",
+        link_path="/adresse-email/annuler",
+        to="previous_contact_email",
+    ),
+    "account.contact_email_change_undone": Kind(
+        SECURITY,
+        None,
+        "Votre adresse e-mail de contact est rétablie",
+        "Le changement d'adresse e-mail a été annulé et toutes les connexions à votre compte ont été fermées. Si "
+        "vous n'en êtes pas à l'origine, choisissez un nouveau mot de passe depuis « Mot de passe oublié ».",
     ),
     "account.password_changed": Kind(
         SECURITY,

@@ -21,7 +21,14 @@ from portal_notification.delivery import Dispatcher
 from portal_notification.preferences import Preferences
 from portal_notification.store import CONTACTS, contacts
 
-NO_FEED = {"account.created", "account.deleted", "account.password_reset_requested"}
+# Messages for an address rather than for the family's home page (a link to open, or an account it can no longer open).
+NO_FEED = {
+    "account.created",
+    "account.deleted",
+    "account.password_reset_requested",
+    "account.contact_email_change_requested",
+    "account.contact_email_changed",
+}
 
 
 class NotificationHandler:
@@ -95,7 +102,7 @@ class NotificationHandler:
         )
         if kind.category == SECURITY:
             # Not optional, by email whatever the settings (the deletion confirmation included).
-            address = payload.get("contact_email") or contact.get("email")
+            address = payload.get(kind.to) or (contact.get("email") if kind.to == "contact_email" else None)
             # Urgent: never held back for the feed, ahead of any queue (a reset link is awaited).
             if not address:
                 return (None if event.type in NO_FEED else entry), []

@@ -12,7 +12,7 @@ from portal_common.french import euros, long_date, whole_euros
 
 PARIS = ZoneInfo("Europe/Paris")
 DATES = ("issue_date", "due_date", "effective_from")
-MOMENTS = ("restorable_until", "expires_at")  # timestamps: the date in France
+MOMENTS = ("restorable_until", "expires_at", "undo_expires_at")  # timestamps: the date in France
 PAYMENT_STATUSES = {"unpaid": "non payée", "partially_paid": "partiellement payée", "paid": "payée"}
 # What the dossier service sends as a review's outcome, and the sentence a family reads.
 REVIEW_OUTCOMES = {
