@@ -283,9 +283,9 @@ def test_mongodb_unreachable_at_install_fails_the_job_clearly(platform, release)
 
 
 def test_network_policies_admit_only_named_callers_and_let_each_pod_out_only_where_it_must(release, sinks):
-    """Ingress: from a pod of the release's namespace without an allowed caller's labels, identity's and
-    notification's gRPC ports and every HTTP port are closed; labelled as notification it reaches identity's gRPC
-    (the one call the release makes), labelled as billing-statement (no client) it does not; from the Ingress
+    """Ingress: from a pod of the release's namespace without an allowed caller's labels, every gRPC and HTTP port
+    is closed; labelled as notification it reaches identity's and billing's gRPC (the calls the release makes),
+    labelled as billing-statement (no client) it reaches neither; from the Ingress
     controller's namespace the HTTP ports answer. Egress: a pod of the release reaches CoreDNS on port 53 but not
     its metrics port, which answers any pod the release's policies do not select; only notification reaches
     the SMTP sink."""
@@ -301,6 +301,7 @@ def test_network_policies_admit_only_named_callers_and_let_each_pod_out_only_whe
     targets = {
         "identity-grpc": f"{ip['identity']}:{services()['identity'].grpc_port}",
         "notification-grpc": f"{ip['notification']}:{services()['notification'].grpc_port}",
+        "billing-grpc": f"{ip['billing-statement']}:{services()['billing-statement'].grpc_port}",
         "identity-http": f"{ip['identity']}:8081",
         "billing-http": f"{ip['billing-statement']}:8082",
         "documents-http": f"{ip['document-store']}:8083",
@@ -382,6 +383,7 @@ def test_network_policies_admit_only_named_callers_and_let_each_pod_out_only_whe
     assert intruder == {**dict.fromkeys(targets, False), **outside}, intruder
     caller = reach(f"caller-{RUN}", NAMESPACE, of_the_release("notification"))
     assert caller["identity-grpc"] is True, caller  # notification calls identity's IssueLink (grpcCalls)
+    assert caller["billing-grpc"] is True, caller  # and billing's GetStructure, the structure named in emails
     assert caller["notification-grpc"] is False, caller  # nobody in the release calls notification over gRPC
     assert caller["billing-http"] is False, caller
     assert caller["identity-http"] is True, caller  # the token keys (JWKS)
@@ -390,6 +392,7 @@ def test_network_policies_admit_only_named_callers_and_let_each_pod_out_only_whe
     assert caller["smtp-sink"] is True, caller  # notification's own egress: its SMTP relay
     no_client = reach(f"noclient-{RUN}", NAMESPACE, of_the_release("billing-statement"))
     assert no_client["identity-grpc"] is False, no_client  # billing has no identity client: not admitted
+    assert no_client["billing-grpc"] is False, no_client  # nor may it call itself as a client would
     assert no_client["dns"] is True, no_client
     assert no_client["dns-metrics"] is False, no_client
     assert no_client["smtp-sink"] is False, no_client  # billing sends no mail

@@ -199,10 +199,12 @@ def pods_of(name: str) -> dict:
 def test_grpc_callers_are_the_services_with_a_client_and_find_their_callee_in_the_configmap():
     configs = {d["metadata"]["name"]: d["data"] for d in rendered("--show-only", "templates/configmap.yaml")}
     assert configs["portal-notification"]["IDENTITY_GRPC_TARGET"] == "portal-identity:50051"
+    assert configs["portal-notification"]["BILLING_STATEMENT_GRPC_TARGET"] == "portal-billing-statement:50052"
     assert not [k for name, c in configs.items() if name != "portal-notification" for k in c if "GRPC_TARGET" in k]
     policies = {d["metadata"]["name"]: d for d in rendered("--show-only", "templates/networkpolicy.yaml")}
     assert grpc_callers(policies["portal-identity"]) == [pods_of("notification")]
-    for name in ("portal-notification", "portal-document-store", "portal-billing-statement"):
+    assert grpc_callers(policies["portal-billing-statement"]) == [pods_of("notification")]
+    for name in ("portal-notification", "portal-document-store"):
         assert grpc_callers(policies[name]) == [], name  # no client in the release: nobody admitted
     # Another application's pods are added by name; a disabled caller is not admitted.
     policies = {
@@ -230,7 +232,8 @@ def test_egress_is_denied_but_for_dns_kafka_mongodb_and_each_services_own_callee
     assert egress_ports(policies["portal-identity"]) == {53, 9092, 9093, 27017}  # calls nobody
     assert egress_ports(policies["portal-billing-statement"]) == {53, 9092, 9093, 27017, 8081}  # + JWKS
     notification = egress_ports(policies["portal-notification"])
-    assert notification == {53, 9092, 9093, 27017, 8081, 50051, 25, 465, 587, 443}  # + IssueLink, SMTP, push
+    # + IssueLink, GetStructure, SMTP, push
+    assert notification == {53, 9092, 9093, 27017, 8081, 50051, 50052, 25, 465, 587, 443}
     jobs = policies["portal-jobs"]["spec"]
     names = next(e["values"] for e in jobs["podSelector"]["matchExpressions"] if e["key"] == "app.kubernetes.io/name")
     assert set(names) == {"topics", "migrations", "helm-test"}  # the Jobs' and the helm test's pods

@@ -75,6 +75,19 @@ def field_error(page: requests.Response, field: str) -> str:
 
 
 def test_1_agent_creates_a_family_which_activates_and_logs_in(platform, state):
+    # The structure's record, which its invoicing system keeps in billing: notification names it in emails.
+    with platform.invoicing_channel() as channel:
+        billing_pb2_grpc.BillingServiceStub(channel).SetStructure(
+            billing_pb2.Structure(
+                structure_id=STRUCTURE,
+                name=f"Ville de Montreuil {RUN}",
+                address="Place Jean Jaurès",
+                postal_code="93100",
+                city="Montreuil",
+                siret="21750001600019",
+            ),
+            timeout=10,
+        )
     token = platform.create_agent(STRUCTURE, AGENT_LOGIN)
     assert platform.call("POST", "/v1/auth/activate", json={"token": token, "password": PASSWORD}).status_code == 204
     state["agent"] = login(platform, AGENT_LOGIN, PASSWORD)["access_token"]
@@ -154,7 +167,9 @@ def test_3_an_invoice_notifies_and_a_dossier_event_only_reaches_the_feed(platfor
             ),
             timeout=10,
         )
-    wait_for(lambda: mails("Nouvelle facture disponible"), timeout=20, what="invoice email")
+    [invoice_mail] = wait_for(lambda: mails("Nouvelle facture disponible"), timeout=20, what="invoice email")
+    # Headed with the family's structure, which notification asked billing for over gRPC.
+    assert body(invoice_mail).strip().splitlines()[0] == f"Ville de Montreuil {RUN}"
     wait_for(lambda: platform.push.for_topic(f"famille-{RUN}"), timeout=20, what="invoice push")
     subprocess.run(
         [

@@ -60,7 +60,8 @@ def test_layouts_never_share_a_port():
 
 def test_a_caller_finds_its_callees_grpc_port_in_the_layout():
     layout = LAYOUTS["test"]
-    assert services()["notification"].grpc_calls == ("identity",)
+    assert services()["notification"].grpc_calls == ("identity", "billing-statement")
     environment = layout.environment("notification")
     assert environment["IDENTITY_GRPC_TARGET"] == f"127.0.0.1:{layout.grpc_port('identity')}"
+    assert environment["BILLING_STATEMENT_GRPC_TARGET"] == f"127.0.0.1:{layout.grpc_port('billing-statement')}"
     assert "IDENTITY_GRPC_TARGET" not in layout.environment("billing-statement")  # no client, no target

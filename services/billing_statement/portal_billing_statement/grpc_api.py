@@ -75,7 +75,7 @@ CALLERS = {
         "SetChildResidence",
         "SetStructure",
     )
-}
+} | {"GetStructure": [INVOICING, "notification"]}  # notification names the structure at the top of its emails
 
 
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
@@ -159,6 +159,13 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def SetStructure(self, request: Any, context: grpc.ServicerContext) -> Any:
         fields = json_format.MessageToDict(request, preserving_proto_field_name=True)
         return billing_pb2.Structure(**structures.set_structure(self.statements.db, request.structure_id, fields))
+
+    @translate_problems
+    def GetStructure(self, request: Any, context: grpc.ServicerContext) -> Any:
+        found = structures.find(self.statements.db, request.structure_id)
+        if found is None:
+            raise Problem(404, "Cette structure n'a pas encore de fiche.")
+        return billing_pb2.Structure(structure_id=request.structure_id, **found)
 
     @translate_problems
     def GenerateStatement(self, request: Any, context: grpc.ServicerContext) -> Any:

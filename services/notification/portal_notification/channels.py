@@ -13,20 +13,23 @@ from pymongo.database import Database
 from portal_notification import apprise_process, devices, email_html
 from portal_notification.config import NotificationConfig
 from portal_notification.links import IdentityLinks
+from portal_notification.structures import StructureNames
 
 
 class AppriseSender:
     """Callable used by the Dispatcher; the URLs it builds hold credentials and are never logged."""
 
-    def __init__(self, db: Database, config: NotificationConfig, links: IdentityLinks) -> None:
+    def __init__(self, db: Database, config: NotificationConfig, links: IdentityLinks, structures: StructureNames):
         self.db = db
         self.config = config
         self.links = links
+        self.structures = structures
         self.servers = config.push_offer().servers
         self.web_push = config.web_push
         self.fcm = config.fcm
         self.processes = apprise_process.create_pool(config.send_processes)
-        self.sender = parseaddr(config.mail_from)[0] or "Portail famille"  # named at the top of each email
+        # Named at the top of each email when the family's structure cannot be.
+        self.sender = parseaddr(config.mail_from)[0] or "Portail famille"
         # apprise applies the connect and read timeouts itself; this only bounds a wedged worker.
         self.wait_s = config.send_timeout_seconds * 4 + 10
 
@@ -75,7 +78,8 @@ class AppriseSender:
                 return True, "no push device any more"
         title, body = message["subject"], message["body"]
         if message["channel"] == "email":
-            body = email_html.render(title, body, self.sender)
+            sender = self.structures.name(message.get("structure_id")) or self.sender
+            body = email_html.render(title, body, sender)
         future = self.processes.submit(apprise_process.notify, urls, title, body, web_push, fcm)
         try:
             sent, error, gone = future.result(timeout=self.wait_s)
@@ -93,3 +97,4 @@ class AppriseSender:
     def close(self) -> None:
         self.processes.shutdown(wait=True, cancel_futures=True)
         self.links.close()
+        self.structures.close()

@@ -26,6 +26,8 @@ class NotificationConfig:
     unsubscribe_secret: str
     public_url: str
     identity_grpc_target: str  # IssueLink: the activation and reset links of security emails
+    billing_grpc_target: str  # GetStructure: the structure named in emails ("": the sender's name instead)
+    structure_cache_seconds: int
     send_timeout_seconds: float
     delivery_workers: int
     send_hold_lag_seconds: float
@@ -58,6 +60,9 @@ class NotificationConfig:
             unsubscribe_secret=env.str("UNSUBSCRIBE_SECRET"),
             public_url=env.str("PORTAL_PUBLIC_URL", "http://127.0.0.1:8080"),
             identity_grpc_target=env.str("IDENTITY_GRPC_TARGET"),
+            billing_grpc_target=env.str("BILLING_STATEMENT_GRPC_TARGET", ""),
+            # How long a structure's name is reused before it is asked again (a renamed structure shows after it).
+            structure_cache_seconds=env.int("STRUCTURE_CACHE_SECONDS", 600, min_value=1),
             send_timeout_seconds=env.float("SEND_TIMEOUT_SECONDS", 5.0),
             delivery_workers=env.int("DELIVERY_WORKERS", 8, min_value=1),
             # The feed first: while the consumer runs this far behind, each send waits (0: never).

@@ -12,6 +12,7 @@ from portal_notification.delivery import Dispatcher
 from portal_notification.devices import Offer
 from portal_notification.links import IdentityLinks
 from portal_notification.preferences import Preferences
+from portal_notification.structures import StructureNames
 
 NAME = "notification"
 
@@ -30,9 +31,15 @@ class Context(ServiceContext):
         links = IdentityLinks(
             config.identity_grpc_target, config.public_url, config.send_timeout_seconds, config.common.grpc_tls
         )
+        structures = StructureNames(
+            config.billing_grpc_target,
+            config.common.grpc_tls,
+            timeout_s=min(config.send_timeout_seconds, 1.0),  # an email never waits long for its heading
+            cache_s=config.structure_cache_seconds,
+        )
         dispatcher = Dispatcher(
             outbox.db,
-            AppriseSender(outbox.db, config, links),
+            AppriseSender(outbox.db, config, links, structures),
             workers=config.delivery_workers,
             max_attempts=config.max_attempts,
             retry_base_s=config.retry_base_seconds,

@@ -147,6 +147,7 @@ class NotificationHandler:
         return {
             "_id": f"{event.event_id}:{channel}",
             "account_id": event.account_id,
+            "structure_id": event.structure_id,  # named at the top of the email
             "channel": channel,
             "event_type": event.type,
             "subject": subject,
