@@ -26,9 +26,13 @@ PUBLIC_PATHS = {
     "/v1/auth/activate",
     "/v1/auth/password-reset",
     "/v1/auth/password-reset/confirm",
+    "/v1/auth/contact-email/confirm",
+    "/v1/auth/contact-email/undo",
     "/v1/unsubscribe",
     "/activation",
     "/mot-de-passe/nouveau",
+    "/adresse-email/confirmer",
+    "/adresse-email/annuler",
 }
 PROBLEM = {
     "type": "object",
