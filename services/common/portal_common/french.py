@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
 
 MONTHS = (
     "janvier",
@@ -24,6 +27,11 @@ def long_date(value: date | str) -> str:
     """2025-03-15 -> '15 mars 2025'; the first of the month is '1er'."""
     day = date.fromisoformat(value) if isinstance(value, str) else value
     return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def long_date_in_france(at: datetime) -> str:
+    """An instant as the date it is in France (a naive one is UTC): 2026-06-30T22:30Z -> '1er juillet 2026'."""
+    return long_date((at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(PARIS).date())
 
 
 def euros(cents: int) -> str:

@@ -14,27 +14,17 @@ address that owns it. The links are minted at send time like the activation and 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from portal_common.french import long_date
+from portal_common.french import long_date_in_france
 from portal_common.problems import Problem
 from portal_identity import accounts, store
 from portal_identity.context import Context
 from portal_identity.sessions import live_sessions
 from portal_identity.tokens import digest
 
-PARIS = ZoneInfo("Europe/Paris")
 CHANGE_FIELDS, UNDO_FIELDS = accounts.EMAIL_CHANGE_FIELDS, accounts.EMAIL_UNDO_FIELDS
-
-
-def _day(at: datetime) -> str:
-    return long_date((at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(PARIS).date())
-
-
-def _unset(fields: tuple[str, ...]) -> dict[str, str]:
-    return dict.fromkeys(fields, "")
 
 
 def pending(account: dict[str, Any], now: datetime) -> dict[str, Any] | None:
@@ -58,7 +48,7 @@ def request_change(ctx: Context, account: dict[str, Any], new_email: str, passwo
         raise Problem(
             409,
             "Votre adresse e-mail vient d'être modifiée et ce changement peut encore être annulé depuis l'ancienne "
-            f"adresse jusqu'au {_day(undo_until)}. Vous pourrez en choisir une autre après cette date.",
+            f"adresse jusqu'au {long_date_in_france(undo_until)}. Vous pourrez en choisir une autre après cette date.",
             slug="contact-email-undo-pending",
         )
     expires = now + timedelta(seconds=ctx.config.email_change_ttl_seconds)
@@ -112,7 +102,7 @@ def confirm(ctx: Context, secret: str) -> dict[str, Any]:
                 "email_undo_event_id": event.event_id,  # what the mailer names to get the undo link
                 "email_undo_expires_at": undo_until,
             },
-            "$unset": _unset((*CHANGE_FIELDS, "email_undo_digest")),
+            "$unset": dict.fromkeys((*CHANGE_FIELDS, "email_undo_digest"), ""),
         },
         event,
         status="active",
@@ -139,7 +129,9 @@ def undo(ctx: Context, secret: str) -> dict[str, Any]:
         account["_id"],
         {
             "$set": {"contact_email": restored, "sessions_revoked_before": now, "kept_session_id": None},
-            "$unset": _unset((*CHANGE_FIELDS, *UNDO_FIELDS)),  # a change pending from the other address dies too
+            "$unset": dict.fromkeys(
+                (*CHANGE_FIELDS, *UNDO_FIELDS), ""
+            ),  # a change pending from the other address dies too
         },
         event,
         status="active",

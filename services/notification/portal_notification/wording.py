@@ -4,13 +4,11 @@ is left out rather than shown raw."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from portal_common.french import euros, long_date, whole_euros
+from portal_common.french import euros, long_date, long_date_in_france, whole_euros
 
-PARIS = ZoneInfo("Europe/Paris")
 DATES = ("issue_date", "due_date", "effective_from")
 MOMENTS = ("restorable_until", "expires_at", "undo_expires_at")  # timestamps: the date in France
 PAYMENT_STATUSES = {"unpaid": "non payée", "partially_paid": "partiellement payée", "paid": "payée"}
@@ -23,8 +21,7 @@ REVIEW_OUTCOMES = {
 
 
 def moment(value: str) -> str:
-    at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return long_date((at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(PARIS).date())
+    return long_date_in_france(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
 def present(payload: dict[str, Any]) -> dict[str, Any]:
