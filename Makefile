@@ -49,7 +49,7 @@ lint: protos ## ruff, and mypy (strict on portal_common; the generated stubs typ
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy --strict -p portal_common -m deploy.local.topology
-	@$(VENV)/bin/mypy -p portal_identity -p portal_billing_statement -p portal_document_store -p portal_notification
+	@$(VENV)/bin/mypy -p portal_identity -p portal_billing_statement -p portal_document_store -p portal_notification -p portal_web
 
 docs: protos ## rewrite the READMEs' settings tables from the typed configs
 	@$(PYTHON) deploy/local/settings_docs.py

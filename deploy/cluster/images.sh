@@ -3,7 +3,7 @@
 #   images.sh pause              the pod sandbox image
 #   images.sh addons             CoreDNS, metrics-server, Traefik, Prometheus (static binaries in scratch images)
 #   images.sh deps               Kafka (KRaft, Maven Central jars on a Debian JRE) and FerretDB
-#   images.sh services [TAG]     the four services from deploy/docker/Dockerfile; prints the tag
+#   images.sh services [TAG]     the five services from deploy/docker/Dockerfile; prints the tag
 #   images.sh tag                the services' tag for this checkout (a hash of what goes into them)
 #   images.sh skaffold           skaffold's custom builder: builds and imports $IMAGE
 # The services' base image is made from Debian packages with mmdebstrap (python3 + venv), once.
@@ -13,7 +13,7 @@ SAY_PREFIX=images
 # shellcheck source=common.sh
 source "$HERE/common.sh"
 IMAGES=$CLUSTER_CACHE/images
-SERVICES=(identity billing_statement document_store notification)
+SERVICES=(identity billing_statement document_store notification web)
 BASE=localhost/portal-base:bookworm-1
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$IMAGES"

@@ -102,7 +102,7 @@ kafka_credentials() {
 secrets() {  # secrets NS RELEASE: what values.yaml names, created once and never overwritten
   local ns=$1 release=$2 s uri dir
   k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
-  for s in identity billing-statement document-store notification; do
+  for s in identity billing-statement document-store notification web; do
     # One FerretDB; the databases are per release (mongoDatabasePrefix), so two releases never share data.
     uri="mongodb://ferretdb.$DEPS_NS.svc.cluster.local:27017/"
     secret_missing "$ns" "portal-$s-mongo" && k -n "$ns" create secret generic "portal-$s-mongo" --from-literal=uri="$uri" >/dev/null

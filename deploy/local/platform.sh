@@ -47,12 +47,14 @@ up() {
       [ $SECONDS -lt $deadline ] || { say "$name not ready after 60s"; exit 1; }
       sleep 0.2
     done
-    say "$name ready: http://127.0.0.1:$http (gRPC 127.0.0.1:$grpc, metrics /metrics)"
+    if [ "$grpc" = 0 ]; then say "$name ready: http://127.0.0.1:$http (metrics /metrics)"
+    else say "$name ready: http://127.0.0.1:$http (gRPC 127.0.0.1:$grpc, metrics /metrics)"; fi
     started=$((started + 1))
   done
   [ -x "$ROOT/deploy/local/gateway.sh" ] && "$ROOT/deploy/local/gateway.sh" up
   [ -x "$ROOT/deploy/local/seed.sh" ] && "$ROOT/deploy/local/seed.sh"
   cat >&2 <<EOF
+[platform] the portal, in a browser: $(cat "$PORTAL_RUN_DIR/gateway/url" 2>/dev/null || echo "http://127.0.0.1:8080")/ (sign in with the demo accounts above)
 [platform] up. Kafka 127.0.0.1:$KAFKA_PORT, FerretDB mongodb://127.0.0.1:$FERRETDB_PORT/, SMTP sink 127.0.0.1:$SMTP_PORT
 [platform] mail received locally: $PORTAL_RUN_DIR/smtp/maildir; logs: $PORTAL_RUN_DIR/services/
 [platform] events: $(dirname "$PYTHON")/portal-events tail --from-beginning

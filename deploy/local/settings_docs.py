@@ -17,6 +17,7 @@ from portal_common.config import CommonConfig, ConfigError, Env, Setting, settin
 from portal_document_store.config import DocumentsConfig
 from portal_identity.config import IdentityConfig
 from portal_notification.config import NotificationConfig
+from portal_web.config import WebConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +44,8 @@ TABLES: dict[tuple[str, str], str] = {
             ("notification", NotificationConfig),
         ]
     },
+    # The web service shares none of the others' settings (no Kafka, gRPC or tokens of its own): its whole table.
+    ("services/web/README.md", "web"): settings_table(read_by(WebConfig.from_env)),
 }
 
 

@@ -66,6 +66,20 @@ install_ferretdb() {
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
 }
 
+# axe-core, the accessibility checker the browser tests run in every page, from the npm registry (its tarball's
+# integrity is checked by npm against the registry's record).
+AXE_VERSION=4.14.1
+install_axe() {
+  local dir=$PORTAL_CACHE/axe-core-$AXE_VERSION tmp
+  [ -f "$dir/axe.min.js" ] && return 0
+  command -v npm >/dev/null || die "npm is required to fetch axe-core (apt-get install npm)"
+  say "fetching axe-core $AXE_VERSION from the npm registry (first run only)..."
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack -q "axe-core@$AXE_VERSION" >/dev/null && tar -xzf "axe-core-$AXE_VERSION.tgz")
+  mkdir -p "$dir" && cp "$tmp/package/axe.min.js" "$dir/axe.min.js.tmp" && mv "$dir/axe.min.js.tmp" "$dir/axe.min.js"
+  rm -rf "$tmp"
+}
+
 install_debian_tools() {
   local missing=()
   command -v wkhtmltopdf >/dev/null || missing+=(wkhtmltopdf)
@@ -73,6 +87,8 @@ install_debian_tools() {
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v patch >/dev/null || missing+=(patch)
   command -v openssl >/dev/null || missing+=(openssl)  # local VAPID key, test certificates
+  command -v chromium >/dev/null || missing+=(chromium)  # the browser journeys of the web pages
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${missing[*]}"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -211,7 +227,7 @@ main() {
   local targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=("${ALL[@]}")
   mkdir -p "$PORTAL_RUN_DIR"
   case $cmd in
-    install) install_debian_tools; install_kafka; install_ferretdb ;;
+    install) install_debian_tools; install_kafka; install_ferretdb; install_axe ;;
     up) local t; for t in "${targets[@]}"; do "up_$t"; done ;;
     down) local i; for ((i=${#targets[@]}-1; i>=0; i--)); do stop_component "${targets[$i]}"; done ;;
     status) status ;;

@@ -36,8 +36,10 @@ class Service:
     name: str  # as in the chart: identity, billing-statement, ...
     module: str  # the package `python -m` runs
     http_port: int  # the chart's ports; a layout shifts them
-    grpc_port: int
+    grpc_port: int  # 0: no gRPC (the web service)
     grpc_calls: tuple[str, ...] = ()  # the services it calls over gRPC (the chart's `grpcCalls`)
+    http_calls: tuple[str, ...] = ()  # the services whose public HTTP API it calls (the chart's `httpCalls`)
+    kafka: bool = True  # the web service has no events
 
     @property
     def database(self) -> str:
@@ -48,7 +50,15 @@ class Service:
 def services() -> dict[str, Service]:
     values = yaml.safe_load((ROOT / "charts" / "portal" / "values.yaml").read_text())
     return {
-        name: Service(name, svc["module"], svc["httpPort"], svc["grpcPort"], tuple(svc.get("grpcCalls", ())))
+        name: Service(
+            name,
+            svc["module"],
+            svc["httpPort"],
+            svc.get("grpcPort", 0),
+            tuple(svc.get("grpcCalls", ())),
+            tuple(svc.get("httpCalls", ())),
+            svc.get("kafka", True),
+        )
         for name, svc in values["services"].items()
     }
 
@@ -107,7 +117,8 @@ class Layout:
         return services()[name].http_port + self.http_offset
 
     def grpc_port(self, name: str) -> int:
-        return services()[name].grpc_port + self.grpc_offset
+        port = services()[name].grpc_port
+        return port + self.grpc_offset if port else 0
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.http_port(name)}"
@@ -117,6 +128,14 @@ class Layout:
 
     def environment(self, name: str, **settings: str) -> dict[str, str]:
         """What service `name` needs to reach this layout's infrastructure on its own ports; `settings` win."""
+        service = services()[name]
+        if not service.kafka:  # the web service: its database and the HTTP APIs it calls
+            return {
+                "HTTP_PORT": str(self.http_port(name)),
+                "MONGO_URI": self.mongo_uri,
+                "MONGO_DB": service.database,
+                **{http_url_variable(callee): self.url(callee) for callee in service.http_calls},
+            } | settings
         return {
             "HTTP_PORT": str(self.http_port(name)),
             "GRPC_PORT": str(self.grpc_port(name)),
@@ -146,6 +165,11 @@ def grpc_tls_environment(tls: GrpcTls) -> dict[str, str]:
     return {"GRPC_TLS_CERT_FILE": tls.cert_file, "GRPC_TLS_KEY_FILE": tls.key_file, "GRPC_TLS_CA_FILE": tls.ca_file}
 
 
+def http_url_variable(callee: str) -> str:
+    """Where a caller finds `callee`'s HTTP API, as the chart's ConfigMap names it."""
+    return callee.upper().replace("-", "_") + "_URL"
+
+
 def grpc_target_variable(callee: str) -> str:
     """Where a caller finds `callee`'s gRPC port, as the chart's ConfigMap names it."""
     return callee.upper().replace("-", "_") + "_GRPC_TARGET"
@@ -159,6 +183,9 @@ LAYOUTS = {
 
 def platform_environment(layout: Layout, name: str, run_dir: Path, **settings: str) -> dict[str, str]:
     """A service of the whole platform as `make up` runs it: behind the gateway, with the run's own secrets."""
+    if not services()[name].kafka:  # the web service holds none of the run's secrets
+        # Served over plain HTTP locally: a Secure cookie would never come back.
+        return layout.environment(name, TRUSTED_PROXY_HOPS="1", SECURE_COOKIES="false", **settings)
     identity = layout.url("identity")
     return layout.environment(
         name,

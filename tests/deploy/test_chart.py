@@ -109,7 +109,7 @@ def test_the_ingress_routes_every_http_route_to_its_service():
 
 def test_every_service_has_hardened_pods():
     docs = [d for d in yaml.safe_load_all(helm_template().stdout) if d and d["kind"] == "Deployment"]
-    assert len(docs) == 4
+    assert len(docs) == 5  # the four services and the web pages
     for deployment in docs:
         pod = deployment["spec"]["template"]["spec"]
         container = pod["containers"][0]
@@ -176,7 +176,7 @@ def test_secret_files_are_data_any_service_can_use():
 def test_the_jwks_url_follows_the_service_that_serves_it():
     configs = {d["metadata"]["name"]: d["data"] for d in rendered("--show-only", "templates/configmap.yaml")}
     assert "JWKS_URL" not in configs["portal-identity"]
-    assert {c["JWKS_URL"] for name, c in configs.items() if name != "portal-identity"} == {
+    assert {c["JWKS_URL"] for name, c in configs.items() if name not in ("portal-identity", "portal-web")} == {
         "http://portal-identity:8081/.well-known/jwks.json"
     }
     policies = {d["metadata"]["name"]: d for d in rendered("--show-only", "templates/networkpolicy.yaml")}
@@ -184,7 +184,46 @@ def test_the_jwks_url_follows_the_service_that_serves_it():
     assert {
         "podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "portal", "app.kubernetes.io/instance": "portal"}}
     } in http_from
-    assert not any("podSelector" in peer for peer in policies["portal-notification"]["spec"]["ingress"][0]["from"])
+    notification_http_from = policies["portal-notification"]["spec"]["ingress"][0]["from"]
+    # the only pods admitted on notification's HTTP: the web pages (its `httpCalls`), no other portal pod
+    assert [
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        for peer in notification_http_from
+        if "podSelector" in peer
+    ] == ["web"]
+
+
+def test_the_web_pages_reach_the_four_apis_and_nothing_else_of_the_release():
+    """The web service calls the services' public HTTP APIs (`httpCalls`): its URLs point at their Services, its
+    egress allows their HTTP ports only, and each of them admits it; it has no Kafka, gRPC or token settings."""
+    docs = rendered()
+    config = next(d["data"] for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "portal-web")
+    assert {k: v for k, v in config.items() if k.endswith("_URL")} == {
+        "IDENTITY_URL": "http://portal-identity:8081",
+        "BILLING_STATEMENT_URL": "http://portal-billing-statement:8082",
+        "DOCUMENT_STORE_URL": "http://portal-document-store:8083",
+        "NOTIFICATION_URL": "http://portal-notification:8084",
+    }
+    assert not {"KAFKA_BOOTSTRAP_SERVERS", "GRPC_PORT", "JWKS_URL", "TOKEN_ISSUER"} & set(config)
+    policies = {d["metadata"]["name"]: d for d in docs if d["kind"] == "NetworkPolicy"}
+    release_egress = [
+        (rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"], rule["ports"][0]["port"])
+        for rule in policies["portal-web"]["spec"]["egress"]
+        if rule.get("to") and "app.kubernetes.io/name" in rule["to"][0].get("podSelector", {}).get("matchLabels", {})
+    ]
+    assert sorted(release_egress) == [
+        ("billing-statement", 8082),
+        ("document-store", 8083),
+        ("identity", 8081),
+        ("notification", 8084),
+    ]
+    web = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "portal"}}}
+    for callee in ("billing-statement", "document-store", "notification"):
+        assert web in policies[f"portal-{callee}"]["spec"]["ingress"][0]["from"], callee
+    ingress = next(d for d in docs if d["kind"] == "Ingress")
+    paths = {p["path"]: p["backend"]["service"]["name"] for p in ingress["spec"]["rules"][0]["http"]["paths"]}
+    assert paths["/"] == "portal-web"
+    assert paths["/v1/auth"] == "portal-identity"
 
 
 def grpc_callers(policy: dict) -> list[dict]:
@@ -303,7 +342,7 @@ def test_the_topics_exist_before_the_services_and_the_indexes_after_with_the_con
     }
     assert hooks == {"topics": "pre-install,pre-upgrade", "migrations": "post-install,post-upgrade"}
     spec = jobs(docs)
-    assert [c["args"] for c in spec["migrations"]["containers"]] == [["migrate"]] * 4
+    assert [c["args"] for c in spec["migrations"]["containers"]] == [["migrate"]] * 5
     topics = spec["topics"]["containers"][0]["command"]
     assert topics[topics.index("--dlq-topic") + 1] == "account-events.dlq"
     assert topics[topics.index("--replication-factor") + 1] == "3"
@@ -328,6 +367,9 @@ def test_each_service_signs_in_to_kafka_as_itself_with_secrets_by_reference():
     for deployment in (d for d in docs if d["kind"] == "Deployment"):
         name = deployment["metadata"]["labels"]["app.kubernetes.io/name"]
         pod = deployment["spec"]["template"]["spec"]
+        if name == "web":  # no events: no Kafka user, password or CA at all
+            assert _kafka_secrets(pod, pod["containers"][0]) == {}
+            continue
         assert _kafka_secrets(pod, pod["containers"][0]) == {
             "KAFKA_SASL_PASSWORD_FILE": f"kafka-{name}",
             "KAFKA_CA_FILE": "portal-kafka-cluster-ca-cert",
@@ -344,7 +386,11 @@ def test_each_service_signs_in_to_kafka_as_itself_with_secrets_by_reference():
     assert {"name": "KAFKA_SASL_USERNAME", "value": "portal-topics"} in topics["env"]
     assert _kafka_secrets(spec["topics"], topics)["KAFKA_SASL_PASSWORD_FILE"] == "kafka-portal-topics"
     for migration in spec["migrations"]["containers"]:  # the index migrations read the service's settings
-        assert _kafka_secrets(spec["migrations"], migration)["KAFKA_SASL_PASSWORD_FILE"] == f"kafka-{migration['name']}"
+        if migration["name"] != "web":
+            assert (
+                _kafka_secrets(spec["migrations"], migration)["KAFKA_SASL_PASSWORD_FILE"]
+                == f"kafka-{migration['name']}"
+            )
 
 
 def test_each_service_has_its_grpc_certificate_named_after_it_and_mounted_where_it_reads_it():
@@ -362,6 +408,10 @@ def test_each_service_has_its_grpc_certificate_named_after_it_and_mounted_where_
         pod = deployment["spec"]["template"]["spec"]
         container = pod["containers"][0]
         env = {e["name"]: e.get("value") for e in container["env"]}
+        if name == "web":  # serves no gRPC and calls none: no port, no certificate
+            assert [p["name"] for p in container["ports"]] == ["http"]
+            assert "GRPC_TLS_CERT_FILE" not in env
+            continue
         mount = next(m for m in container["volumeMounts"] if m["mountPath"] == "/var/run/secrets/portal/grpc-tls")
         volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
         assert volume["secret"]["secretName"] == f"portal-{name}-grpc-tls"
@@ -411,7 +461,7 @@ def test_workload_knobs_reach_every_pod():
         "global.anythingAParentChartSets=true",  # global is open: the chart can be a subchart
     )
     pods = {d["metadata"]["name"]: d["spec"]["template"] for d in docs if d["kind"] in ("Deployment", "Job")}
-    assert len(pods) == 6
+    assert len(pods) == 7
     for name, pod in pods.items():
         spec = pod["spec"]
         assert spec["imagePullSecrets"] == [{"name": "regcred"}]

@@ -25,6 +25,7 @@ def test_change_requires_the_current_password(svc):
     response = change(svc, token, "wrong current password", NEW)
     assert response.status_code == 403
     assert response.json()["title"] == "Mot de passe incorrect"
+    assert response.json()["fields"] == ["current_password"]  # where a form shows it
     assert svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": PASSWORD}).status_code == 200
 
 
@@ -43,6 +44,7 @@ def test_weak_new_passwords_are_refused(svc, new, slug):
     response = change(svc, token, PASSWORD, new)
     assert response.status_code == 422
     assert response.json()["type"].endswith(slug)
+    assert response.json()["fields"] == ["new_password"]
 
 
 def test_the_login_is_not_a_password(svc):

@@ -24,13 +24,14 @@ from portal_identity.tokens import split_refresh_token
 )
 def test_a_password_that_may_not_be_chosen_is_refused_with_its_reason(password: str, slug: str) -> None:
     with pytest.raises(Problem) as refused:
-        check_policy(password, login="famille.martin@example.fr")
+        check_policy(password, login="famille.martin@example.fr", field="new_password")
     assert refused.value.status == 422
     assert refused.value.slug == slug
+    assert refused.value.extensions["fields"] == ["new_password"]  # a client shows it next to that field
 
 
 def test_a_long_passphrase_without_composition_rules_is_accepted() -> None:
-    check_policy("correct horse battery staple", login="famille.martin@example.fr")
+    check_policy("correct horse battery staple", login="famille.martin@example.fr", field="password")
 
 
 def test_logins_compare_without_case_or_surrounding_spaces() -> None:

@@ -8,6 +8,7 @@ from portal_common.config import Env
 from portal_document_store.config import DocumentsConfig
 from portal_identity.config import IdentityConfig
 from portal_notification.config import NotificationConfig
+from portal_web.config import WebConfig
 
 CONFIGS = {
     "identity": IdentityConfig,
@@ -30,7 +31,17 @@ REQUIRED = {
 
 
 def test_every_chart_service_has_a_config():
-    assert set(services()) == set(CONFIGS)
+    assert set(services()) == set(CONFIGS) | {"web"}
+
+
+def test_the_web_service_listens_where_the_chart_says_and_calls_the_four_apis_it_is_admitted_to():
+    environment = {"MONGO_URI": "mongodb://db/"} | {
+        f"{callee.upper().replace('-', '_')}_URL": f"http://{callee}" for callee in services()["web"].http_calls
+    }
+    config = WebConfig.from_env(Env(environment))
+    assert config.http_port == services()["web"].http_port
+    assert services()["web"].grpc_port == 0
+    assert set(services()["web"].http_calls) == set(CONFIGS)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -52,7 +63,7 @@ def test_layouts_never_share_a_port():
             layout.smtp_port,
             layout.gateway_port,
             *(layout.http_port(name) for name in services()),
-            *(layout.grpc_port(name) for name in services()),
+            *(layout.grpc_port(name) for name in services() if services()[name].grpc_port),
         ]
     ]
     assert len(used) == len(set(used))

@@ -141,7 +141,7 @@ kafka.caSecret. Called with .user (the principal), .volume (a prefix for the vol
 .withUser (the username as a variable too: the services have it in their ConfigMap).
 */}}
 {{- define "portal.kafkaEnv" -}}
-{{- if eq .root.Values.kafka.securityProtocol "SASL_SSL" }}
+{{- if and (eq .root.Values.kafka.securityProtocol "SASL_SSL") (not .off) }}
 {{- if .withUser }}
 - {name: KAFKA_SASL_USERNAME, value: {{ .user | quote }}}
 {{- end }}
@@ -151,7 +151,7 @@ kafka.caSecret. Called with .user (the principal), .volume (a prefix for the vol
 {{- end -}}
 
 {{- define "portal.kafkaMounts" -}}
-{{- if eq .root.Values.kafka.securityProtocol "SASL_SSL" }}
+{{- if and (eq .root.Values.kafka.securityProtocol "SASL_SSL") (not .off) }}
 - {name: {{ .volume }}kafka-user, mountPath: /var/run/secrets/portal/kafka-user, readOnly: true}
 - {name: {{ .volume }}kafka-ca, mountPath: /var/run/secrets/portal/kafka-ca, readOnly: true}
 {{- end }}
@@ -182,7 +182,7 @@ the Certificate of grpc-certificates.yaml makes), mounted where GRPC_TLS_* point
 {{- end -}}
 
 {{- define "portal.grpcTlsEnv" -}}
-{{- if .root.Values.grpcTls.enabled }}
+{{- if and .root.Values.grpcTls.enabled .svc.grpcPort }}
 - {name: GRPC_TLS_CERT_FILE, value: /var/run/secrets/portal/grpc-tls/tls.crt}
 - {name: GRPC_TLS_KEY_FILE, value: /var/run/secrets/portal/grpc-tls/tls.key}
 - {name: GRPC_TLS_CA_FILE, value: /var/run/secrets/portal/grpc-tls/ca.crt}
@@ -190,13 +190,13 @@ the Certificate of grpc-certificates.yaml makes), mounted where GRPC_TLS_* point
 {{- end -}}
 
 {{- define "portal.grpcTlsMounts" -}}
-{{- if .root.Values.grpcTls.enabled }}
+{{- if and .root.Values.grpcTls.enabled .svc.grpcPort }}
 - {name: grpc-tls, mountPath: /var/run/secrets/portal/grpc-tls, readOnly: true}
 {{- end }}
 {{- end -}}
 
 {{- define "portal.grpcTlsVolumes" -}}
-{{- if .root.Values.grpcTls.enabled }}
+{{- if and .root.Values.grpcTls.enabled .svc.grpcPort }}
 - name: grpc-tls
   secret:
     secretName: {{ include "portal.grpcTlsSecret" . }}

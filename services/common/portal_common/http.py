@@ -56,8 +56,10 @@ def create_base_app(
     readiness: ReadinessChecks,
     verifier: TokenVerifier | None = None,
     trusted_proxy_hops: int = 0,
+    import_name: str | None = None,
 ) -> Flask:
-    app = Flask(service)
+    # import_name: the package whose templates/ and static/ the app serves (the web service's pages).
+    app = Flask(import_name or service)
     if trusted_proxy_hops:
         # request.remote_addr becomes the client the trusted proxies saw, not the proxy itself.
         # request.scheme too: HSTS is sent on what the client reached over HTTPS.

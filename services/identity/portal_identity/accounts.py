@@ -65,7 +65,7 @@ def create_account(
         raise Problem(422, "Le champ structure_id est obligatoire.", fields=["structure_id"])
     display_name = check_text(display_name, "display_name", max_length=200, required=True)
     if password is not None:
-        passwords.check_policy(password, login=normalized)
+        passwords.check_policy(password, login=normalized, field="password")
     now = ctx.now()
     expires = now + timedelta(seconds=ctx.config.activation_token_ttl_seconds)
     account = {
@@ -110,7 +110,7 @@ def activate(ctx: Context, secret: str, new_password: str) -> dict[str, Any]:
     account = ctx.db[store.ACCOUNTS].find_one({"activation_digest": digest(secret), "status": "pending_activation"})
     if account is None or account["activation_expires_at"] <= now:
         raise Problem(400, "Ce lien d'activation est invalide ou a expiré.", slug="invalid-activation-token")
-    passwords.check_policy(new_password, login=account["login"])
+    passwords.check_policy(new_password, login=account["login"], field="password")
     event = ctx.event("account.activated", account)
     updated = ctx.outbox.update(
         store.ACCOUNTS,
@@ -132,13 +132,17 @@ def activate(ctx: Context, secret: str, new_password: str) -> dict[str, Any]:
     return updated
 
 
-def require_current_password(ctx: Context, account: dict[str, Any], password: str) -> None:
-    """Re-authentication for sensitive changes; failures count against the login's throttle."""
+def require_current_password(ctx: Context, account: dict[str, Any], password: str, *, field: str = "password") -> None:
+    """Re-authentication for sensitive changes (the body's `field`); failures count against the login's throttle."""
     key = throttle.login_key(account["login"])
     ctx.throttle.reserve(key, ctx.throttle.login_policy)  # counted before the hash, as at login
     if not passwords.verify_password(account.get("password_hash"), password):
         raise Problem(
-            403, "Le mot de passe actuel est incorrect.", slug="wrong-password", title="Mot de passe incorrect"
+            403,
+            "Le mot de passe actuel est incorrect.",
+            slug="wrong-password",
+            title="Mot de passe incorrect",
+            fields=[field],
         )
     ctx.throttle.success(key)
 
@@ -147,8 +151,8 @@ def change_password(
     ctx: Context, account: dict[str, Any], session_id: str, current: str, new: str, *, sign_out_others: bool
 ) -> list[str]:
     """Return the ids of the sessions this change ended."""
-    require_current_password(ctx, account, current)
-    passwords.check_policy(new, login=account["login"])
+    require_current_password(ctx, account, current, field="current_password")
+    passwords.check_policy(new, login=account["login"], field="new_password")
     now = ctx.now()
     ended = [s["_id"] for s in live_sessions(ctx, account) if sign_out_others and s["_id"] != session_id]
     changes: dict[str, Any] = {"password_hash": passwords.hash_password(new), "password_changed_at": now}
@@ -207,7 +211,7 @@ def confirm_reset(ctx: Context, secret: str, new_password: str) -> None:
     account = ctx.db[store.ACCOUNTS].find_one({"reset_digest": digest(secret), "status": "active"})
     if account is None or account["reset_expires_at"] <= now:
         raise Problem(400, "Ce lien de réinitialisation est invalide ou a expiré.", slug="invalid-reset-token")
-    passwords.check_policy(new_password, login=account["login"])
+    passwords.check_policy(new_password, login=account["login"], field="new_password")
     event = ctx.event(
         "account.password_changed",
         account,

@@ -29,14 +29,16 @@ def common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
-def check_policy(password: str, *, login: str) -> None:
-    """Raise a 422 Problem when `password` may not be chosen. No composition rules, on purpose."""
+def check_policy(password: str, *, login: str, field: str) -> None:
+    """Raise a 422 Problem when `password` may not be chosen, naming the body's `field` (a client shows the message
+    next to it). No composition rules, on purpose."""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise Problem(
             422,
             f"Le mot de passe doit contenir entre {MIN_LENGTH} et {MAX_LENGTH} caractères.",
             slug="password-length",
             title="Mot de passe refusé",
+            fields=[field],
         )
     lowered = password.lower()
     if lowered == login.lower() or lowered.split("@")[0] == login.lower().split("@")[0]:
@@ -45,6 +47,7 @@ def check_policy(password: str, *, login: str) -> None:
             "Le mot de passe ne peut pas être votre identifiant.",
             slug="password-is-login",
             title="Mot de passe refusé",
+            fields=[field],
         )
     if lowered in common_passwords():
         raise Problem(
@@ -52,6 +55,7 @@ def check_policy(password: str, *, login: str) -> None:
             "Ce mot de passe fait partie des mots de passe les plus répandus ou divulgués ; choisissez-en un autre.",
             slug="password-too-common",
             title="Mot de passe refusé",
+            fields=[field],
         )
 
 

@@ -1,0 +1,165 @@
+"""The web service: Flask app, its pages and `python -m portal_web [serve|migrate]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, g, redirect, render_template, request, url_for
+from flask_babel import Babel
+from pymongo.errors import PyMongoError
+from werkzeug.exceptions import HTTPException
+
+from portal_common import mongo
+from portal_common.config import ConfigError
+from portal_common.http import create_base_app
+from portal_common.logs import configure_logging
+from portal_common.runtime import ServiceRuntime, periodic
+from portal_web import browser, sessions, template_filters
+from portal_web.api import Api, ServiceUnavailable, SignedOut
+from portal_web.config import WebConfig
+from portal_web.context import CONTEXT, Context
+from portal_web.views import account, auth, home
+
+log = logging.getLogger(__name__)
+NAME = "web"
+LANGUAGES = ["fr", "en"]
+ERROR_TITLES = {
+    400: "Demande incomplète",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Action impossible ici",
+    413: "Fichier trop volumineux",
+    500: "Une erreur est survenue",
+    503: "Service momentanément indisponible",
+}
+ERROR_TEXTS = {
+    400: "La demande est incomplète. Revenez à la page précédente et réessayez.",
+    403: "Votre profil ne permet pas d'ouvrir cette page.",
+    404: "Cette page n'existe pas ou n'existe plus.",
+    405: "Cette action n'est pas possible depuis cette adresse.",
+    413: "Le fichier envoyé dépasse la taille autorisée.",
+    500: "Une erreur inattendue est survenue. Réessayez dans quelques instants.",
+    503: "Une partie du portail ne répond pas pour le moment. Réessayez dans quelques instants ; rien n'a été perdu.",
+}
+CSRF_TEXT = (
+    "Ce formulaire a expiré ou n'a pas été envoyé depuis le portail. Rechargez la page et recommencez : "
+    "rien n'a été modifié."
+)
+
+
+def build(config: WebConfig) -> Context:
+    db = mongo.connect(config.mongo_uri, config.mongo_db, app_name=NAME)
+    mongo.ensure_indexes(db, sessions.INDEXES)
+    store = sessions.SessionStore(
+        db, idle=timedelta(minutes=config.session_idle_minutes), max_age=timedelta(hours=config.session_max_hours)
+    )
+    urls = {
+        "identity": config.identity_url,
+        "billing-statement": config.billing_url,
+        "document-store": config.documents_url,
+        "notification": config.notification_url,
+    }
+    return Context(config, db, store, Api(urls, timeout_s=config.api_timeout_seconds, pool_size=config.http_threads))
+
+
+def error_page(status: int, text: str | None = None) -> Response:
+    html = render_template(
+        "error.html", title=ERROR_TITLES.get(status, ERROR_TITLES[500]), text=text or ERROR_TEXTS.get(status, "")
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def create_app(context: Context) -> Flask:
+    app = create_base_app(
+        NAME,
+        max_request_bytes=context.config.max_upload_bytes + 64 * 1024,  # the file and its form fields
+        readiness={"mongodb": lambda: mongo.ping(context.db)},
+        trusted_proxy_hops=context.config.trusted_proxy_hops,
+        import_name="portal_web",
+    )
+    app.extensions[CONTEXT] = context
+    Babel(app, locale_selector=lambda: request.accept_languages.best_match(LANGUAGES, default="fr"))
+    template_filters.register(app)
+    # A global, not a context variable: the form macros are imported without the page's context.
+    app.jinja_env.globals["csrf_token"] = lambda: browser.browser().csrf_token
+    app.before_request(browser.load)
+    app.before_request(browser.check_csrf)
+    app.after_request(browser.finish)
+
+    @app.context_processor
+    def page_globals() -> dict[str, Any]:
+        session = g.get("browser")
+        return {
+            "session": session,
+            "account": session.account if session is not None and session.signed_in else None,
+            "flashes": browser.take_flashes,
+            "lang": "fr",
+        }
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status == 400 and error.description == "csrf":
+            return error_page(400, CSRF_TEXT)
+        return error_page(status)
+
+    @app.errorhandler(SignedOut)
+    def on_signed_out(_: SignedOut) -> Any:
+        browser.end()
+        browser.flash("Votre session a pris fin (déconnexion ailleurs ou mot de passe changé). Reconnectez-vous.")
+        return redirect(url_for("auth.sign_in"))
+
+    @app.errorhandler(ServiceUnavailable)
+    def on_unavailable(_: ServiceUnavailable) -> Response:
+        return error_page(503)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_page(500)
+
+    for blueprint in (auth.bp, home.bp, account.bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def runtime(context: Context) -> ServiceRuntime:
+    return ServiceRuntime(
+        name=NAME,
+        wsgi_app=create_app(context),
+        grpc=None,
+        http_host=context.config.http_host,
+        http_port=context.config.http_port,
+        http_threads=context.config.http_threads,
+        workers={"session-purge": periodic(context.store.purge_expired, 300)},
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="portal-web")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve the pages (the default)")
+    sub.add_parser("migrate", help="create the indexes and exit")
+    args = parser.parse_args(argv)
+    try:
+        config = WebConfig.from_env()
+    except ConfigError as exc:
+        print(f"{NAME}: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(NAME, config.log_level)
+    try:
+        context = build(config)
+    except PyMongoError as exc:
+        print(
+            f"{NAME}: MongoDB is unreachable at {mongo.hosts(config.mongo_uri)}: {type(exc).__name__}", file=sys.stderr
+        )
+        return 3
+    if args.command == "migrate":
+        print("indexes ready")
+        return 0
+    runtime(context).serve_forever()
+    return 0

@@ -1,0 +1,96 @@
+"""Mon compte: the account itself, its password and where it is signed in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from portal_web import browser
+from portal_web.api import IDENTITY, ApiError
+from portal_web.browser import signed_in
+from portal_web.forms import FormErrors
+from portal_web.template_filters import plural
+
+bp = Blueprint("account", __name__, url_prefix="/mon-compte")
+PASSWORD_FIELDS = {"current_password", "new_password"}
+
+
+@bp.get("")
+@signed_in()
+def my_account() -> Any:
+    account = browser.user_api().json(IDENTITY, "GET", "/v1/account")
+    return render_template("account/index.html", title="Mon compte", me=account)
+
+
+@bp.get("/mot-de-passe")
+@signed_in()
+def password() -> Any:
+    return render_template("account/password.html", title="Changer mon mot de passe", errors=FormErrors(), form={})
+
+
+@bp.post("/mot-de-passe")
+@signed_in()
+def password_post() -> Any:
+    form = request.form.to_dict()
+    errors = FormErrors()
+    current = errors.require(form, "current_password", "votre mot de passe actuel")
+    new = errors.require(form, "new_password", "le nouveau mot de passe")
+    if new and form.get("confirmation", "") != new:
+        errors.add("confirmation", "La confirmation ne correspond pas au nouveau mot de passe.")
+    if not errors:
+        sign_out_others = form.get("sign_out_other_sessions") == "on"
+        try:
+            answer = browser.user_api().json(
+                IDENTITY,
+                "PUT",
+                "/v1/account/password",
+                json={"current_password": current, "new_password": new, "sign_out_other_sessions": sign_out_others},
+            )
+        except ApiError as error:
+            errors = FormErrors.of(error, PASSWORD_FIELDS, fallback="new_password")
+        else:
+            ended = answer["ended_sessions"]
+            outcome = "Votre mot de passe a été changé."
+            if ended:
+                others = plural(ended, "autre session a été déconnectée", "autres sessions ont été déconnectées")
+                outcome += f" {others} : il faudra vous y reconnecter avec le nouveau mot de passe."
+            elif sign_out_others:
+                outcome += " Vous n'étiez connecté nulle part ailleurs."
+            browser.flash(outcome)
+            return redirect(url_for("account.my_account"), code=303)
+    kept = {"sign_out_other_sessions": form.get("sign_out_other_sessions")}  # passwords are never sent back
+    return render_template("account/password.html", title="Changer mon mot de passe", errors=errors, form=kept), 400
+
+
+@bp.get("/connexions")
+@signed_in()
+def where_signed_in() -> Any:
+    live = browser.user_api().json(IDENTITY, "GET", "/v1/account/sessions")
+    return render_template("account/sessions.html", title="Où je suis connecté", sessions=live["items"])
+
+
+@bp.post("/connexions/<session_id>/fin")
+@signed_in()
+def end_session(session_id: str) -> Any:
+    if len(session_id) != 32 or not all(c in "0123456789abcdef" for c in session_id):
+        browser.flash("Cette connexion n'existe pas ou est déjà terminée.")
+        return redirect(url_for("account.where_signed_in"), code=303)
+    try:
+        browser.user_api().call(IDENTITY, "DELETE", f"/v1/account/sessions/{session_id}")
+        browser.flash("Cette connexion est terminée.")
+    except ApiError as error:
+        browser.flash(error.message)
+    return redirect(url_for("account.where_signed_in"), code=303)
+
+
+@bp.post("/connexions/fin-des-autres")
+@signed_in()
+def end_others() -> Any:
+    ended = browser.user_api().json(IDENTITY, "POST", "/v1/account/sessions/end-others")["ended_sessions"]
+    browser.flash(
+        plural(ended, "autre connexion terminée.", "autres connexions terminées.")
+        if ended
+        else "Vous n'étiez connecté nulle part ailleurs."
+    )
+    return redirect(url_for("account.where_signed_in"), code=303)

@@ -1,0 +1,67 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+
+from portal_web import browser
+from portal_web.api import IDENTITY, ApiError, SignedOut, UserApi
+from portal_web.context import ctx
+from portal_web.forms import FormErrors
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.get("/connexion")
+def sign_in() -> Any:
+    session = g.get("browser")
+    if session is not None and session.signed_in:
+        return redirect(browser.local_path(request.args.get("suite")))
+    browser.browser()  # the form's CSRF token
+    return render_template("sign_in.html", title="Connexion", errors=FormErrors(), form={})
+
+
+@bp.post("/connexion")
+def sign_in_post() -> Any:
+    form = request.form.to_dict()
+    errors = FormErrors()
+    login = errors.require(form, "login", "votre identifiant")
+    password = errors.require(form, "password", "votre mot de passe")
+    if not errors:
+        try:
+            client = ctx().api
+            answer = client.call(
+                IDENTITY,
+                "POST",
+                "/v1/auth/login",
+                json={"login": login.strip(), "password": password},
+                client_ip=request.remote_addr,
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        except ApiError as error:
+            errors = FormErrors.of(error, {"login", "password"}, fallback="password")
+        else:
+            session = ctx().store.renew(g.get("browser"))
+            session.tokens = client.tokens(answer.json())
+            browser.start_signed_in(session)
+            session.account = UserApi(
+                client, ctx().store, session, client_ip=request.remote_addr or "", user_agent=""
+            ).json(IDENTITY, "GET", "/v1/account")
+            ctx().store.save(session)
+            return redirect(browser.local_path(request.args.get("suite")), code=303)
+    form.pop("password", None)  # never sent back to the browser
+    return render_template("sign_in.html", title="Connexion", errors=errors, form=form), 400
+
+
+@bp.post("/deconnexion")
+def sign_out() -> Any:
+    session = g.get("browser")
+    if session is not None and session.signed_in:
+        with suppress(ApiError, SignedOut):  # already ended elsewhere: signing out here still forgets it
+            browser.user_api().call(IDENTITY, "POST", "/v1/auth/logout")
+    browser.end()
+    browser.flash("Vous êtes déconnecté.")
+    return redirect(url_for("auth.sign_in"), code=303)

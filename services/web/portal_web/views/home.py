@@ -1,0 +1,42 @@
+"""The home page: the family's feed, newest first, with what is still unread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+
+from portal_web import browser
+from portal_web.api import NOTIFICATION
+from portal_web.browser import signed_in
+
+bp = Blueprint("home", __name__)
+PAGE_SIZE = 20
+
+
+@bp.get("/")
+@signed_in()
+def home() -> Any:
+    if g.browser.role != "family":
+        return redirect(url_for("account.my_account"))
+    params: dict[str, str | int] = {"limit": PAGE_SIZE}
+    cursor = request.args.get("suite", "")
+    if cursor:
+        params["cursor"] = cursor
+    feed = browser.user_api().json(NOTIFICATION, "GET", "/v1/notifications", params=params)
+    return render_template("home.html", title="Accueil", feed=feed, first_page=not cursor)
+
+
+@bp.post("/notifications/<notification_id>/lue")
+@signed_in("family")
+def read_one(notification_id: str) -> Any:
+    browser.user_api().call(NOTIFICATION, "POST", f"/v1/notifications/{notification_id}/read")
+    return redirect(url_for("home.home", _anchor=f"n-{notification_id}"), code=303)
+
+
+@bp.post("/notifications/tout-lu")
+@signed_in("family")
+def read_all() -> Any:
+    browser.user_api().call(NOTIFICATION, "POST", "/v1/notifications/read-all")
+    browser.flash("Toutes les notifications sont marquées comme lues.")
+    return redirect(url_for("home.home"), code=303)
