@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -56,9 +57,27 @@ def family(platform: ClusterPlatform, sinks) -> dict:
     return platform.family_with_statement(sinks[0], STRUCTURE, RUN, PASSWORD)
 
 
+def signed_in_browser(family: dict) -> requests.Session:
+    """The family signed in to the web pages through the Ingress, as a browser without JavaScript does."""
+    browser = requests.Session()
+    page = browser.get(INGRESS + "/connexion", timeout=30)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None, page.text[:500]
+    signed = browser.post(
+        INGRESS + "/connexion",
+        data={"csrf_token": csrf.group(1), "login": family["login"], "password": PASSWORD},
+        timeout=30,
+        allow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text[:500]
+    return browser
+
+
 def family_traffic(family: dict) -> Traffic:
-    """Logins, statement downloads and feed reads; the latest login's token serves the other two."""
+    """Logins, statement downloads and feed reads (the latest login's token serves the other two), and the Mon
+    compte page of a browser signed in once: its session lives in the database, so any web pod serves it."""
     current = {"token": family["token"]}
+    browser = signed_in_browser(family)
 
     def sign_in() -> requests.Response:
         response = call("POST", "/v1/auth/login", json={"login": family["login"], "password": PASSWORD})
@@ -71,6 +90,8 @@ def family_traffic(family: dict) -> Traffic:
             "login": sign_in,
             "statement_pdf": lambda: call("GET", f"/v1/statements/{family['statement']}/pdf", current["token"]),
             "feed": lambda: call("GET", "/v1/notifications", current["token"]),
+            # A redirect to /connexion (a lost session) is a failure like any non-2xx.
+            "mon_compte_page": lambda: browser.get(INGRESS + "/mon-compte", timeout=30, allow_redirects=False),
         }
     )
 
@@ -180,7 +201,7 @@ def test_a_missing_image_fails_the_upgrade_cleanly_and_rollback_restores(family)
     assert all(ready for _, ready in restarts_and_readiness().values())
 
 
-SERVICES = ("identity", "billing-statement", "document-store", "notification")
+SERVICES = ("identity", "billing-statement", "document-store", "notification", "web")
 
 
 def test_a_node_drain_stops_at_the_disruption_budgets_and_fails_no_request(family):
