@@ -20,7 +20,7 @@ export MYPY_CACHE_DIR := $(PORTAL_CACHE)/mypy
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv protos lock lint docs test test-fast pentest bench up down agent infra-up infra-down infra-status install-tools clean \
-	cluster-up cluster-down cluster-status cluster-install test-cluster
+	cluster-up cluster-down cluster-status cluster-install test-cluster screenshots
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ cluster-install: install-tools ## install Kafka, FerretDB and the portal chart o
 
 test-cluster: protos install-tools ## only the cluster tests: cluster up, release installed, tests, cluster down
 	@deploy/local/run-tests.sh --cluster-only $(ARGS)
+
+screenshots: protos install-tools ## the browser journeys, writing every page at 320 px and 1280 px to tests/web/screenshots
+	@PORTAL_SCREENSHOTS=$(CURDIR)/tests/web/screenshots deploy/local/run-tests.sh tests/e2e/test_browser.py $(ARGS)
 
 bench: protos install-tools ## run the benchmarks; results in bench/results/
 	@deploy/local/run-bench.sh $(ARGS)
