@@ -19,6 +19,9 @@ from portal_document_store.api import admin_api, family_api
 from portal_identity.api import account_api, auth_api, well_known
 from portal_identity.api import admin_api as identity_admin_api
 from portal_notification.api import api as notification_api
+from portal_web.views import account as web_account
+from portal_web.views import auth as web_auth
+from portal_web.views import home as web_home
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "portal"
@@ -29,6 +32,8 @@ BLUEPRINTS = {
     "document-store": [family_api, admin_api],
     "notification": [notification_api],
 }
+# The web pages: no Kafka user, no gRPC certificate, but routes the Ingress must send to them.
+WEB_BLUEPRINTS = [web_auth.bp, web_home.bp, web_account.bp]
 
 
 def helm_template(*args: str) -> subprocess.CompletedProcess:
@@ -79,7 +84,7 @@ def test_the_defaults_render():
 
 def service_routes() -> dict[str, set[str]]:
     routes: dict[str, set[str]] = {}
-    for service, blueprints in BLUEPRINTS.items():
+    for service, blueprints in (BLUEPRINTS | {"web": WEB_BLUEPRINTS}).items():
         app = Flask(service)
         app.url_map.converters["hexid"] = HexIdConverter
         for blueprint in blueprints:
