@@ -263,6 +263,9 @@ up_node() {
     -e "s|@RUN@|$RUN|g" -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@CLUSTER_CIDR@|$CLUSTER_CIDR|g"
   launch kube-proxy "$BIN/kube-proxy-$K" --config "$RUN/kube-proxy.yaml" --hostname-override "$NODE_NAME"
   # NetworkPolicy: kube-router's firewall only (routing and service proxy stay with the bridge and kube-proxy).
+  # It needs the Node object: on a fresh etcd (the first cluster-up of a machine) the kubelet registers it a
+  # moment after starting, and kube-router launched before that exits ("failed to identify the node").
+  wait_for "node $NODE_NAME registered" 120 kubelet node_registered
   kubectl apply -f "$HERE/config/kube-router-rbac.yaml" >/dev/null
   launch kube-router "$BIN/kube-router-$KUBE_ROUTER_VERSION" --kubeconfig "$RUN/kube-router.kubeconfig" \
     --hostname-override "$NODE_NAME" --run-firewall=true --run-router=false --run-service-proxy=false \
@@ -271,6 +274,7 @@ up_node() {
   wait_for "kube-router (NetworkPolicy)" 120 kube-router curl -sf http://127.0.0.1:20244/healthz
 }
 
+node_registered() { kubectl get node "$NODE_NAME" >/dev/null 2>&1; }
 node_ready() { kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep True >/dev/null; }
 
 up_addons() {
