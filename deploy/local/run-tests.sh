@@ -21,5 +21,8 @@ fi
 t=$SECONDS
 trap '"$CLUSTER" down; "$STACK" down' EXIT
 "$CLUSTER" up
-echo "[test] cluster up in $((SECONDS - t))s; running the cluster tests" >&2
+# The images first, outside pytest: built from nothing (a new machine) they take longer than a test's timeout.
+"$ROOT/deploy/cluster/images.sh" deps
+"$ROOT/deploy/cluster/images.sh" services >/dev/null
+echo "[test] cluster up and images ready in $((SECONDS - t))s; running the cluster tests" >&2
 "$PYTHON" -m pytest tests/cluster "$@"
