@@ -42,6 +42,8 @@ pytestmark = pytest.mark.slow
 PASSWORD = "une phrase de passe solide"
 RUN = uuid.uuid4().hex[:6]
 STRUCTURE = f"mairie-k8s-{RUN}"
+SERVICES = ("identity", "billing-statement", "document-store", "notification", "web")
+IMAGES = tuple(f"portal-{service}" for service in SERVICES)
 
 
 def call(method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
@@ -126,7 +128,7 @@ def test_upgrade_then_rollback_under_traffic_fail_no_request(family):
         ":"
     )[-1]
     new_tag = f"{tag}-next"
-    for image in ("portal-identity", "portal-billing-statement", "portal-document-store", "portal-notification"):
+    for image in IMAGES:
         run(
             "ctr",
             "--address",
@@ -158,10 +160,7 @@ def test_upgrade_then_rollback_under_traffic_fail_no_request(family):
         )
         upgraded_in = time.monotonic() - started
         images = {c["image"] for p in pods("app.kubernetes.io/component=service") for c in p["spec"]["containers"]}
-        assert images == {
-            f"{i}:{new_tag}"
-            for i in ("portal-identity", "portal-billing-statement", "portal-document-store", "portal-notification")
-        }
+        assert images == {f"{i}:{new_tag}" for i in IMAGES}
         time.sleep(3)
         after_upgrade = (dict(traffic.sent), list(traffic.failed))
         started = time.monotonic()
@@ -199,9 +198,6 @@ def test_a_missing_image_fails_the_upgrade_cleanly_and_rollback_restores(family)
     assert call("POST", "/v1/auth/login", json={"login": family["login"], "password": PASSWORD}).status_code == 200
     helm("rollback", "portal", str(before), "--wait", "--timeout", "5m")
     assert all(ready for _, ready in restarts_and_readiness().values())
-
-
-SERVICES = ("identity", "billing-statement", "document-store", "notification", "web")
 
 
 def test_a_node_drain_stops_at_the_disruption_budgets_and_fails_no_request(family):
@@ -754,7 +750,7 @@ def test_a_node_restart_keeps_what_the_volumes_hold(family):
     for namespace, deployments in (
         ("ingress", ("traefik",)),
         ("portal-deps", ("kafka", "ferretdb")),
-        (NAMESPACE, ("portal-identity", "portal-billing-statement", "portal-document-store", "portal-notification")),
+        (NAMESPACE, IMAGES),  # the Deployments are named like their images
     ):
         for deployment in deployments:
             kubectl("rollout", "status", f"deployment/{deployment}", "--timeout=300s", namespace=namespace, timeout=320)

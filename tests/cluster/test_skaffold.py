@@ -58,6 +58,7 @@ def test_skaffold_builds_what_the_node_runs_and_renders_what_the_cluster_accepts
         "portal-billing-statement",
         "portal-document-store",
         "portal-notification",
+        "portal-web",
     }
     on_node = run("ctr", "--address", "/run/containerd/containerd.sock", "-n", "k8s.io", "images", "ls", "-q").stdout
     assert {f"docker.io/library/{tag}" for tag in tags} <= set(on_node.split())
