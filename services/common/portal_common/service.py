@@ -286,7 +286,7 @@ class Service(Generic[C]):
             print(f"{self.name}: {exc}", file=sys.stderr)
             return 2
         except PyMongoError as exc:
-            return database_failed(self.name, config.common, exc)
+            return database_failed(self.name, config.common.mongo_uri, config.common.mongo_db, exc)
         if args.command in (None, "serve"):
             self.runtime(ctx).serve_forever()
             return 0
@@ -297,12 +297,12 @@ class Service(Generic[C]):
         return command.run(ctx, args)
 
 
-def database_failed(name: str, common: CommonConfig, error: PyMongoError) -> int:
+def database_failed(name: str, mongo_uri: str, mongo_db: str, error: PyMongoError) -> int:
     """Start-up (serve or the migrations Job) could not use MongoDB: one line an operator can act on, exit 3."""
     reason = str(error).split(" (configured timeouts", 1)[0].split(", Timeout:", 1)[0][:300]
     print(
-        f"{name}: MongoDB is unreachable at {mongo.hosts(common.mongo_uri)} or refused the set-up of database "
-        f"{common.mongo_db!r} ({type(error).__name__}: {reason}); check MONGO_URI and that the server is up",
+        f"{name}: MongoDB is unreachable at {mongo.hosts(mongo_uri)} or refused the set-up of database "
+        f"{mongo_db!r} ({type(error).__name__}: {reason}); check MONGO_URI and that the server is up",
         file=sys.stderr,
     )
     return 3

@@ -18,6 +18,7 @@ from portal_common.config import ConfigError
 from portal_common.http import create_base_app
 from portal_common.logs import configure_logging
 from portal_common.runtime import ServiceRuntime, periodic
+from portal_common.service import database_failed
 from portal_web import browser, sessions, template_filters
 from portal_web.api import Api, ServiceUnavailable, SignedOut
 from portal_web.config import WebConfig
@@ -154,10 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         context = build(config)
     except PyMongoError as exc:
-        print(
-            f"{NAME}: MongoDB is unreachable at {mongo.hosts(config.mongo_uri)}: {type(exc).__name__}", file=sys.stderr
-        )
-        return 3
+        return database_failed(NAME, config.mongo_uri, config.mongo_db, exc)
     if args.command == "migrate":
         print("indexes ready")
         return 0
