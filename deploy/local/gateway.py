@@ -35,6 +35,10 @@ GATEWAY_PROBLEMS = {
 }
 
 
+# The web service's page for an upload the gateway refused as too large (GET, status 413 kept).
+WEB_TOO_LARGE = "/mes-documents/envoyer/trop-volumineux"
+
+
 def problem(status: int) -> str:
     """The body, for a single-quoted nginx string (typographic apostrophes only)."""
     slug, title, detail = GATEWAY_PROBLEMS[status]
@@ -61,6 +65,30 @@ def error_pages() -> str:
     return "\n".join(pages)
 
 
+def pages_errors() -> str:
+    """Under `/` (the web pages) a file beyond the body limit gets the upload form again, its message next to
+    the file field, instead of a problem+json a browser would show raw. A location's own error_page replaces
+    all the server's, so the others are repeated."""
+    lines = [f"      error_page {status} /_gateway/{status};" for status in GATEWAY_PROBLEMS if status != 413]
+    return "\n".join([*lines, f"      error_page 413 {WEB_TOO_LARGE};\n"])
+
+
+def too_large_page(port: int) -> str:
+    # Reached by an internal redirect that keeps the refused request's headers: without its body, which
+    # nginx discarded, and without a Content-Length that would keep the service waiting for it.
+    return (
+        f"    location = {WEB_TOO_LARGE} {{\n"
+        f"      proxy_pass http://127.0.0.1:{port};\n"
+        "      proxy_pass_request_body off;\n"
+        '      proxy_set_header Content-Length "";\n'
+        '      proxy_set_header Content-Type "";\n'
+        "      proxy_set_header Host $host;\n"
+        "      proxy_set_header X-Request-ID $request_id;\n"
+        "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+        "    }"
+    )
+
+
 def render(listen: int, run_dir: Path, ports: dict[str, int]) -> str:
     locations = []
     for name, paths in routes().items():
@@ -72,9 +100,10 @@ def render(listen: int, run_dir: Path, ports: dict[str, int]) -> str:
                 "      proxy_set_header X-Request-ID $request_id;\n"
                 "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
                 "      proxy_request_buffering off;\n"
-                "      proxy_buffering off;\n"
-                "    }"
+                "      proxy_buffering off;\n" + (pages_errors() if path == "/" else "") + "    }"
             )
+            if path == "/":
+                locations.append(too_large_page(ports[name]))
     # Started as root (CI), nginx would run its workers as `nobody`, who cannot enter the run directory
     # under root's home: this loopback-only development gateway keeps the invoking user.
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""

@@ -300,6 +300,38 @@ def test_the_statement_prints_the_familys_structure_as_its_invoicing_system_desc
     assert "Saint-Exemple" not in text
 
 
+def test_a_family_reads_how_to_contact_its_own_structure_and_no_other(billing):
+    lyon = billing.family(structure="mairie-lyon-contact")
+    other = billing.family(structure="mairie-autre-contact")
+    assert billing.call("GET", "/v1/structure", lyon).json() == {
+        "name": "Mairie de Saint-Exemple",  # not described yet: the deployment's name, nothing invented
+        **dict.fromkeys(("address", "postal_code", "city", "email", "phone"), ""),
+    }
+    billing.stub.SetStructure(
+        billing_pb2.Structure(
+            structure_id="mairie-lyon-contact",
+            name="Ville de Lyon – Petite enfance",
+            address="1 place de la Comédie",
+            postal_code="69001",
+            city="Lyon",
+            siret="217 500 016 00019",
+            email="petite-enfance@example.org",
+            phone="04 72 10 30 30",
+        ),
+        timeout=10,
+    )
+    assert billing.call("GET", "/v1/structure", lyon).json() == {
+        "name": "Ville de Lyon – Petite enfance",
+        "address": "1 place de la Comédie",
+        "postal_code": "69001",
+        "city": "Lyon",
+        "email": "petite-enfance@example.org",
+        "phone": "04 72 10 30 30",
+    }
+    assert billing.call("GET", "/v1/structure", other).json()["name"] == "Mairie de Saint-Exemple"
+    assert billing.call("GET", "/v1/structure", None).status_code == 401
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

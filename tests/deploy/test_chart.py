@@ -19,9 +19,7 @@ from portal_document_store.api import admin_api, family_api
 from portal_identity.api import account_api, auth_api, well_known
 from portal_identity.api import admin_api as identity_admin_api
 from portal_notification.api import api as notification_api
-from portal_web.views import account as web_account
-from portal_web.views import auth as web_auth
-from portal_web.views import home as web_home
+from portal_web.app import BLUEPRINTS as WEB_PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "portal"
@@ -33,7 +31,7 @@ BLUEPRINTS = {
     "notification": [notification_api],
 }
 # The web pages: no Kafka user, no gRPC certificate, but routes the Ingress must send to them.
-WEB_BLUEPRINTS = [web_auth.bp, web_home.bp, web_account.bp]
+WEB_BLUEPRINTS = list(WEB_PAGES)
 
 
 def helm_template(*args: str) -> subprocess.CompletedProcess:

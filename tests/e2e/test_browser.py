@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import uuid
+from datetime import date, timedelta
 
 import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
+from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from tests.support.browser import Browser
 from tests.support.env import MAILDIR
 from tests.support.sinks import SmtpSink, part_of
@@ -37,6 +41,20 @@ def browser(platform, tmp_path_factory):
 @pytest.fixture(scope="module")
 def activation_link(platform) -> str:
     """A family account an agent of a new structure created: the link of its activation email."""
+    with platform.invoicing_channel() as channel:  # the structure as its invoicing system describes it
+        billing_pb2_grpc.BillingServiceStub(channel).SetStructure(
+            billing_pb2.Structure(
+                structure_id=STRUCTURE,
+                name=f"Ville de Sète {RUN}",
+                address="20 rue Paul Valéry",
+                postal_code="34200",
+                city="Sète",
+                siret="21750001600019",
+                email="petite-enfance@sete.example",
+                phone="04 67 46 80 00",
+            ),
+            timeout=10,
+        )
     token = platform.create_agent(STRUCTURE, AGENT_LOGIN)
     assert platform.call("POST", "/v1/auth/activate", json={"token": token, "password": PASSWORD}).status_code == 204
     agent = platform.call("POST", "/v1/auth/login", json={"login": AGENT_LOGIN, "password": PASSWORD}).json()
@@ -88,7 +106,8 @@ def test_2_mon_compte_shows_the_identifier_read_only(browser):
     page = browser.text()
     assert f"Identifiant\n{FAMILY_LOGIN} (ne peut pas être modifié)" in page
     assert "Famille Roux" in page
-    assert STRUCTURE in page
+    assert f"Structure\nVille de Sète {RUN}\npetite-enfance@sete.example\n04 67 46 80 00" in page
+    assert STRUCTURE not in page  # a code, not for parents
     assert browser.driver.find_elements(By.CSS_SELECTOR, "main input") == []  # nothing to edit here
     browser.check_page("mon-compte")
 
@@ -196,3 +215,196 @@ def test_8_a_keyboard_alone_signs_in(browser):
             break
     assert browser.path == "/", visited
     assert browser.title == "Accueil — Portail famille"
+
+
+# ---------------------------------------------------------------------------------- the rest of the account area
+
+
+def family_token(platform) -> str:
+    return api_login(platform, NEW_PASSWORD).json()["access_token"]
+
+
+def agent_token(platform) -> str:
+    return platform.call("POST", "/v1/auth/login", json={"login": AGENT_LOGIN, "password": PASSWORD}).json()[
+        "access_token"
+    ]
+
+
+def set_date(browser, label: str, value: date) -> None:
+    # A date input's typed format follows the browser's locale; its value is always ISO.
+    browser.driver.execute_script("arguments[0].value = arguments[1]", browser.field(label), value.isoformat())
+
+
+def test_9_a_statement_for_a_future_period_is_refused_and_a_year_downloads_as_a_pdf(browser, platform):
+    token = family_token(platform)
+    family_id = platform.call("GET", "/v1/account", token).json()["account_id"]
+    platform.record_invoice(
+        STRUCTURE,
+        family_id,
+        external_id=f"inv-web-{RUN}",
+        number=f"F-WEB-{RUN}",
+        child="Léo Roux",
+        issue_date="2025-03-31",
+        amount_cents=31_250,
+    )
+    browser.follow("Mes relevés")
+    assert browser.path == "/mes-releves"
+    assert "Vous n'avez pas encore demandé de relevé." in browser.text()
+    browser.check_page("releves")
+
+    browser.driver.find_element(By.ID, "choice-period").click()
+    set_date(browser, "Du", date.today())
+    set_date(browser, "Au", date.today() + timedelta(days=30))
+    browser.press("Obtenir le relevé")
+    assert browser.error_next_to("Au").endswith("La période ne peut pas se terminer dans le futur.")
+    assert "Vous n'avez pas encore demandé de relevé." in browser.text()  # nothing was made
+    browser.check_page("releves-erreur")
+
+    browser.driver.find_element(By.ID, "choice-year").click()
+    Select(browser.field("Année")).select_by_value("2025")
+    browser.press("Obtenir le relevé")
+    assert re.fullmatch(r"/mes-releves/[0-9a-f]{32}", browser.path), browser.path
+    page = browser.text()
+    assert "du 1er janvier 2025 au 31 décembre 2025" in page
+    assert "Crèche : 312,50 € facturés" in page  # WebDriver reads no-break spaces as spaces
+    assert "2025-" not in page  # dates in words, never ISO
+    browser.check_page("releve")
+    pdf = browser.download("Télécharger le PDF")
+    assert pdf.name.startswith("REL-")
+    assert pdf.suffix == ".pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+
+    browser.follow("Revenir à Mes relevés")
+    assert "Du 1er janvier 2025 au 31 décembre 2025" in browser.text(".cards")
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def test_10_documents_from_the_structure_are_marked_unread_until_opened(browser, platform):
+    family_id = platform.call("GET", "/v1/account", family_token(platform)).json()["account_id"]
+    sent = platform.call(
+        "POST",
+        f"/v1/admin/families/{family_id}/documents",
+        agent_token(platform),
+        data={"title": "Règlement intérieur 2026", "message": "À lire avant la rentrée."},
+        files={"file": ("reglement.pdf", PDF, "application/pdf")},
+    )
+    assert sent.status_code == 201, sent.text
+    browser.follow("Vos documents")
+    card = browser.text(".cards")
+    assert "Non lu Règlement intérieur 2026" in card
+    assert "À lire avant la rentrée." in card
+    browser.check_page("documents")
+    downloaded = browser.download("Télécharger : Règlement intérieur 2026")
+    assert downloaded.read_bytes() == PDF
+    browser.open("/mes-documents")
+    assert "Non lu" not in browser.text(".cards")
+
+
+def test_11_a_document_too_large_or_not_what_its_name_says_is_refused_in_french(browser, platform, tmp_path):
+    browser.follow("Envoyer un document à la structure")
+    browser.check_page("envoyer-document")
+    large = tmp_path / "scan.pdf"
+    large.write_bytes(b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024))
+    browser.fill(Titre_du_document="Attestation d'assurance")
+    browser.field("Fichier").send_keys(str(large))
+    # Said before anything is sent (the script), and by the server for a browser without it:
+    assert browser.error_next_to("Fichier").endswith("Le fichier dépasse la taille maximale de 10 Mo.")
+    cookie = browser.cookie("portal")["value"]
+    csrf = browser.driver.find_element(By.NAME, "csrf_token").get_attribute("value")
+    with large.open("rb") as body:
+        refused = requests.post(
+            platform.gateway + "/mes-documents/envoyer",
+            cookies={"portal": cookie},
+            data={"csrf_token": csrf, "title": "Attestation"},
+            files={"file": ("scan.pdf", body, "application/pdf")},
+            timeout=60,
+        )
+    assert refused.status_code == 413
+    assert refused.headers["Content-Type"].startswith("text/html")
+    assert "Le fichier dépasse la taille maximale de 10\u00a0Mo." in html.unescape(refused.text)
+
+    disguised = tmp_path / "facture.pdf"
+    disguised.write_bytes(b"MZ\x90\x00" + b"\x00" * 4096)  # a Windows program, renamed
+    browser.open("/mes-documents/envoyer")
+    browser.fill(Titre_du_document="Facture")
+    browser.field("Fichier").send_keys(str(disguised))
+    browser.press("Envoyer")
+    assert "Ce type de fichier n'est pas accepté." in browser.error_next_to("Fichier")
+    assert browser.field("Titre du document").get_attribute("value") == "Facture"  # kept
+    browser.check_page("envoyer-document-erreur")
+    sent_by_family = platform.call("GET", "/v1/dossier/documents", family_token(platform)).json()["items"]
+    assert sent_by_family == []  # nothing kept
+
+    good = tmp_path / "attestation.pdf"
+    good.write_bytes(PDF)
+    browser.fill(Titre_du_document="Attestation d'assurance")
+    browser.field("Fichier").send_keys(str(good))
+    browser.press("Envoyer")
+    assert browser.path == "/mes-documents"
+    assert browser.text(".notice") == "Votre document « Attestation d'assurance » a été envoyé à la structure."
+    assert "Attestation d'assurance" in browser.text("#sent-title + .cards")
+    [kept] = platform.call("GET", "/v1/dossier/documents", family_token(platform)).json()["items"]
+    assert kept["title"] == "Attestation d'assurance"
+
+
+def test_12_turning_both_channels_off_is_explained_and_saved(browser, platform):
+    browser.follow("Mon compte")
+    browser.follow("Mes notifications : e-mail et push")
+    browser.check_page("notifications")
+    for label in ("E-mails", "Notifications push (sur votre téléphone ou ce navigateur)"):
+        assert browser.field(label).is_selected()
+        browser.field(label).click()
+    browser.press("Enregistrer mes choix")
+    assert "Vous ne recevrez plus ni e-mail ni notification push" in browser.text(".notice")
+    saved = platform.call("GET", "/v1/notification-preferences", family_token(platform)).json()
+    assert (saved["email_enabled"], saved["push_enabled"]) == (False, False)
+    assert saved["invoices"]["issued"] is True  # the rest as it was
+    assert not browser.field("E-mails").is_selected()
+
+
+def test_13_the_history_lists_what_happened_and_filters_by_area(browser):
+    browser.follow("Mon compte")
+    browser.follow("Historique de mon compte")
+    labels = ("Connexion", "Mot de passe modifié", "Activation du compte", "Document envoyé à la structure")
+
+    for _ in range(20):  # the upload reaches the history through Kafka, a moment after
+        browser.open("/mon-compte/historique")
+        missing = [label for label in labels if f"\n{label}\n" not in f"\n{browser.text()}\n"]
+        if not missing:
+            break
+        time.sleep(1)
+    assert missing == [], browser.text()
+    browser.check_page("historique")
+    browser.field("Factures et relevés").click()
+    browser.press("Filtrer")
+    entries = browser.text(".feed")
+    assert "Nouvelle facture disponible" in entries
+    assert "Relevé de facturation généré" in entries
+    assert "Connexion" not in entries
+    assert "N° F-WEB-" in entries
+    assert "312,50 €" in entries
+
+
+def test_14_deleting_the_account_asks_for_the_password_and_names_who_can_restore_it(browser, platform):
+    browser.follow("Mon compte")
+    browser.follow("Supprimer mon compte")
+    assert browser.path == "/mon-compte/suppression"
+    page = browser.text()
+    assert "seule votre structure peut rétablir le compte" in page
+    assert f"Ville de Sète {RUN}\n20 rue Paul Valéry\n34200 Sète\nE-mail : petite-enfance@sete.example" in page
+    browser.check_page("supprimer-mon-compte")
+
+    browser.fill(Votre_mot_de_passe_pour_confirmer="pas le bon mot de passe")
+    browser.press("Supprimer définitivement mon compte")
+    assert "mot de passe" in browser.error_next_to("Votre mot de passe pour confirmer").lower()
+    assert api_login(platform, NEW_PASSWORD).status_code == 200  # nothing deleted
+
+    browser.fill(Votre_mot_de_passe_pour_confirmer=NEW_PASSWORD)
+    browser.press("Supprimer définitivement mon compte")
+    assert browser.path == "/connexion"
+    assert browser.text(".notice").startswith("Votre compte a été supprimé et vous êtes déconnecté.")
+    assert api_login(platform, NEW_PASSWORD).status_code == 401
+    browser.open("/mon-compte")
+    assert browser.path.startswith("/connexion")

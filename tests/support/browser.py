@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.env import ROOT
@@ -94,11 +94,29 @@ class Browser:
     def click(self, element: WebElement) -> None:
         self.loads(element.click)
 
+    def download(self, link_text: str, timeout: float = 30) -> Path:
+        """Click a link that downloads (the page stays): the file, once Chromium has finished writing it."""
+        before = set(self.downloads.iterdir())
+        self.driver.find_element(By.XPATH, f"//a[normalize-space()={_xpath_text(link_text)}]").click()
+        WebDriverWait(self.driver, timeout).until(
+            lambda _: [p for p in set(self.downloads.iterdir()) - before if not p.name.endswith(".crdownload")]
+        )
+        [found] = [p for p in set(self.downloads.iterdir()) - before if not p.name.endswith(".crdownload")]
+        return found
+
     def loads(self, action: Callable[[], object], timeout: float = 30) -> None:
         """Do what leads to another page and wait until that page is there (not the old one still)."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         action()
-        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(old))
+
+        def replaced(_: object) -> bool:
+            try:
+                old.is_enabled()
+            except WebDriverException:  # stale, or mid-navigation ("Node ... does not belong to the document")
+                return True
+            return False
+
+        WebDriverWait(self.driver, timeout).until(replaced)
         WebDriverWait(self.driver, timeout).until(
             lambda driver: driver.execute_script("return document.readyState") == "complete"
         )

@@ -10,11 +10,16 @@ import pytest
 import requests
 from cryptography.exceptions import InvalidTag
 
+from deploy.local import gateway
+from deploy.local.topology import services
+from portal_common.french import file_size
 from portal_web.api import ApiError
 from portal_web.browser import local_path
 from portal_web.forms import FormErrors
 from portal_web.sessions import Tokens, _open, _seal
-from portal_web.template_filters import date_time, day, plural
+from portal_web.template_filters import amount, date_time, day, plural
+from portal_web.views.preferences import as_patch, shown
+from portal_web.views.statements import statement_request
 
 
 @pytest.mark.parametrize(
@@ -91,3 +96,64 @@ def test_dates_and_counts_read_as_a_parent_reads_them():
     assert day("2026-03-15") == "15 mars 2026"
     assert plural(1, "autre connexion terminée.", "autres connexions terminées.") == "1 autre connexion terminée."
     assert plural(3, "autre connexion terminée.", "autres connexions terminées.") == "3 autres connexions terminées."
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [(1, "1\u00a0octet"), (900, "900\u00a0octets"), (1536, "1,5\u00a0ko"), (10 * 1024 * 1024, "10\u00a0Mo")],
+)
+def test_file_sizes_read_as_a_parent_reads_them(size, expected):
+    assert file_size(size) == expected
+
+
+def test_a_statement_form_becomes_a_year_or_a_period_and_says_what_is_missing():
+    errors = FormErrors()
+    assert statement_request({"choice": "year", "year": "2025"}, errors) == {"year": 2025}
+    assert statement_request({"choice": "year", "year": "deux mille"}, errors) == {}
+    assert errors.fields == {"year": "Choisissez une année."}
+    errors = FormErrors()
+    asked = {"choice": "period", "period_start": "2025-09-01", "period_end": "2026-06-30"}
+    assert statement_request(asked, errors) == {"period_start": "2025-09-01", "period_end": "2026-06-30"}
+    assert statement_request({"choice": "period", "period_start": "2025-09-01"}, errors) == {}
+    assert errors.fields == {"period_end": "Indiquez le dernier jour de la période."}
+
+
+def test_the_prepaid_refusal_is_recognised_by_its_problem_type():
+    answer = requests.Response()
+    answer.status_code = 422
+    answer._content = json.dumps(
+        {"type": "https://portail-famille.example/problems/no-period-billed-activity", "title": "Relevé indisponible"}
+    ).encode()
+    assert ApiError.from_response(answer).slug == "no-period-billed-activity"
+
+
+def test_preferences_the_page_cannot_name_are_neither_shown_nor_changed():
+    stored = {
+        "push_enabled": True,
+        "email_enabled": False,
+        "invoices": {"enabled": True, "issued": False, "a_new_kind": True},
+        "a_new_category": {"enabled": True},
+    }
+    paths = shown(stored)
+    assert paths == {"push_enabled": True, "email_enabled": False, "invoices.enabled": True, "invoices.issued": False}
+    assert as_patch({**paths, "invoices.issued": True}) == {
+        "push_enabled": True,
+        "email_enabled": False,
+        "invoices": {"enabled": True, "issued": True},
+    }
+
+
+def test_the_gateway_answers_an_oversized_upload_with_the_upload_page(tmp_path):
+    config = gateway.render(8080, tmp_path, {name: 9000 + i for i, name in enumerate(services())})
+    pages = config.split("location / {")[1].split("}")[0]
+    assert "error_page 413 /mes-documents/envoyer/trop-volumineux;" in pages
+    assert "error_page 502 /_gateway/502;" in pages  # the gateway's other answers still hold there
+    page = config.split("location = /mes-documents/envoyer/trop-volumineux {")[1].split("}")[0]
+    assert "proxy_pass_request_body off;" in page  # else the page waits for a body that never comes
+
+
+@pytest.mark.parametrize(
+    ("cents", "expected"), [(31250, "312,50\u00a0€"), ("31250", "312,50\u00a0€"), ("abc", ""), (None, "")]
+)
+def test_an_amount_from_an_event_reads_in_euros_whatever_its_json_type(cents, expected):
+    assert amount(cents) == expected

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from portal_billing_statement import render, statements
+from portal_billing_statement import render, statements, structures
 from portal_billing_statement.context import Context
 from portal_common.bodies import accepts, accepts_query, body, obj, query, string
 from portal_common.http import principal, require_auth
@@ -30,6 +30,20 @@ STATEMENT_REQUEST = obj(
 
 def ctx() -> Context:
     return current(Context)
+
+
+CONTACT = ("address", "postal_code", "city", "email", "phone")
+
+
+@api.get("/structure")
+@require_auth()
+def my_structure() -> Any:
+    """The caller's structure as its invoicing system described it: who a family contacts (to restore a
+    deleted account, about an invoice). Before the first description, the deployment's name only."""
+    found = structures.find(ctx().db, principal().structure_id)
+    if found is None:
+        return {"name": ctx().statements.structure_name, **dict.fromkeys(CONTACT, "")}
+    return {"name": found["name"], **{key: found.get(key, "") for key in CONTACT}}
 
 
 @api.get("/invoices")

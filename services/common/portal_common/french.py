@@ -44,3 +44,12 @@ def euros(cents: int) -> str:
 def whole_euros(amount: int) -> str:
     """1234 -> '1 234 €': what a family types in a tax box (no cents)."""
     return f"{amount:,}".replace(",", "\u202f") + "\u00a0€"
+
+
+def file_size(size: int) -> str:
+    """10485760 -> '10 Mo', 1536 -> '1,5 ko', 900 -> '900 octets': a size as a parent reads it."""
+    for unit, scale in (("Go", 1024**3), ("Mo", 1024**2), ("ko", 1024)):
+        if size >= scale:
+            value = f"{size / scale:.1f}".removesuffix(".0").replace(".", ",")
+            return f"{value}\u00a0{unit}"
+    return f"{size}\u00a0octet{'s' if size > 1 else ''}"

@@ -19,6 +19,7 @@ from werkzeug.routing import BaseConverter
 
 from portal_common import metrics, openapi
 from portal_common.auth import InvalidToken, Principal, TokenVerifier
+from portal_common.french import file_size
 from portal_common.logs import request_id_var
 from portal_common.problems import PROBLEM_CONTENT_TYPE, Problem
 
@@ -117,7 +118,7 @@ def create_base_app(
         detail = {
             404: "Aucune ressource ne correspond à cette adresse.",
             405: f"La méthode {request.method} n'est pas acceptée sur cette adresse.",
-            413: f"La requête dépasse la taille maximale de {app.config['MAX_CONTENT_LENGTH']} octets.",
+            413: f"La requête dépasse la taille maximale de {file_size(app.config['MAX_CONTENT_LENGTH'])}.",
         }.get(status, error.description or "")
         headers = {}
         if status == 405 and error.valid_methods:  # type: ignore[attr-defined]

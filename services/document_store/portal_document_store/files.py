@@ -21,6 +21,7 @@ from bson import Binary, ObjectId
 from gridfs import GridFSBucket
 from pymongo.database import Database
 
+from portal_common.french import file_size
 from portal_common.problems import Problem
 from portal_document_store.content import SNIFF_BYTES, sniff
 
@@ -48,7 +49,7 @@ class UploadStream:
     def write(self, data: bytes) -> int:
         if self.size + len(data) > self.max_bytes:
             raise Problem(
-                413, f"Le fichier dépasse la taille maximale de {self.max_bytes} octets.", slug="file-too-large"
+                413, f"Le fichier dépasse la taille maximale de {file_size(self.max_bytes)}.", slug="file-too-large"
             )
         self.size += len(data)
         self._sha256.update(data)

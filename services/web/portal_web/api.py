@@ -29,6 +29,7 @@ class ApiError(Exception):
     detail: str = ""
     fields: list[str] = field(default_factory=list)
     retry_after: int | None = None
+    slug: str = ""  # the last part of the problem's type: which refusal it is, for the page to react to
 
     @property
     def message(self) -> str:
@@ -49,6 +50,7 @@ class ApiError(Exception):
             detail=str(body.get("detail") or ""),
             fields=[str(f) for f in body.get("fields", []) if isinstance(f, str)],
             retry_after=int(retry) if retry.isdigit() else None,
+            slug=str(body.get("type") or "").rstrip("/").rpartition("/")[2],
         )
 
 

@@ -23,11 +23,12 @@ from portal_web import browser, sessions, template_filters
 from portal_web.api import Api, ServiceUnavailable, SignedOut
 from portal_web.config import WebConfig
 from portal_web.context import CONTEXT, Context
-from portal_web.views import account, auth, home
+from portal_web.views import account, auth, documents, history, home, preferences, statements
 
 log = logging.getLogger(__name__)
 NAME = "web"
 LANGUAGES = ["fr", "en"]
+BLUEPRINTS = (auth.bp, home.bp, account.bp, statements.bp, documents.bp, history.bp, preferences.bp)
 ERROR_TITLES = {
     400: "Demande incomplète",
     403: "Accès refusé",
@@ -123,7 +124,7 @@ def create_app(context: Context) -> Flask:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_page(500)
 
-    for blueprint in (auth.bp, home.bp, account.bp):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app
 

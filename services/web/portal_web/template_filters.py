@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
-from portal_common.french import PARIS, euros, long_date, long_date_in_france
+from portal_common.french import PARIS, euros, file_size, long_date, long_date_in_france
 
 
 def _instant(value: str | datetime) -> datetime:
@@ -30,6 +30,13 @@ def day(value: str | datetime | None) -> str:
     return long_date_in_france(_instant(value))
 
 
+def amount(cents: int | str | None) -> str:
+    """An amount in cents as events carry it (a number, or its text): "1 234,56 €"; nothing if it is neither."""
+    if isinstance(cents, str) and cents.lstrip("-").isdigit():
+        cents = int(cents)
+    return euros(cents) if isinstance(cents, int) else ""
+
+
 def plural(count: int, one: str, many: str) -> str:
     """2, "autre connexion terminée", "autres connexions terminées" -> "2 autres connexions terminées"."""
     return f"{count} {one if count <= 1 else many}"
@@ -39,3 +46,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(date_time, "date_time")
     app.add_template_filter(day, "day")
     app.add_template_filter(euros, "euros")
+    app.add_template_filter(amount, "amount")
+    app.add_template_filter(file_size, "file_size")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from portal_web import browser
-from portal_web.api import IDENTITY, ApiError
+from portal_web.api import BILLING, IDENTITY, ApiError, ServiceUnavailable
 from portal_web.browser import signed_in
 from portal_web.forms import FormErrors
 from portal_web.template_filters import plural
@@ -16,11 +16,50 @@ bp = Blueprint("account", __name__, url_prefix="/mon-compte")
 PASSWORD_FIELDS = {"current_password", "new_password"}
 
 
+def structure() -> dict[str, str] | None:
+    """Who the family deals with, as its invoicing system described it; the page does without it if billing is
+    away (nothing else on it depends on billing)."""
+    try:
+        found: dict[str, str] = browser.user_api().json(BILLING, "GET", "/v1/structure")
+    except ServiceUnavailable:
+        return None
+    return found
+
+
 @bp.get("")
 @signed_in()
 def my_account() -> Any:
     account = browser.user_api().json(IDENTITY, "GET", "/v1/account")
-    return render_template("account/index.html", title="Mon compte", me=account)
+    return render_template("account/index.html", title="Mon compte", me=account, structure=structure())
+
+
+@bp.get("/suppression")
+@signed_in("family")
+def delete() -> Any:
+    return render_template(
+        "account/delete.html", title="Supprimer mon compte", errors=FormErrors(), structure=structure()
+    )
+
+
+@bp.post("/suppression")
+@signed_in("family")
+def delete_post() -> Any:
+    errors = FormErrors()
+    password = errors.require(request.form.to_dict(), "password", "votre mot de passe")
+    if not errors:
+        try:
+            browser.user_api().call(IDENTITY, "DELETE", "/v1/account", json={"password": password})
+        except ApiError as error:
+            errors = FormErrors.of(error, {"password"}, fallback="password")
+        else:
+            browser.end()
+            browser.flash(
+                "Votre compte a été supprimé et vous êtes déconnecté. Si vous changez d'avis, contactez votre "
+                "structure rapidement : elle peut le rétablir pendant une durée limitée."
+            )
+            return redirect(url_for("auth.sign_in"), code=303)
+    page = render_template("account/delete.html", title="Supprimer mon compte", errors=errors, structure=structure())
+    return page, 400
 
 
 @bp.get("/mot-de-passe")

@@ -1,0 +1,120 @@
+"""Vos documents: what the structure sent this family (unread marked, opened or downloaded), and the free
+documents the family sends from its Dossier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from portal_common.french import file_size
+from portal_web import browser
+from portal_web.api import DOCUMENTS, ApiError
+from portal_web.browser import signed_in
+from portal_web.context import ctx
+from portal_web.forms import FormErrors
+
+bp = Blueprint("documents", __name__, url_prefix="/mes-documents")
+PAGE_SIZE = 20
+FIELDS = {"title", "comment", "file"}
+# What the file picker offers; document-store judges the bytes themselves (a .exe renamed .pdf is refused there).
+ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
+SEND_TITLE = "Envoyer un document à la structure"
+
+
+def too_large() -> str:
+    return f"Le fichier dépasse la taille maximale de {file_size(ctx().config.max_upload_bytes)}."
+
+
+@bp.get("")
+@signed_in("family")
+def index() -> Any:
+    params: dict[str, str | int] = {"limit": PAGE_SIZE}
+    if cursor := request.args.get("suite", ""):
+        params["cursor"] = cursor
+    api = browser.user_api()
+    received = api.json(DOCUMENTS, "GET", "/v1/documents", params=params)
+    sent = api.json(DOCUMENTS, "GET", "/v1/dossier/documents", params={"limit": PAGE_SIZE}) if not cursor else None
+    return render_template("documents/index.html", title="Vos documents", received=received, sent=sent)
+
+
+@bp.get("/<hexid:document_id>/fichier")
+@signed_in("family")
+def content(document_id: str) -> Response:
+    """The file, streamed from document-store: shown by the browser, or downloaded. Opening it marks it read."""
+    answer = browser.user_api().call(DOCUMENTS, "GET", f"/v1/documents/{document_id}/content", stream=True)
+    response = Response(
+        stream_with_context(answer.iter_content(64 * 1024)), mimetype=answer.headers.get("Content-Type")
+    )
+    disposition = answer.headers.get("Content-Disposition", "attachment")
+    if not request.args.get("telecharger"):
+        disposition = disposition.replace("attachment", "inline", 1)
+    response.headers["Content-Disposition"] = disposition
+    for header in ("Content-Length", "ETag"):
+        if header in answer.headers:
+            response.headers[header] = answer.headers[header]
+    # A document is never a page of the portal: no script in it runs with the portal's rights.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def send_page(form: dict[str, str], errors: FormErrors, status: int = 200) -> Any:
+    limit = file_size(ctx().config.max_upload_bytes)
+    html = render_template(
+        "documents/send.html",
+        title=SEND_TITLE,
+        form=form,
+        errors=errors,
+        limit=limit,
+        max_bytes=ctx().config.max_upload_bytes,
+        accept=ACCEPT,
+    )
+    return html, status
+
+
+@bp.get("/envoyer")
+@signed_in("family")
+def send() -> Any:
+    return send_page({}, FormErrors())
+
+
+@bp.get("/envoyer/trop-volumineux")
+@signed_in("family")
+def send_too_large() -> Any:
+    """Where the gateway sends a body beyond its own limit (its 413 page): the form, the message by the file."""
+    return too_large_page()
+
+
+@bp.errorhandler(RequestEntityTooLarge)  # raised as soon as the form is read (the CSRF check, before the view)
+def too_large_page(_: Exception | None = None) -> Any:
+    errors = FormErrors()
+    errors.add("file", too_large())
+    return send_page({}, errors, 413)
+
+
+@bp.post("/envoyer")
+@signed_in("family")
+def send_post() -> Any:
+    errors = FormErrors()
+    form = {name: request.form.get(name, "") for name in ("title", "comment")}
+    upload = request.files.get("file")
+    title = errors.require(form, "title", "un titre pour ce document")
+    if upload is None or not upload.filename:
+        errors.add("file", "Choisissez le fichier à envoyer.")
+    if not errors and upload is not None:
+        try:
+            browser.user_api().call(
+                DOCUMENTS,
+                "POST",
+                "/v1/dossier/documents",
+                data={"title": title.strip(), "comment": form["comment"]},
+                files={"file": (upload.filename, upload.stream, upload.mimetype or "application/octet-stream")},
+            )
+        except ApiError as error:
+            errors = FormErrors.of(error, FIELDS, fallback="file")
+        else:
+            browser.flash(f"Votre document « {title.strip()} » a été envoyé à la structure.")
+            return redirect(url_for("documents.index"), code=303)
+    return send_page(form, errors, 422)

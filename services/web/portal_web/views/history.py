@@ -1,0 +1,87 @@
+"""Historique: every action on the account, newest first, filtered by area and paged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from portal_web import browser
+from portal_web.api import IDENTITY
+from portal_web.browser import signed_in
+
+bp = Blueprint("history", __name__, url_prefix="/mon-compte/historique")
+PAGE_SIZE = 25
+# Areas a parent filters on, as identity's activity types (the public API's `type` values).
+AREAS: dict[str, tuple[str, list[str]]] = {
+    "securite": (
+        "Connexions et sécurité",
+        [
+            "account.login_succeeded",
+            "account.login_failed",
+            "account.logged_out",
+            "account.session_revoked",
+            "account.password_changed",
+            "account.password_reset_requested",
+        ],
+    ),
+    "compte": (
+        "Mon compte",
+        [
+            "account.created",
+            "account.activated",
+            "account.deleted",
+            "account.restored",
+            "account.disabled",
+            "account.contact_email_change_requested",
+            "account.contact_email_changed",
+            "account.contact_email_change_undone",
+            "notification.preferences_changed",
+        ],
+    ),
+    "dossier": (
+        "Dossier et réservations",
+        [
+            "dossier.review_completed",
+            "dossier.document_requested",
+            "dossier.quotient_updated",
+            "dossier.child_school_updated",
+            "dossier.updated",
+            "reservation.created",
+            "reservation.cancelled",
+        ],
+    ),
+    "factures": (
+        "Factures et relevés",
+        [
+            "invoice.issued",
+            "invoice.payment_status_changed",
+            "invoice.direct_debit_refused",
+            "invoice.unpaid_reminder",
+            "invoice.online_payment_blocked",
+            "statement.generated",
+            "statement.certificate_available",
+        ],
+    ),
+    "documents": ("Documents", ["document.shared", "document.uploaded"]),
+}
+
+
+@bp.get("")
+@signed_in()
+def index() -> Any:
+    chosen = [area for area in request.args.getlist("domaine") if area in AREAS]
+    params: list[tuple[str, str | int]] = [("limit", PAGE_SIZE)]
+    params += [("type", kind) for area in chosen for kind in AREAS[area][1]]
+    if cursor := request.args.get("suite", ""):
+        params.append(("cursor", cursor))
+    page = browser.user_api().json(IDENTITY, "GET", "/v1/account/activity", params=params)
+    return render_template(
+        "account/history.html",
+        title="Historique de mon compte",
+        entries=page["items"],
+        next_cursor=page["next_cursor"],
+        areas=AREAS,
+        chosen=chosen,
+        first_page=not cursor,
+    )
