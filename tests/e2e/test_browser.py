@@ -408,3 +408,60 @@ def test_14_deleting_the_account_asks_for_the_password_and_names_who_can_restore
     assert api_login(platform, NEW_PASSWORD).status_code == 401
     browser.open("/mon-compte")
     assert browser.path.startswith("/connexion")
+
+
+def test_15_an_agent_finds_the_deleted_family_and_restores_it(browser, platform):
+    browser.open("/connexion")
+    browser.fill(Identifiant=AGENT_LOGIN, Mot_de_passe=PASSWORD)
+    browser.press("Se connecter")
+    assert browser.path == "/structure/familles"  # an agent's home
+    browser.type_into("Identifiant, nom ou adresse e-mail", "ROUX")
+    Select(browser.field("Statut du compte")).select_by_visible_text("Supprimé (restaurable)")
+    browser.press("Chercher")
+    results = browser.text(".cards")
+    assert re.search(
+        r"Famille Roux\n" + re.escape(FAMILY_LOGIN) + r" · Supprimé \(restaurable\) — encore (29|30) jours", results
+    )
+    browser.check_page("structure-familles")
+
+    browser.follow("Famille Roux")
+    page = browser.text()
+    assert "Statut\nSupprimé (restaurable)" in page
+    assert "Suppression du compte" in page  # its history, as the agent sees it
+    assert "Mozilla" not in page  # without the family's browsers and addresses
+    browser.check_page("structure-famille")
+    browser.press("Rétablir ce compte")
+    assert browser.text(".notice").startswith("Le compte est rétabli")
+    assert "Statut\nActif" in browser.text()
+    assert api_login(platform, NEW_PASSWORD).status_code == 200
+
+    browser.press("Envoyer un e-mail pour choisir un nouveau mot de passe")
+    assert browser.text(".notice").startswith(
+        f"Un e-mail pour choisir un nouveau mot de passe est envoyé à {FAMILY_LOGIN}."
+    )
+    wait_for(
+        lambda: SmtpSink(MAILDIR).messages(to=FAMILY_LOGIN, subject="Réinitialisation de votre mot de passe"),
+        timeout=30,
+        what="the reset email",
+    )
+
+
+def test_16_the_agent_sends_the_family_a_document_and_sees_the_one_it_sent(browser, platform, tmp_path):
+    browser.follow("Envoyer un document à la famille")
+    browser.check_page("structure-envoyer-document")
+    letter = tmp_path / "attestation-de-paiement.pdf"
+    letter.write_bytes(PDF)
+    browser.fill(Titre_du_document="Attestation de paiement 2025")
+    browser.field("Fichier").send_keys(str(letter))
+    browser.press("Envoyer à la famille")
+    assert browser.text(".notice").startswith("Le document « Attestation de paiement 2025 » est envoyé")
+    assert "Attestation de paiement 2025" in browser.text()
+    received = platform.call("GET", "/v1/documents", family_token(platform)).json()["items"]
+    assert received[0]["title"] == "Attestation de paiement 2025"
+    assert received[0]["unread"] is True
+
+    browser.follow("Familles")
+    browser.follow("Documents envoyés par les familles")
+    assert "Attestation d'assurance" in browser.text(".cards")  # the family's, from test 11
+    browser.check_page("structure-documents-recus")
+    assert browser.download("Télécharger : Attestation d'assurance").read_bytes() == PDF

@@ -184,3 +184,78 @@ def test_an_agent_adds_a_colleague_to_its_own_structure_and_a_family_cannot(svc)
         svc.call("POST", "/v1/auth/activate", json={"token": secret, "password": "phrase de passe agent"}).status_code
         == 204
     )
+
+
+def test_an_agent_finds_its_structures_families_by_login_name_or_email_and_by_status(svc):
+    structure = f"struct-search-{uuid.uuid4().hex[:6]}"
+    agent = svc.login(svc.new_account(role="agent", structure=structure))["access_token"]
+    created = []
+    for name, email in (("Famille Lefèvre", "maman.lefevre@example.fr"), ("Famille Nguyen (a+b)", None)):
+        answer = svc.call(
+            "POST",
+            "/v1/admin/accounts",
+            agent,
+            json={
+                "login": f"{uuid.uuid4().hex[:6]}@example.fr",
+                "display_name": name,
+                **({"contact_email": email} if email else {}),
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        created.append(answer.json())
+    active = svc.new_account(structure=structure)
+    svc.new_account(structure="struct-elsewhere", login=f"lefevre-{uuid.uuid4().hex[:6]}@example.fr")
+
+    def found(**params: str) -> list[str]:
+        answer = svc.call("GET", "/v1/admin/accounts", agent, params=params)
+        assert answer.status_code == 200, answer.text
+        return [a["account_id"] for a in answer.json()["items"]]
+
+    lefevre, nguyen = (a["account_id"] for a in created)
+    assert found() == [active["account_id"], nguyen, lefevre]  # newest first, families only, no other structure
+    assert found(q="LEFÈVRE") == [lefevre]  # any case
+    assert found(q="MAMAN.lefevre@") == [lefevre]  # the contact email
+    assert found(q=active["login"]) == [active["account_id"]]
+    assert found(q="(a+b)") == [nguyen]  # text, not a pattern
+    assert found(q=".*") == []
+    assert found(status="active") == [active["account_id"]]
+    assert found(status="pending_activation") == [nguyen, lefevre]
+
+    first = svc.call("GET", "/v1/admin/accounts", agent, params={"limit": 2}).json()
+    rest = svc.call("GET", "/v1/admin/accounts", agent, params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [a["account_id"] for a in first["items"] + rest["items"]] == [active["account_id"], nguyen, lefevre]
+    assert rest["next_cursor"] is None
+
+    refused = svc.call("GET", "/v1/admin/accounts", agent, params={"status": "purged"})
+    assert refused.status_code == 400
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    family = svc.login(active)["access_token"]
+    assert svc.call("GET", "/v1/admin/accounts", family).status_code == 403
+
+
+def test_an_agent_sends_its_family_the_forgotten_password_email_and_only_its_own(svc):
+    structure = f"struct-reset-{uuid.uuid4().hex[:6]}"
+    agent = svc.login(svc.new_account(role="agent", structure=structure))["access_token"]
+    family = svc.new_account(structure=structure)
+    sent = svc.call("POST", f"/v1/admin/accounts/{family['account_id']}/password-reset", agent)
+    assert sent.status_code == 202, sent.text
+    assert sent.json() == {"sent_to": family["login"]}
+    event_id = svc.db.accounts.find_one({"_id": family["account_id"]})["reset_event_id"]
+    secret = svc.issue_link(event_id)  # what the email carries
+    new_password = "chosen at the desk with help"
+    confirmed = svc.call(
+        "POST", "/v1/auth/password-reset/confirm", json={"token": secret, "new_password": new_password}
+    )
+    assert confirmed.status_code == 204, confirmed.text
+    svc.login({**family, "password": new_password})
+
+    outsider = svc.login(svc.new_account(role="agent", structure="struct-other-reset"))["access_token"]
+    assert svc.call("POST", f"/v1/admin/accounts/{family['account_id']}/password-reset", outsider).status_code == 404
+    own = svc.login({**family, "password": new_password})["access_token"]
+    assert svc.call("POST", f"/v1/admin/accounts/{family['account_id']}/password-reset", own).status_code == 403
+    pending = svc.call(
+        "POST", "/v1/admin/accounts", agent, json={"login": f"p-{uuid.uuid4().hex[:6]}@ex.fr", "display_name": "P"}
+    )
+    refused = svc.call("POST", f"/v1/admin/accounts/{pending.json()['account_id']}/password-reset", agent)
+    assert refused.status_code == 409
+    assert "pas actif" in refused.json()["detail"]

@@ -11,6 +11,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from portal_common.bodies import check_text
+from portal_common.pagination import keyset_page
 from portal_common.problems import Problem
 from portal_identity import passwords, store, throttle
 from portal_identity.context import Context
@@ -185,6 +186,11 @@ def request_reset(ctx: Context, login: str) -> None:
     account = store.find_by_login(ctx.db, login)
     if account is None or account["status"] != "active":
         return
+    request_reset_for(ctx, account)
+
+
+def request_reset_for(ctx: Context, account: dict[str, Any]) -> None:
+    """Mail `account` a new reset link (at most one per interval: the one mailed a moment ago still works)."""
     now = ctx.now()
     last = account.get("reset_requested_at")
     if last is not None and last > now - timedelta(seconds=ctx.config.reset_min_interval_seconds):
@@ -284,6 +290,36 @@ def get_for_structure(ctx: Context, account_id: str, structure_id: str, role: st
         raise NOT_FOUND
     if role is not None and account["role"] != role:
         raise NOT_FOUND
+    return account
+
+
+FAMILY_STATUSES = ("pending_activation", "active", "deleted")
+
+
+def search_families(
+    ctx: Context, structure_id: str, *, text: str, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A structure's family accounts, newest first: those whose login, name or contact email contains `text`
+    (any case), of one status if asked. Another structure's families are never searched."""
+    query: dict[str, Any] = {"structure_id": structure_id, "role": "family", "status": {"$in": list(FAMILY_STATUSES)}}
+    if status:
+        query["status"] = status
+    if text.strip():
+        pattern = {"$regex": re.escape(text.strip()), "$options": "i"}
+        query["$and"] = [{"$or": [{"login": pattern}, {"display_name": pattern}, {"contact_email": pattern}]}]
+    return keyset_page(ctx.db[store.ACCOUNTS], query, time_field="created_at", limit=limit, cursor=cursor)
+
+
+def reset_for_family(ctx: Context, account_id: str, *, structure_id: str) -> dict[str, Any]:
+    """An agent sends one of its families the forgotten-password email (the family asked at the desk)."""
+    account = get_for_structure(ctx, account_id, structure_id, role="family")
+    if account["status"] != "active":
+        raise Problem(
+            409,
+            "Ce compte n'est pas actif : un e-mail de nouveau mot de passe ne peut être envoyé qu'à un compte activé.",
+            slug="account-not-active",
+        )
+    request_reset_for(ctx, account)
     return account
 
 

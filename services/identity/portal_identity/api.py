@@ -276,6 +276,28 @@ def _create_in_my_structure(role: str) -> Any:
     return account_view(account), 201
 
 
+@admin_api.get("/accounts")
+@signed_in("agent")
+@accepts_query(
+    [
+        *QUERY_PARAMETERS,
+        {"name": "q", "schema": string(0, 200), "description": "Texte cherché dans l'identifiant, le nom, l'e-mail"},
+        {"name": "status", "schema": {"enum": list(accounts.FAMILY_STATUSES)}, "description": "Un seul statut"},
+    ]
+)
+def search_family_accounts() -> Any:
+    """The agent's structure's families (the back office's search), newest first, paginated."""
+    items, next_cursor = accounts.search_families(
+        ctx(),
+        g.principal.structure_id,
+        text=query()["q"] or "",
+        status=query()["status"],
+        limit=query()["limit"],
+        cursor=query()["cursor"],
+    )
+    return {"items": [account_view(a) for a in items], "next_cursor": next_cursor}
+
+
 @admin_api.get("/accounts/<account_id>")
 @signed_in("agent")
 def get_family_account(account_id: str) -> Any:
@@ -290,6 +312,13 @@ def restore_account(account_id: str) -> Any:
         ctx(), account_id, structure_id=g.principal.structure_id, restored_by=g.principal.account_id
     )
     return account_view(account)
+
+
+@admin_api.post("/accounts/<account_id>/password-reset")
+@signed_in("agent")
+def send_family_reset(account_id: str) -> Any:
+    account = accounts.reset_for_family(ctx(), account_id, structure_id=g.principal.structure_id)
+    return {"sent_to": account.get("contact_email") or account["login"]}, 202
 
 
 @admin_api.get("/accounts/<account_id>/activity")

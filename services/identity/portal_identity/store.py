@@ -26,6 +26,7 @@ INDEXES: list[IndexSpec] = [
     (ACCOUNTS, [("email_change_event_id", 1)], {"name": "email_change_request"}),
     (ACCOUNTS, [("email_undo_event_id", 1)], {"name": "email_undo_request"}),
     (ACCOUNTS, [("status", 1), ("restorable_until", 1)], {"name": "purge_due"}),
+    (ACCOUNTS, [("structure_id", 1), ("role", 1), ("created_at", -1)], {"name": "structure_directory"}),
     (SESSIONS, [("account_id", 1), ("created_at", -1)], {"name": "by_account"}),
     (ACTIVITY, [("account_id", 1), ("occurred_at", -1), ("_id", -1)], {"name": "history"}),
     (ACTIVITY, [("occurred_at", 1)], {"name": "retention"}),

@@ -20,15 +20,15 @@ from portal_common.logs import configure_logging
 from portal_common.runtime import ServiceRuntime, periodic
 from portal_common.service import database_failed
 from portal_web import browser, sessions, template_filters
-from portal_web.api import Api, ServiceUnavailable, SignedOut
+from portal_web.api import Api, ApiError, ServiceUnavailable, SignedOut
 from portal_web.config import WebConfig
 from portal_web.context import CONTEXT, Context
-from portal_web.views import account, auth, documents, history, home, preferences, statements
+from portal_web.views import account, auth, documents, families, history, home, preferences, statements
 
 log = logging.getLogger(__name__)
 NAME = "web"
 LANGUAGES = ["fr", "en"]
-BLUEPRINTS = (auth.bp, home.bp, account.bp, statements.bp, documents.bp, history.bp, preferences.bp)
+BLUEPRINTS = (auth.bp, home.bp, account.bp, statements.bp, documents.bp, history.bp, preferences.bp, families.bp)
 ERROR_TITLES = {
     400: "Demande incomplète",
     403: "Accès refusé",
@@ -114,6 +114,11 @@ def create_app(context: Context) -> Flask:
         browser.end()
         browser.flash("Votre session a pris fin (déconnexion ailleurs ou mot de passe changé). Reconnectez-vous.")
         return redirect(url_for("auth.sign_in"))
+
+    @app.errorhandler(ApiError)
+    def on_refused(error: ApiError) -> Response:
+        # A refusal no page expected (the thing is gone, or not this user's): the service's words, not a 500.
+        return error_page(error.status if error.status in ERROR_TITLES else 400, error.message)
 
     @app.errorhandler(ServiceUnavailable)
     def on_unavailable(_: ServiceUnavailable) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, stream_with_context, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal_common.french import file_size
@@ -23,8 +23,12 @@ ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
 SEND_TITLE = "Envoyer un document à la structure"
 
 
+def limit_text() -> str:
+    return file_size(ctx().config.max_upload_bytes)
+
+
 def too_large() -> str:
-    return f"Le fichier dépasse la taille maximale de {file_size(ctx().config.max_upload_bytes)}."
+    return f"Le fichier dépasse la taille maximale de {limit_text()}."
 
 
 @bp.get("")
@@ -40,7 +44,7 @@ def index() -> Any:
 
 
 @bp.get("/<hexid:document_id>/fichier")
-@signed_in("family")
+@signed_in()  # a family its own documents, an agent its structure's: document-store decides
 def content(document_id: str) -> Response:
     """The file, streamed from document-store: shown by the browser, or downloaded. Opening it marks it read."""
     answer = browser.user_api().call(DOCUMENTS, "GET", f"/v1/documents/{document_id}/content", stream=True)
@@ -61,7 +65,7 @@ def content(document_id: str) -> Response:
 
 
 def send_page(form: dict[str, str], errors: FormErrors, status: int = 200) -> Any:
-    limit = file_size(ctx().config.max_upload_bytes)
+    limit = limit_text()
     html = render_template(
         "documents/send.html",
         title=SEND_TITLE,
@@ -81,9 +85,11 @@ def send() -> Any:
 
 
 @bp.get("/envoyer/trop-volumineux")
-@signed_in("family")
+@signed_in()
 def send_too_large() -> Any:
     """Where the gateway sends a body beyond its own limit (its 413 page): the form, the message by the file."""
+    if g.browser.role != "family":
+        abort(413)  # an agent's upload: the error page says the same
     return too_large_page()
 
 

@@ -17,8 +17,8 @@ PAGE_SIZE = 20
 @bp.get("/")
 @signed_in()
 def home() -> Any:
-    if g.browser.role != "family":
-        return redirect(url_for("account.my_account"))
+    if g.browser.role == "agent":  # an agent's work starts with the structure's families
+        return redirect(url_for("families.search"))
     params: dict[str, str | int] = {"limit": PAGE_SIZE}
     cursor = request.args.get("suite", "")
     if cursor:

@@ -1,0 +1,158 @@
+"""The structure's back office: an agent finds a family (login, name or email; by status), sees its account and
+history, and restores a deleted account while it still can be."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from portal_web import browser
+from portal_web.api import DOCUMENTS, IDENTITY, ApiError
+from portal_web.browser import signed_in
+from portal_web.forms import FormErrors
+from portal_web.views.documents import ACCEPT, limit_text
+
+bp = Blueprint("families", __name__, url_prefix="/structure/familles")
+PAGE_SIZE = 20
+STATUSES = {
+    "": "Tous",
+    "active": "Actif",
+    "pending_activation": "En attente d'activation",
+    "deleted": "Supprimé (restaurable)",
+}
+
+
+def days_left(until: str | None) -> int | None:
+    """Whole days before a deleted account can no longer be restored (0 on its last day)."""
+    if not until:
+        return None
+    return max(0, (datetime.fromisoformat(until) - datetime.now(UTC)).days)
+
+
+@bp.get("")
+@signed_in("agent")
+def search() -> Any:
+    text = request.args.get("q", "")[:200]
+    status = request.args.get("statut", "")
+    params: dict[str, str | int] = {"limit": PAGE_SIZE, "q": text}
+    if status in STATUSES and status:
+        params["status"] = status
+    if cursor := request.args.get("suite", ""):
+        params["cursor"] = cursor
+    page = browser.user_api().json(IDENTITY, "GET", "/v1/admin/accounts", params=params)
+    return render_template(
+        "families/search.html",
+        title="Familles de la structure",
+        page=page,
+        text=text,
+        status=status,
+        statuses=STATUSES,
+        days_left=days_left,
+    )
+
+
+@bp.get("/<hexid:account_id>")
+@signed_in("agent")
+def family(account_id: str) -> Any:
+    api = browser.user_api()
+    account = api.json(IDENTITY, "GET", f"/v1/admin/accounts/{account_id}")
+    history = api.json(IDENTITY, "GET", f"/v1/admin/accounts/{account_id}/activity", params={"limit": 25})
+    try:
+        sent = api.json(DOCUMENTS, "GET", f"/v1/admin/families/{account_id}/documents", params={"limit": 20})
+    except ApiError:  # a deleted family's documents are out of reach until it is restored
+        sent = {"items": None}
+    return render_template(
+        "families/family.html",
+        title=account["display_name"] or account["login"],
+        family=account,
+        history=history["items"],
+        documents=sent["items"],
+        statuses=STATUSES,
+        days_left=days_left(account["restorable_until"]),
+    )
+
+
+@bp.post("/<hexid:account_id>/restauration")
+@signed_in("agent")
+def restore(account_id: str) -> Any:
+    try:
+        browser.user_api().call(IDENTITY, "POST", f"/v1/admin/accounts/{account_id}/restore")
+        browser.flash("Le compte est rétabli : la famille peut se reconnecter avec son mot de passe habituel.")
+    except ApiError as error:
+        browser.flash(error.message)
+    return redirect(url_for("families.family", account_id=account_id), code=303)
+
+
+@bp.post("/<hexid:account_id>/nouveau-mot-de-passe")
+@signed_in("agent")
+def send_reset(account_id: str) -> Any:
+    try:
+        sent = browser.user_api().json(IDENTITY, "POST", f"/v1/admin/accounts/{account_id}/password-reset")
+        browser.flash(
+            f"Un e-mail pour choisir un nouveau mot de passe est envoyé à {sent['sent_to']}. "
+            "Le lien qu'il contient est valable pour une durée limitée."
+        )
+    except ApiError as error:
+        browser.flash(error.message)
+    return redirect(url_for("families.family", account_id=account_id), code=303)
+
+
+def send_page(account: dict[str, Any], form: dict[str, str], errors: FormErrors, status: int = 200) -> Any:
+    name = account["display_name"] or account["login"]
+    html = render_template(
+        "families/send.html",
+        title=f"Envoyer un document à {name}",
+        family=account,
+        form=form,
+        errors=errors,
+        limit=limit_text(),
+        accept=ACCEPT,
+    )
+    return html, status
+
+
+@bp.get("/<hexid:account_id>/envoyer")
+@signed_in("agent")
+def send_document(account_id: str) -> Any:
+    account = browser.user_api().json(IDENTITY, "GET", f"/v1/admin/accounts/{account_id}")
+    return send_page(account, {}, FormErrors())
+
+
+@bp.post("/<hexid:account_id>/envoyer")
+@signed_in("agent")
+def send_document_post(account_id: str) -> Any:
+    api = browser.user_api()
+    account = api.json(IDENTITY, "GET", f"/v1/admin/accounts/{account_id}")
+    form = {name: request.form.get(name, "") for name in ("title", "message")}
+    errors = FormErrors()
+    title = errors.require(form, "title", "un titre pour ce document")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        errors.add("file", "Choisissez le fichier à envoyer.")
+    if not errors and upload is not None:
+        try:
+            api.call(
+                DOCUMENTS,
+                "POST",
+                f"/v1/admin/families/{account_id}/documents",
+                data={"title": title.strip(), "message": form["message"]},
+                files={"file": (upload.filename, upload.stream, upload.mimetype or "application/octet-stream")},
+            )
+        except ApiError as error:
+            errors = FormErrors.of(error, {"title", "message", "file"}, fallback="file")
+        else:
+            browser.flash(f"Le document « {title.strip()} » est envoyé : la famille le trouvera dans Vos documents.")
+            return redirect(url_for("families.family", account_id=account_id), code=303)
+    return send_page(account, form, errors, 422)
+
+
+@bp.get("/documents-recus")
+@signed_in("agent")
+def received() -> Any:
+    params: dict[str, str | int] = {"limit": PAGE_SIZE}
+    if cursor := request.args.get("suite", ""):
+        params["cursor"] = cursor
+    page = browser.user_api().json(DOCUMENTS, "GET", "/v1/admin/dossier/documents", params=params)
+    return render_template("families/received.html", title="Documents envoyés par les familles", page=page)
