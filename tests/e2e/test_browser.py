@@ -460,6 +460,11 @@ def test_16_the_agent_sends_the_family_a_document_and_sees_the_one_it_sent(brows
     assert received[0]["title"] == "Attestation de paiement 2025"
     assert received[0]["unread"] is True
 
+    Select(browser.field("Année du relevé")).select_by_value("2025")
+    statement = browser.download("Télécharger le relevé de cette famille")  # asked at the desk
+    assert statement.name.startswith("REL-")
+    assert statement.read_bytes().startswith(b"%PDF-")
+
     browser.follow("Familles")
     browser.follow("Documents envoyés par les familles")
     assert "Attestation d'assurance" in browser.text(".cards")  # the family's, from test 11

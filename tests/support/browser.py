@@ -95,14 +95,16 @@ class Browser:
         self.loads(element.click)
 
     def download(self, link_text: str, timeout: float = 30) -> Path:
-        """Click a link that downloads (the page stays): the file, once Chromium has finished writing it."""
+        """Click a link or button that downloads (the page stays): the file, once Chromium has finished writing it."""
         before = set(self.downloads.iterdir())
 
         def finished() -> list[Path]:  # Chromium writes a hidden temporary file, then a .crdownload, then the file
             new = set(self.downloads.iterdir()) - before
             return [p for p in new if not p.name.startswith(".") and not p.name.endswith(".crdownload")]
 
-        self.driver.find_element(By.XPATH, f"//a[normalize-space()={_xpath_text(link_text)}]").click()
+        self.driver.find_element(
+            By.XPATH, f"//*[self::a or self::button][normalize-space()={_xpath_text(link_text)}]"
+        ).click()
         [found] = WebDriverWait(self.driver, timeout).until(lambda _: finished())
         return found
 

@@ -100,27 +100,35 @@ def too_large_page(_: Exception | None = None) -> Any:
     return send_page({}, errors, 413)
 
 
+def forward_upload(path: str, fields: dict[str, str]) -> FormErrors | None:
+    """The form's file and `fields` (a title among them) sent on to document-store at `path`: the errors to show
+    next to the fields, or None once the document is stored."""
+    errors = FormErrors()
+    title = errors.require(fields, "title", "un titre pour ce document")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        errors.add("file", "Choisissez le fichier à envoyer.")
+    if errors or upload is None:
+        return errors
+    try:
+        browser.user_api().call(
+            DOCUMENTS,
+            "POST",
+            path,
+            data={**fields, "title": title.strip()},
+            files={"file": (upload.filename, upload.stream, upload.mimetype or "application/octet-stream")},
+        )
+    except ApiError as error:
+        return FormErrors.of(error, {*fields, "file"}, fallback="file")
+    return None
+
+
 @bp.post("/envoyer")
 @signed_in("family")
 def send_post() -> Any:
-    errors = FormErrors()
     form = {name: request.form.get(name, "") for name in ("title", "comment")}
-    upload = request.files.get("file")
-    title = errors.require(form, "title", "un titre pour ce document")
-    if upload is None or not upload.filename:
-        errors.add("file", "Choisissez le fichier à envoyer.")
-    if not errors and upload is not None:
-        try:
-            browser.user_api().call(
-                DOCUMENTS,
-                "POST",
-                "/v1/dossier/documents",
-                data={"title": title.strip(), "comment": form["comment"]},
-                files={"file": (upload.filename, upload.stream, upload.mimetype or "application/octet-stream")},
-            )
-        except ApiError as error:
-            errors = FormErrors.of(error, FIELDS, fallback="file")
-        else:
-            browser.flash(f"Votre document « {title.strip()} » a été envoyé à la structure.")
-            return redirect(url_for("documents.index"), code=303)
+    errors = forward_upload("/v1/dossier/documents", form)
+    if errors is None:
+        browser.flash(f"Votre document « {form['title'].strip()} » a été envoyé à la structure.")
+        return redirect(url_for("documents.index"), code=303)
     return send_page(form, errors, 422)

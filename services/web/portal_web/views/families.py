@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from portal_web import browser
-from portal_web.api import DOCUMENTS, IDENTITY, ApiError
+from portal_web.api import BILLING, DOCUMENTS, IDENTITY, ApiError
 from portal_web.browser import signed_in
 from portal_web.forms import FormErrors
-from portal_web.views.documents import ACCEPT, limit_text
+from portal_web.views.documents import ACCEPT, forward_upload, limit_text
+from portal_web.views.statements import pdf_filename, years
 
 bp = Blueprint("families", __name__, url_prefix="/structure/familles")
 PAGE_SIZE = 20
@@ -69,6 +70,7 @@ def family(account_id: str) -> Any:
         family=account,
         history=history["items"],
         documents=sent["items"],
+        years=years(),
         statuses=STATUSES,
         days_left=days_left(account["restorable_until"]),
     )
@@ -126,25 +128,12 @@ def send_document_post(account_id: str) -> Any:
     api = browser.user_api()
     account = api.json(IDENTITY, "GET", f"/v1/admin/accounts/{account_id}")
     form = {name: request.form.get(name, "") for name in ("title", "message")}
-    errors = FormErrors()
-    title = errors.require(form, "title", "un titre pour ce document")
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        errors.add("file", "Choisissez le fichier à envoyer.")
-    if not errors and upload is not None:
-        try:
-            api.call(
-                DOCUMENTS,
-                "POST",
-                f"/v1/admin/families/{account_id}/documents",
-                data={"title": title.strip(), "message": form["message"]},
-                files={"file": (upload.filename, upload.stream, upload.mimetype or "application/octet-stream")},
-            )
-        except ApiError as error:
-            errors = FormErrors.of(error, {"title", "message", "file"}, fallback="file")
-        else:
-            browser.flash(f"Le document « {title.strip()} » est envoyé : la famille le trouvera dans Vos documents.")
-            return redirect(url_for("families.family", account_id=account_id), code=303)
+    errors = forward_upload(f"/v1/admin/families/{account_id}/documents", form)
+    if errors is None:
+        browser.flash(
+            f"Le document « {form['title'].strip()} » est envoyé : la famille le trouvera dans Vos documents."
+        )
+        return redirect(url_for("families.family", account_id=account_id), code=303)
     return send_page(account, form, errors, 422)
 
 
@@ -156,3 +145,27 @@ def received() -> Any:
         params["cursor"] = cursor
     page = browser.user_api().json(DOCUMENTS, "GET", "/v1/admin/dossier/documents", params=params)
     return render_template("families/received.html", title="Documents envoyés par les familles", page=page)
+
+
+@bp.post("/<hexid:account_id>/releve")
+@signed_in("agent")
+def statement(account_id: str) -> Any:
+    """A family's statement for a year, as the family would get it (asked at the desk): the PDF, downloaded."""
+    year = request.form.get("year", "")
+    if not year.isdigit():
+        browser.flash("Choisissez une année.")
+        return redirect(url_for("families.family", account_id=account_id), code=303)
+    try:
+        answer = browser.user_api().call(
+            BILLING,
+            "POST",
+            "/v1/statements",
+            json={"year": int(year), "account_id": account_id},
+            headers={"Accept": "application/pdf"},
+        )
+    except ApiError as error:  # the prepaid case, a year to come: said on the family's page
+        browser.flash(error.message)
+        return redirect(url_for("families.family", account_id=account_id), code=303)
+    response = Response(answer.content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{pdf_filename(answer)}"'
+    return response

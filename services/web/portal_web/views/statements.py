@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import requests
 from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
 
 from portal_web import browser
@@ -79,14 +80,18 @@ def show(statement_id: str) -> Any:
     return render_template("statements/show.html", title=f"Relevé n° {statement['number']}", s=statement)
 
 
+def pdf_filename(answer: requests.Response) -> str:
+    """billing names the file after the statement's number; only safe characters reach our header."""
+    named = answer.headers.get("Content-Disposition", "").partition('filename="')[2].removesuffix('"')
+    return "".join(c for c in named if c.isalnum() or c in "-_.") or "releve.pdf"
+
+
 @bp.get("/<hexid:statement_id>/releve.pdf")
 @signed_in("family")
 def pdf(statement_id: str) -> Response:
     """The PDF, streamed from billing-statement: opened in the browser (to read or print) or downloaded."""
     answer = browser.user_api().call(BILLING, "GET", f"/v1/statements/{statement_id}/pdf", stream=True)
-    # billing names the file after the statement's number; only safe characters reach our header
-    named = answer.headers.get("Content-Disposition", "").partition('filename="')[2].removesuffix('"')
-    filename = "".join(c for c in named if c.isalnum() or c in "-_.") or "releve.pdf"
+    filename = pdf_filename(answer)
     how = "attachment" if request.args.get("telecharger") else "inline"
     response = Response(stream_with_context(answer.iter_content(64 * 1024)), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'{how}; filename="{filename}"'
