@@ -262,6 +262,17 @@ def test_a_residence_for_a_family_of_another_structure_is_not_found(billing):
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+LYON = {
+    "name": "Ville de Lyon – Petite enfance",
+    "address": "1 place de la Comédie",
+    "postal_code": "69001",
+    "city": "Lyon",
+    "siret": "217 500 016 00019",
+    "email": "petite-enfance@example.org",
+    "phone": "04 72 10 30 30",
+}
+
+
 def test_the_statement_prints_the_familys_structure_as_its_invoicing_system_describes_it(billing):
     family = billing.family(structure="mairie-lyon", name="Famille Moreau")
     billing.invoice(
@@ -269,16 +280,7 @@ def test_the_statement_prints_the_familys_structure_as_its_invoicing_system_desc
     )
     before = generate(billing, family, year=2025).json()
     assert before["structure"] == {"name": "Mairie de Saint-Exemple"}  # the deployment's name until described
-    record = billing_pb2.Structure(
-        structure_id="mairie-lyon",
-        name="Ville de Lyon – Petite enfance",
-        address="1 place de la Comédie",
-        postal_code="69001",
-        city="Lyon",
-        siret="217 500 016 00019",
-        email="petite-enfance@example.org",
-        phone="04 72 10 30 30",
-    )
+    record = billing_pb2.Structure(structure_id="mairie-lyon", **LYON)
     stored = billing.stub.SetStructure(record, timeout=10)
     assert stored.siret == "21750001600019"
     statement = generate(billing, family, year=2025).json()
@@ -307,27 +309,8 @@ def test_a_family_reads_how_to_contact_its_own_structure_and_no_other(billing):
         "name": "Mairie de Saint-Exemple",  # not described yet: the deployment's name, nothing invented
         **dict.fromkeys(("address", "postal_code", "city", "email", "phone"), ""),
     }
-    billing.stub.SetStructure(
-        billing_pb2.Structure(
-            structure_id="mairie-lyon-contact",
-            name="Ville de Lyon – Petite enfance",
-            address="1 place de la Comédie",
-            postal_code="69001",
-            city="Lyon",
-            siret="217 500 016 00019",
-            email="petite-enfance@example.org",
-            phone="04 72 10 30 30",
-        ),
-        timeout=10,
-    )
-    assert billing.call("GET", "/v1/structure", lyon).json() == {
-        "name": "Ville de Lyon – Petite enfance",
-        "address": "1 place de la Comédie",
-        "postal_code": "69001",
-        "city": "Lyon",
-        "email": "petite-enfance@example.org",
-        "phone": "04 72 10 30 30",
-    }
+    billing.stub.SetStructure(billing_pb2.Structure(structure_id="mairie-lyon-contact", **LYON), timeout=10)
+    assert billing.call("GET", "/v1/structure", lyon).json() == {k: v for k, v in LYON.items() if k != "siret"}
     assert billing.call("GET", "/v1/structure", other).json()["name"] == "Mairie de Saint-Exemple"
     assert billing.call("GET", "/v1/structure", None).status_code == 401
 

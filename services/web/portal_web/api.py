@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
+from flask import Response, stream_with_context
 from requests.adapters import HTTPAdapter
 
 from portal_web.sessions import BrowserSession, SessionStore, Tokens
@@ -52,6 +53,16 @@ class ApiError(Exception):
             retry_after=int(retry) if retry.isdigit() else None,
             slug=str(body.get("type") or "").rstrip("/").rpartition("/")[2],
         )
+
+
+def relayed(answer: requests.Response, mimetype: str, disposition: str) -> Response:
+    """A file a service streams (`stream=True`), passed on to the browser as it comes, with its length."""
+    response = Response(stream_with_context(answer.iter_content(64 * 1024)), mimetype=mimetype)
+    response.headers["Content-Disposition"] = disposition
+    for header in ("Content-Length", "ETag"):
+        if header in answer.headers:
+            response.headers[header] = answer.headers[header]
+    return response
 
 
 class ServiceUnavailable(Exception):

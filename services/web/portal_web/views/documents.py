@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal_common.french import file_size
 from portal_web import browser
-from portal_web.api import DOCUMENTS, ApiError
+from portal_web.api import DOCUMENTS, ApiError, relayed
 from portal_web.browser import signed_in
 from portal_web.context import ctx
 from portal_web.forms import FormErrors
@@ -48,16 +48,10 @@ def index() -> Any:
 def content(document_id: str) -> Response:
     """The file, streamed from document-store: shown by the browser, or downloaded. Opening it marks it read."""
     answer = browser.user_api().call(DOCUMENTS, "GET", f"/v1/documents/{document_id}/content", stream=True)
-    response = Response(
-        stream_with_context(answer.iter_content(64 * 1024)), mimetype=answer.headers.get("Content-Type")
-    )
     disposition = answer.headers.get("Content-Disposition", "attachment")
     if not request.args.get("telecharger"):
         disposition = disposition.replace("attachment", "inline", 1)
-    response.headers["Content-Disposition"] = disposition
-    for header in ("Content-Length", "ETag"):
-        if header in answer.headers:
-            response.headers[header] = answer.headers[header]
+    response = relayed(answer, answer.headers.get("Content-Type", "application/octet-stream"), disposition)
     # A document is never a page of the portal: no script in it runs with the portal's rights.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"

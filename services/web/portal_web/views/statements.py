@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 
 import requests
-from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from portal_web import browser
-from portal_web.api import BILLING, ApiError
+from portal_web.api import BILLING, ApiError, relayed
 from portal_web.browser import signed_in
 from portal_web.forms import FormErrors
 
@@ -93,8 +93,4 @@ def pdf(statement_id: str) -> Response:
     answer = browser.user_api().call(BILLING, "GET", f"/v1/statements/{statement_id}/pdf", stream=True)
     filename = pdf_filename(answer)
     how = "attachment" if request.args.get("telecharger") else "inline"
-    response = Response(stream_with_context(answer.iter_content(64 * 1024)), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'{how}; filename="{filename}"'
-    if "Content-Length" in answer.headers:
-        response.headers["Content-Length"] = answer.headers["Content-Length"]
-    return response
+    return relayed(answer, "application/pdf", f'{how}; filename="{filename}"')
