@@ -258,7 +258,9 @@ def pseudonymise(outbox: Outbox, account_id: str) -> set[str]:
             lines.append({**line, "child": {"name": alias, "birth_date": line["child"]["birth_date"][:4] + "-01-01"}})
         outbox.update(INVOICES, invoice["_id"], {"$set": {"lines": lines}})
     removed = {s["_id"] for s in db[STATEMENTS].find({"account_id": account_id}, {"_id": 1})}
-    for collection in (STATEMENTS, PDFS, REQUESTS):  # statements carry names: regenerate if ever needed
+    # Statements carry names (regenerate if ever needed). They go last: while one is left, so may be its PDF or
+    # request, and a redelivered `account.purged` finds the work unfinished.
+    for collection in (PDFS, REQUESTS, STATEMENTS):
         db[collection].delete_many({"account_id": account_id})
     db[QUOTAS].delete_one({"_id": account_id})
     db[ACCOUNTS].update_one({"_id": account_id}, {"$unset": {ledger.ALTERNATING: ""}})  # children's names
