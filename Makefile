@@ -20,7 +20,7 @@ export MYPY_CACHE_DIR := $(PORTAL_CACHE)/mypy
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv protos lock lint docs test test-fast pentest bench up down agent infra-up infra-down infra-status install-tools clean \
-	cluster-up cluster-down cluster-status cluster-install test-cluster screenshots
+	cluster-up cluster-down cluster-status cluster-install test-cluster screenshots translations
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +50,12 @@ lint: protos ## ruff, and mypy (strict on portal_common; the generated stubs typ
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy --strict -p portal_common -m deploy.local.topology
 	@$(VENV)/bin/mypy -p portal_identity -p portal_billing_statement -p portal_document_store -p portal_notification -p portal_web
+
+translations: venv ## the web pages' texts: extract, merge into the English catalogue (translate the new ones), compile
+	@mkdir -p build
+	@cd services/web && $(VENV)/bin/pybabel -q extract -F babel.cfg -k _l --no-location -o $(CURDIR)/build/messages.pot . && \
+	  $(VENV)/bin/pybabel -q update -i $(CURDIR)/build/messages.pot -d portal_web/translations -w 120 -N --ignore-obsolete && \
+	  $(VENV)/bin/pybabel -q compile -d portal_web/translations
 
 docs: protos ## rewrite the READMEs' settings tables from the typed configs
 	@$(PYTHON) deploy/local/settings_docs.py

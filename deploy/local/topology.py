@@ -181,6 +181,10 @@ LAYOUTS = {
 }
 
 
+# Settings a run may give the services from its own environment (the tests' push services and the CA they trust).
+PASSED_THROUGH = ("NTFY_URL", "WEBPUSH_ALLOWED_ORIGINS", "REQUESTS_CA_BUNDLE")
+
+
 def platform_environment(layout: Layout, name: str, run_dir: Path, **settings: str) -> dict[str, str]:
     """A service of the whole platform as `make up` runs it: behind the gateway, with the run's own secrets."""
     if not services()[name].kafka:  # the web service holds none of the run's secrets
@@ -196,7 +200,7 @@ def platform_environment(layout: Layout, name: str, run_dir: Path, **settings: s
         WEBPUSH_VAPID_KEY_FILE=str(_vapid_key(run_dir / "webpush-vapid.pem")),
         IDENTITY_KEYS_DIR=str(run_dir / "identity-keys"),
         TRUSTED_PROXY_HOPS="1",  # the nginx gateway
-        **({"NTFY_URL": os.environ["NTFY_URL"]} if os.environ.get("NTFY_URL") else {}),
+        **{name: os.environ[name] for name in PASSED_THROUGH if os.environ.get(name)},
         **settings,
     )
 

@@ -3,31 +3,38 @@ scripts as `make up` (deploy/local/platform.sh) on test ports, over the test sta
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import grpc
+import pymongo
 import pytest
 import requests
+from pymongo.database import Database
 
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_common.grpc_tls import INVOICING, GrpcClient, GrpcTls
 from portal_common.kafka_client import KafkaAccess
 from tests.support.env import KAFKA, LAYOUT, MAILDIR, ROOT
+from tests.support.pki import make_pki
 from tests.support.sinks import PushSink, SmtpSink, part_of
 from tests.support.wait import wait_for
+from tests.support.webpush import PushService
 
 
 class Platform:
-    def __init__(self, run_dir: Path, push: PushSink) -> None:
+    def __init__(self, run_dir: Path, push: PushSink, web_push: PushService | None = None) -> None:
         self.run_dir = run_dir
         self.push = push
+        self.web_push = web_push  # what a browser vendor's push service would receive
         self.gateway = LAYOUT.gateway_url
         self.billing_grpc = LAYOUT.grpc_target("billing-statement")  # where the invoicing system calls
         self.kafka_bootstrap = KAFKA.bootstrap  # where the dossier and reservation services publish
@@ -42,6 +49,8 @@ class Platform:
             "PORTAL_PUBLIC_URL": self.gateway,
             "PORTAL_MAILDIR": str(MAILDIR),  # the test stack's SMTP sink (the seed reads activation mail there)
         }
+        if web_push is not None:  # browsers subscribe with it; its CA trusted as a deployment trusts public CAs
+            self.env |= {"WEBPUSH_ALLOWED_ORIGINS": web_push.origin, "REQUESTS_CA_BUNDLE": str(web_push.ca_file)}
 
     def kafka_as(self, principal: str) -> KafkaAccess:
         """Kafka as one of its principals (a publisher such as `dossier`): what that service's process holds."""
@@ -131,11 +140,21 @@ class Platform:
 
             wait_for(recorded, timeout=30, what="billing knows the family")
 
-    def identity_command(self, *args: str) -> str:
-        """`python -m portal_identity ARGS` as ops run it (here: with the service's own environment); stdout."""
-        environ = dict(line.split("=", 1) for line in (self.run_dir / "services" / "identity.env").read_text().split())
+    def service_env(self, service: str) -> dict[str, str]:
+        return dict(line.split("=", 1) for line in (self.run_dir / "services" / f"{service}.env").read_text().split())
+
+    @contextlib.contextmanager
+    def database(self, service: str) -> Iterator[Database]:
+        """A service's own database, for a test that must move time (a link's deadline) the platform cannot."""
+        environ = self.service_env(service)
+        with pymongo.MongoClient(environ["MONGO_URI"]) as client:
+            yield client[environ["MONGO_DB"]]
+
+    def command(self, service: str, *args: str) -> str:
+        """`python -m portal_<service> ARGS` as ops run it (here: with the service's own environment); stdout."""
+        environ = self.service_env(service)
         result = subprocess.run(
-            [sys.executable, "-m", "portal_identity", *args],
+            [sys.executable, "-m", f"portal_{service.replace('-', '_')}", *args],
             env={**os.environ, **environ},
             capture_output=True,
             text=True,
@@ -146,8 +165,8 @@ class Platform:
 
     def create_agent(self, structure: str, login: str) -> str:
         """A structure's first agent, made by the ops command; the secret of the link its activation email carries."""
-        out = self.identity_command(
-            "create-agent", "--structure", structure, "--login", login, "--display-name", "Agent"
+        out = self.command(
+            "identity", "create-agent", "--structure", structure, "--login", login, "--display-name", "Agent"
         )
         assert json.loads(out.strip().splitlines()[-1])["activation_email_to"] == login
         [mail] = wait_for(lambda: SmtpSink(MAILDIR).messages(to=login), timeout=60, what="the agent's activation email")
@@ -157,10 +176,13 @@ class Platform:
 @pytest.fixture(scope="package")
 def platform(tmp_path_factory):
     push = PushSink()
-    platform = Platform(tmp_path_factory.mktemp("platform"), push)
+    pki = make_pki(tmp_path_factory.mktemp("webpush-pki"))
+    web_push = PushService(pki)
+    platform = Platform(tmp_path_factory.mktemp("platform"), push, web_push)
     try:
         platform.script("up")  # also seeds the demo data, as `make up` does
         yield platform
     finally:
         platform.script("down")  # even when start-up failed half-way: no process outlives the tests
         push.close()
+        web_push.close()

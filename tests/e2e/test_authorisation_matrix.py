@@ -133,6 +133,8 @@ MATRIX = [
     ("GET", "/v1/admin/accounts/{owner_id}", {OWNER: 403, OTHER: 403, AGENT: 200, OUTSIDER: 404}),
     ("GET", "/v1/admin/accounts/{owner_id}/activity", {OWNER: 403, OTHER: 403, AGENT: 200, OUTSIDER: 404}),
     ("POST", "/v1/admin/accounts/{owner_id}/password-reset", {OWNER: 403, OTHER: 403, AGENT: 202, OUTSIDER: 404}),
+    ("GET", "/v1/admin/agents", {OWNER: 403, OTHER: 403, AGENT: 200, OUTSIDER: 200}),
+    ("POST", "/v1/admin/accounts/{owner_id}/activation", {OWNER: 403, OTHER: 403, AGENT: 409, OUTSIDER: 404}),
     ("POST", "/v1/admin/accounts/{owner_id}/restore", {OWNER: 403, OTHER: 403, AGENT: 409, OUTSIDER: 404}),
     ("DELETE", "/v1/account/sessions/{session}", {OWNER: SKIP, OTHER: 404, AGENT: 404, OUTSIDER: 404}),
     ("GET", "/v1/structure", {OWNER: 200, OTHER: 200, AGENT: 200, OUTSIDER: 200}),  # its own, whoever asks

@@ -4,11 +4,13 @@ axe-core's scan, the 320 px check and the screenshots of every page on the way. 
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -21,6 +23,7 @@ from tests.support.browser import Browser
 from tests.support.env import MAILDIR
 from tests.support.sinks import SmtpSink, part_of
 from tests.support.wait import wait_for
+from tests.support.webpush import BrowserKeys, unb64url
 
 pytestmark = pytest.mark.slow
 RUN = uuid.uuid4().hex[:6]
@@ -110,6 +113,23 @@ def test_2_mon_compte_shows_the_identifier_read_only(browser):
     assert STRUCTURE not in page  # a code, not for parents
     assert browser.driver.find_elements(By.CSS_SELECTOR, "main input") == []  # nothing to edit here
     browser.check_page("mon-compte")
+
+
+def test_2b_the_pages_speak_english_to_who_chooses_it_and_french_again(browser):
+    browser.follow("English version")
+    assert browser.path == "/mon-compte"  # the same page, now in English
+    assert browser.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert browser.title == "My account — Family portal"
+    page = browser.text()
+    assert f"Login\n{FAMILY_LOGIN} (cannot be changed)" in page
+    assert re.search(r"Last sign-in\n\d{1,2} [A-Z][a-z]+ 20\d\d at \d\d:\d\d", page), page
+    browser.check_page("my-account-en", lang="en")
+    browser.follow("Change my password")
+    assert browser.title == "Change my password — Family portal"
+    browser.follow("Version française")
+    assert browser.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+    assert browser.title == "Changer mon mot de passe — Portail famille"
+    browser.follow("Mon compte")
 
 
 def test_3_a_wrong_current_password_a_short_or_leaked_one_are_explained_and_change_nothing(browser, platform):
@@ -302,6 +322,45 @@ def test_10_documents_from_the_structure_are_marked_unread_until_opened(browser,
     assert "Non lu" not in browser.text(".cards")
 
 
+def unread_count(browser) -> int:
+    found = re.search(r"(\d+) notifications? non lues?\.", browser.text())
+    return int(found.group(1)) if found else 0
+
+
+def test_10b_the_feed_counts_what_is_unread_and_leads_to_the_statement_and_the_document(browser, platform):
+    """The invoice of test 9, January's tax certificate and test 10's document, each on the home page; the
+    certificate opens its statement, the document's notification opens the file."""
+    out = platform.command("billing-statement", "yearly-certificates", "--year", "2025")
+    assert json.loads(out.strip().splitlines()[-1])["done"] >= 1, out
+
+    def certificate_arrived() -> bool:
+        browser.open("/")
+        return "Votre attestation fiscale 2025 est disponible" in browser.text()
+
+    wait_for(certificate_arrived, timeout=30, what="the certificate's notification")
+    feed = browser.text(".feed")
+    assert f"La facture F-WEB-{RUN} de 312,50 € est disponible." in feed
+    assert "La structure vous a envoyé un document : Règlement intérieur 2026." in feed
+    unread = unread_count(browser)
+    assert unread == len(browser.driver.find_elements(By.CSS_SELECTOR, ".feed-item--unread")) >= 3
+    browser.check_page("accueil-notifications")
+
+    browser.follow("Voir le relevé : Votre attestation fiscale 2025 est disponible")
+    assert re.fullmatch(r"/mes-releves/[0-9a-f]{32}", browser.path), browser.path
+    assert "du 1er janvier 2025 au 31 décembre 2025" in browser.text()
+    browser.open("/")
+    assert browser.download("Ouvrir le document : Nouveau document de la structure").read_bytes() == PDF
+
+    browser.press("Marquer comme lu : Nouvelle facture disponible")
+    assert browser.path.startswith("/#n-")  # back where it was on the page
+    assert unread_count(browser) == unread - 1
+    browser.press("Tout marquer comme lu")
+    assert "Toutes les notifications sont marquées comme lues." in browser.text()
+    assert "Vous avez tout lu." in browser.text()
+    assert not browser.driver.find_elements(By.CSS_SELECTOR, ".feed-item--unread")
+    browser.follow("Vos documents")  # where test 11 starts
+
+
 def test_11_a_document_too_large_or_not_what_its_name_says_is_refused_in_french(browser, platform, tmp_path):
     browser.follow("Envoyer un document à la structure")
     browser.check_page("envoyer-document")
@@ -362,6 +421,71 @@ def test_12_turning_both_channels_off_is_explained_and_saved(browser, platform):
     assert (saved["email_enabled"], saved["push_enabled"]) == (False, False)
     assert saved["invoices"]["issued"] is True  # the rest as it was
     assert not browser.field("E-mails").is_selected()
+
+
+STUB_PUSH_SERVICE = """
+    const subscription = arguments[0];
+    PushManager.prototype.getSubscription = () => Promise.resolve(null);
+    PushManager.prototype.subscribe = function (options) {
+        const key = new Uint8Array(options.applicationServerKey);
+        sessionStorage.setItem("applicationServerKey", btoa(String.fromCharCode(...key)));
+        return Promise.resolve({toJSON: () => subscription});
+    };"""
+
+
+def test_12b_this_browser_subscribes_to_push_and_receives_the_next_invoice(browser, platform):
+    """Web Push in Chromium for real (permission, service worker, the portal's VAPID key, the subscription saved
+    through the web service), except the browser vendor's push service, which is on the Internet: the page's
+    PushManager hands back a subscription to the test's push service instead, with keys the test holds."""
+    driver = browser.driver
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": platform.gateway, "permissions": ["notifications"]})
+    browser.field("Notifications push (sur votre téléphone ou ce navigateur)").click()  # test 12 turned it off
+    browser.press("Enregistrer mes choix")
+
+    elsewhere = BrowserKeys("https://push.example.invalid/abonnement")  # refused before anything is sent there
+    driver.execute_script(STUB_PUSH_SERVICE, elsewhere.subscription())
+    browser.driver.find_element(
+        By.XPATH, "//button[normalize-space()='Recevoir les notifications sur ce navigateur']"
+    ).click()
+    wait_for(lambda: browser.text(".webpush-status"), timeout=15, what="the refusal")
+    assert browser.text(".webpush-status") == "Ce service de notification n'est pas accepté par le portail."
+
+    keys = BrowserKeys(f"{platform.web_push.origin}/wpush/{RUN}")
+    driver.execute_script(STUB_PUSH_SERVICE, keys.subscription())
+    browser.press("Recevoir les notifications sur ce navigateur")
+    assert browser.text(".notice") == "Ce navigateur recevra vos notifications push."
+    assert "Chrome sur Linux" in browser.text(".cards")
+    token = family_token(platform)
+    key = platform.call("GET", "/v1/push-devices/webpush-key", token).json()["public_key"]
+    assert base64.b64decode(driver.execute_script("return sessionStorage.getItem('applicationServerKey')")) == (
+        unb64url(key)
+    )
+    worker = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "navigator.serviceWorker.getRegistration('/').then(r => done(r && r.active ? r.active.scriptURL : null));"
+    )
+    assert worker == f"{platform.gateway}/sw.js"
+
+    family_id = platform.call("GET", "/v1/account", token).json()["account_id"]
+    platform.record_invoice(
+        STRUCTURE,
+        family_id,
+        external_id=f"inv-push-{RUN}",
+        number=f"F-PUSH-{RUN}",
+        child="Léo Roux",
+        issue_date="2026-01-31",
+        amount_cents=4_200,
+    )
+    [sent] = wait_for(
+        lambda: [r for r in platform.web_push.received if r["path"] == f"/wpush/{RUN}"], timeout=30, what="the push"
+    )
+    title, _, body = keys.decrypt(sent["body"]).partition("\r\n")  # only this browser's keys can read it
+    assert title == "Nouvelle facture disponible"
+    assert f"La facture F-PUSH-{RUN} de 42,00" in body
+
+    browser.press("Retirer cet appareil : Chrome sur Linux")
+    assert browser.text(".notice") == "Cet appareil ne recevra plus de notifications push."
+    assert platform.call("GET", "/v1/push-devices", token).json()["items"] == []
 
 
 def test_13_the_history_lists_what_happened_and_filters_by_area(browser):
@@ -470,3 +594,104 @@ def test_16_the_agent_sends_the_family_a_document_and_sees_the_one_it_sent(brows
     assert "Attestation d'assurance" in browser.text(".cards")  # the family's, from test 11
     browser.check_page("structure-documents-recus")
     assert browser.download("Télécharger : Attestation d'assurance").read_bytes() == PDF
+
+
+def link_in(mail) -> str:
+    return html.unescape(re.search(r'<a href="([^"]+)"', part_of(mail, "text/html")).group(1))
+
+
+def choose_password(browser, link: str, password: str) -> str:
+    """The page an email's link opens (activation or reset): the password twice; what the page then says."""
+    browser.open(link)
+    browser.fill(Nouveau_mot_de_passe=password, Confirmez_le_mot_de_passe=password)
+    browser.click(browser.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    return browser.text("body")
+
+
+def test_17_an_expired_reset_link_is_refused_and_a_new_one_is_asked_for_from_the_sign_in_page(browser, platform):
+    mail = SmtpSink(MAILDIR).messages(to=FAMILY_LOGIN, subject="Réinitialisation de votre mot de passe")[-1]  # test 15
+    past = datetime.now(UTC) - timedelta(hours=2)
+    with platform.database("identity") as identity:  # two hours later: the link's deadline has passed
+        identity.accounts.update_one(
+            {"login": FAMILY_LOGIN}, {"$set": {"reset_expires_at": past, "reset_requested_at": past}}
+        )
+    page = choose_password(browser, link_in(mail), "une toute nouvelle phrase")
+    assert "Ce lien de réinitialisation est invalide ou a expiré." in page
+    assert "refaites une demande depuis « Mot de passe oublié » sur la page de connexion" in page
+    assert api_login(platform, NEW_PASSWORD).status_code == 200  # nothing changed
+
+    browser.driver.delete_all_cookies()  # a parent at home, not signed in
+    browser.open("/connexion")
+    browser.follow("Mot de passe oublié ?")
+    browser.check_page("mot-de-passe-oublie")
+    browser.press("Recevoir le lien")
+    assert browser.error_next_to("Identifiant").endswith("Indiquez votre identifiant.")
+    browser.fill(Identifiant=FAMILY_LOGIN)
+    browser.press("Recevoir le lien")
+    assert browser.path == "/connexion"
+    assert browser.text(".notice").startswith("Si un compte correspond à cet identifiant, un e-mail vient")
+    mails = wait_for(
+        lambda: [
+            m
+            for m in SmtpSink(MAILDIR).messages(to=FAMILY_LOGIN, subject="Réinitialisation de votre mot de passe")
+            if link_in(m) != link_in(mail)
+        ],
+        timeout=30,
+        what="the new reset email",
+    )
+    assert "Votre mot de passe est modifié" in choose_password(browser, link_in(mails[-1]), NEW_PASSWORD + " bis")
+    assert api_login(platform, NEW_PASSWORD + " bis").status_code == 200
+
+
+def test_18_the_agent_resends_an_activation_and_disables_a_colleague(browser, platform):
+    login = f"attente.{RUN}@example.fr"
+    created = platform.call(
+        "POST", "/v1/admin/accounts", agent_token(platform), json={"login": login, "display_name": "Famille Lenoir"}
+    )
+    assert created.status_code == 201, created.text
+    [first] = wait_for(lambda: SmtpSink(MAILDIR).messages(to=login), timeout=30, what="the activation email")
+    browser.open("/connexion")
+    browser.fill(Identifiant=AGENT_LOGIN, Mot_de_passe=PASSWORD)
+    browser.press("Se connecter")
+    browser.type_into("Identifiant, nom ou adresse e-mail", "lenoir")
+    browser.press("Chercher")
+    browser.follow("Famille Lenoir")
+    assert "Statut\nEn attente d'activation" in browser.text()
+    browser.press("Renvoyer le lien d'activation")
+    assert browser.text(".notice").startswith(f"Un nouveau lien d'activation est envoyé à {login}.")
+    [again] = wait_for(
+        lambda: [m for m in SmtpSink(MAILDIR).messages(to=login) if "un nouveau lien pour activer" in part_of(m)],
+        timeout=30,
+        what="the new activation email",
+    )
+    page = choose_password(browser, link_in(first), PASSWORD)  # the first link no longer works
+    assert "Ce lien d'activation est invalide ou a expiré." in page
+    assert "Votre compte est activé." in choose_password(browser, link_in(again), PASSWORD)
+    assert platform.call("POST", "/v1/auth/login", json={"login": login, "password": PASSWORD}).status_code == 200
+
+    colleague = f"collegue.{RUN}@creche.fr"
+    browser.open("/structure/agents")
+    browser.check_page("structure-agents")
+    browser.fill(Nom="Camille Agent")
+    browser.type_into("Adresse e-mail (son identifiant)", "pas une adresse")
+    browser.press("Ajouter cet agent")
+    assert "adresse e-mail valide" in browser.error_next_to("Adresse e-mail (son identifiant)")
+    browser.type_into("Adresse e-mail (son identifiant)", colleague)
+    browser.press("Ajouter cet agent")
+    assert browser.text(".notice") == f"Un e-mail d'activation est envoyé à {colleague}."
+    token = re.search(
+        r"token=([A-Za-z0-9_-]+)",
+        part_of(wait_for(lambda: SmtpSink(MAILDIR).messages(to=colleague), timeout=30, what="its email")[0]),
+    ).group(1)
+    assert platform.call("POST", "/v1/auth/activate", json={"token": token, "password": PASSWORD}).status_code == 204
+    assert platform.call("POST", "/v1/auth/login", json={"login": colleague, "password": PASSWORD}).status_code == 200
+    cards = browser.text(".cards")
+    assert f"Agent (vous)\n{AGENT_LOGIN} · Actif" in cards
+    assert f"Camille Agent\n{colleague} · En attente d'activation" in browser.text(".cards")  # as listed just now
+
+    browser.open("/structure/agents")
+    browser.driver.find_element(By.XPATH, "//summary[normalize-space()='Désactiver : Camille Agent']").click()
+    browser.press("Désactiver le compte de Camille Agent")
+    assert browser.text(".notice") == "Le compte de Camille Agent est désactivé : il ne peut plus se connecter."
+    assert f"Camille Agent\n{colleague} · Désactivé" in browser.text(".cards")
+    assert platform.call("POST", "/v1/auth/login", json={"login": colleague, "password": PASSWORD}).status_code == 401

@@ -139,6 +139,12 @@ def test_an_agent_disables_another_agent_of_its_structure_and_every_session_ends
     )
     assert history["label"] == "Compte désactivé par la structure"
     assert history["details"] == {"disabled_by": colleague["account_id"]}
+    # The colleagues page lists the structure's agents only, the disabled one as such; never to a family.
+    listed = svc.call("GET", "/v1/admin/agents", boss)
+    assert listed.status_code == 200, listed.text
+    statuses = {a["account_id"]: a["status"] for a in listed.json()["items"]}
+    assert statuses == {colleague["account_id"]: "active", leaving["account_id"]: "disabled"}
+    assert svc.call("GET", "/v1/admin/agents", svc.login(family)["access_token"]).status_code == 403
 
 
 def test_agents_see_families_without_their_addresses_and_never_other_agents(svc):
@@ -259,3 +265,37 @@ def test_an_agent_sends_its_family_the_forgotten_password_email_and_only_its_own
     refused = svc.call("POST", f"/v1/admin/accounts/{pending.json()['account_id']}/password-reset", agent)
     assert refused.status_code == 409
     assert "pas actif" in refused.json()["detail"]
+
+
+def test_an_agent_resends_an_activation_link_which_replaces_the_expired_one(svc):
+    structure = f"struct-resend-{uuid.uuid4().hex[:6]}"
+    agent_account = svc.new_account(role="agent", structure=structure)
+    agent = svc.login(agent_account)["access_token"]
+    login = f"perdu-{uuid.uuid4().hex[:6]}@example.fr"
+    created = svc.call("POST", "/v1/admin/accounts", agent, json={"login": login, "display_name": "Famille Petit"})
+    account_id = created.json()["account_id"]
+    [first] = find_events(svc.topic, lambda e: e.type == "account.created" and e.account_id == account_id)
+    old_secret = svc.issue_link(first.event_id)
+    svc.set_stored("accounts", account_id, activation_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+
+    sent = svc.call("POST", f"/v1/admin/accounts/{account_id}/activation", agent)
+    assert sent.status_code == 202, sent.text
+    assert sent.json() == {"sent_to": login}
+    [resent] = find_events(svc.topic, lambda e: e.type == "account.activation_resent" and e.account_id == account_id)
+    assert resent.account_activation_resent.contact_email == login
+    assert resent.account_activation_resent.resent_by == agent_account["account_id"]
+    expires = resent.account_activation_resent.activation_expires_at.ToDatetime(tzinfo=UTC)
+    assert expires > datetime.now(UTC) + timedelta(days=6)  # the full period again
+    new_secret = svc.issue_link(resent.event_id)  # what the new email carries
+    refused = svc.call("POST", "/v1/auth/activate", json={"token": old_secret, "password": "my first passphrase"})
+    assert refused.status_code == 400  # the earlier link is dead
+    activated = svc.call("POST", "/v1/auth/activate", json={"token": new_secret, "password": "my first passphrase"})
+    assert activated.status_code == 204, activated.text
+    late = svc.call("POST", f"/v1/admin/accounts/{account_id}/activation", agent)
+    assert late.status_code == 409
+    assert "déjà activé" in late.json()["detail"]
+
+    outsider = svc.login(svc.new_account(role="agent", structure="struct-other-resend"))["access_token"]
+    assert svc.call("POST", f"/v1/admin/accounts/{account_id}/activation", outsider).status_code == 404
+    family = svc.login({"login": login, "password": "my first passphrase"})["access_token"]
+    assert svc.call("POST", f"/v1/admin/accounts/{account_id}/activation", family).status_code == 403

@@ -77,7 +77,7 @@ KINDS = [
         {"statement_id": "st-2025", "number": "REL-20260105-ABC123", "year": 2025},
         "Votre attestation fiscale 2025 est disponible",
         "Le relevé de vos frais de garde de 2025, à joindre à votre déclaration de revenus, est dans « Mon compte », "
-        "rubrique « Relevés » : {public_url}/mon-compte/releves/st-2025",
+        "rubrique « Relevés » : {public_url}/mes-releves/st-2025",
     ),
     (
         "document.shared",
@@ -118,6 +118,10 @@ def test_each_kind_reaches_email_push_and_feed_in_the_words_a_parent_reads(notif
     assert (push["title"], push["message"]) == (subject, body)
     [entry] = [e for e in notif.feed(family)["items"] if e["type"] == event_type]
     assert (entry["title"], entry["body"]) == (subject, body)
+    # what the entry is about, for the portal's deep link: a statement or a document, nothing for an invoice
+    expected = {"statement_id": "statement", "document_id": "document"}
+    targets = [{"kind": kind, "id": payload[field]} for field, kind in expected.items() if field in payload]
+    assert entry["target"] == (targets[0] if targets else None)
 
 
 @pytest.mark.parametrize(

@@ -4,92 +4,18 @@ service; the test decrypts it with the browser's keys, as the browser would."""
 
 from __future__ import annotations
 
-import base64
-import os
-import ssl
-from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from portal_notification import deliveries
 from tests.notification.conftest import start_service
-from tests.support.http_standin import QuietHandler, serve, stop
 from tests.support.pki import make_pki
 from tests.support.wait import wait_for
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def point(key: ec.EllipticCurvePublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-
-
-def hkdf(salt: bytes, secret: bytes, info: bytes, length: int) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
-
-
-class Browser:
-    """The keys a browser creates when it subscribes, and the decryption it applies (RFC 8291)."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.auth = os.urandom(16)
-        self.endpoint = endpoint
-
-    def subscription(self) -> dict[str, Any]:
-        keys = {"p256dh": b64url(point(self.key.public_key())), "auth": b64url(self.auth)}
-        return {"endpoint": self.endpoint, "expirationTime": None, "keys": keys}
-
-    def decrypt(self, body: bytes) -> str:
-        salt, record_size, key_length = body[:16], int.from_bytes(body[16:20], "big"), body[20]
-        server_public = body[21 : 21 + key_length]
-        ciphertext = body[21 + key_length :]
-        assert len(ciphertext) <= record_size
-        shared = self.key.exchange(
-            ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), server_public)
-        )
-        info = b"WebPush: info\x00" + point(self.key.public_key()) + server_public
-        ikm = hkdf(self.auth, shared, info, 32)
-        cek = hkdf(salt, ikm, b"Content-Encoding: aes128gcm\x00", 16)
-        nonce = hkdf(salt, ikm, b"Content-Encoding: nonce\x00", 12)
-        padded = AESGCM(cek).decrypt(nonce, ciphertext, None)
-        return padded.rstrip(b"\x00")[:-1].decode()  # the last record ends with 0x02, then padding
-
-
-class PushService:
-    """A push service over TLS (as FCM or Mozilla's are): keeps what it is sent, answers 201."""
-
-    def __init__(self, pki: Path) -> None:
-        self.received: list[dict[str, Any]] = []
-        owner = self
-
-        class Handler(QuietHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                owner.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                self.send_response(410 if "/expired/" in self.path else 201)  # RFC 8030: gone for good
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(pki / "server.pem", pki / "server.key")
-        self.server = serve(Handler, tls=context)
-        self.origin = f"https://localhost:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        stop(self.server)
+from tests.support.webpush import BrowserKeys, PushService, point, unb64url
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +45,7 @@ def web_push(tmp_path_factory):
 def test_a_notification_reaches_the_browser_encrypted_and_signed(web_push):
     notif, push, vapid = web_push
     family = notif.family()
-    browser = Browser(f"{push.origin}/wpush/v2/{family['account_id']}")
+    browser = BrowserKeys(f"{push.origin}/wpush/v2/{family['account_id']}")
     key = notif.call("GET", "/v1/push-devices/webpush-key", family).json()["public_key"]
     assert unb64url(key) == point(vapid.public_key())  # what the browser subscribes with
 
@@ -147,8 +73,8 @@ def test_a_notification_reaches_the_browser_encrypted_and_signed(web_push):
 def test_an_expired_subscription_is_forgotten_and_the_others_still_get_the_message(web_push):
     notif, push, _ = web_push
     family = notif.family()
-    expired = Browser(f"{push.origin}/expired/{family['account_id']}")
-    current = Browser(f"{push.origin}/current/{family['account_id']}")
+    expired = BrowserKeys(f"{push.origin}/expired/{family['account_id']}")
+    current = BrowserKeys(f"{push.origin}/current/{family['account_id']}")
     for browser in (expired, current):
         body = {"kind": "webpush", "subscription": browser.subscription()}
         assert notif.call("POST", "/v1/push-devices", family, json=body).status_code == 201
@@ -186,7 +112,7 @@ def test_an_expired_subscription_is_forgotten_and_the_others_still_get_the_messa
 def test_bad_subscriptions_are_refused(web_push, subscription, slug):
     notif, push, _ = web_push
     family = notif.family()
-    valid = Browser(f"{push.origin}/x").subscription()["keys"]
+    valid = BrowserKeys(f"{push.origin}/x").subscription()["keys"]
     subscription = {**subscription, "endpoint": subscription["endpoint"].replace("PUSH", push.origin)}
     if subscription.get("keys") == "valid":
         subscription["keys"] = valid

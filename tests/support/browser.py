@@ -169,15 +169,18 @@ class Browser:
         self.driver.set_window_size(DESKTOP, 900)
         return bool(wider)
 
-    def check_page(self, name: str) -> None:
-        """What every page must pass: a title that says where you are, no serious axe violation, no sideways
-        scrolling on a phone; and its screenshots."""
-        assert self.title.endswith("— Portail famille"), self.title
-        assert self.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+    def check_page(self, name: str, lang: str = "fr") -> None:
+        """What every page must pass: a title that says where you are, in the page's language, no serious axe
+        violation, no sideways scrolling on a phone; and its screenshots."""
+        assert self.title.endswith(SITE_NAMES[lang]), self.title
+        assert self.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
         violations = self.axe()
         assert violations == [], violations
         assert not self.overflows_at_phone_width(), f"{name} scrolls sideways at {PHONE} px"
         self.screenshots(name)
+
+
+SITE_NAMES = {"fr": "— Portail famille", "en": "— Family portal"}
 
 
 def _xpath_text(text: str) -> str:

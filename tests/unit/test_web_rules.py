@@ -4,21 +4,25 @@ lands next to a field, how dates and counts read in French."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
 import requests
 from cryptography.exceptions import InvalidTag
+from flask import Flask
+from flask_babel import Babel
 
 from deploy.local import gateway
 from deploy.local.topology import services
 from portal_common.french import file_size
 from portal_web.api import ApiError
 from portal_web.browser import local_path
+from portal_web.cache import Expiring
 from portal_web.forms import FormErrors
 from portal_web.sessions import Tokens, _open, _seal
-from portal_web.template_filters import amount, date_time, day, plural
-from portal_web.views.preferences import as_patch, shown
+from portal_web.template_filters import amount, date_time, day
+from portal_web.views.preferences import as_patch, device_label, shown
 from portal_web.views.statements import statement_request
 
 
@@ -94,8 +98,17 @@ def test_dates_and_counts_read_as_a_parent_reads_them():
     assert date_time("2026-12-01T07:02:00+00:00") == "1er décembre 2026 à 8 h 02"
     assert date_time("2026-07-14T21:45:00+00:00") == "14 juillet 2026 à 23 h 45"  # summer time
     assert day("2026-03-15") == "15 mars 2026"
-    assert plural(1, "autre connexion terminée.", "autres connexions terminées.") == "1 autre connexion terminée."
-    assert plural(3, "autre connexion terminée.", "autres connexions terminées.") == "3 autres connexions terminées."
+    assert amount(123456) == "1\u202f234,56\u00a0€"
+
+
+def test_in_english_dates_and_amounts_read_the_english_way():
+    app = Flask(__name__)
+    Babel(app, locale_selector=lambda: "en")
+    with app.test_request_context():
+        assert date_time("2026-12-01T07:02:00+00:00") == "1 December 2026 at 08:02"
+        assert day("2026-03-15") == "15 March 2026"
+        assert day("2026-07-14T21:45:00+00:00") == "14 July 2026"
+        assert amount(123456) == "€1,234.56"
 
 
 @pytest.mark.parametrize(
@@ -157,3 +170,43 @@ def test_the_gateway_answers_an_oversized_upload_with_the_upload_page(tmp_path):
 )
 def test_an_amount_from_an_event_reads_in_euros_whatever_its_json_type(cents, expected):
     assert amount(cents) == expected
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "label"),
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+            "Chrome sur Linux",
+        ),
+        ("Mozilla/5.0 (Android 14; Mobile; rv:125.0) Gecko/125.0 Firefox/125.0", "Firefox sur Android"),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.4 Mobile/15E148 Safari/604.1",
+            "Safari sur iPhone",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
+            "Safari/537.36 Edg/120.0",
+            "Edge sur Windows",
+        ),
+        ("", "Navigateur"),
+    ],
+)
+def test_a_subscribed_browser_is_named_as_its_family_knows_it(user_agent, label):
+    assert device_label(user_agent) == label
+
+
+def test_a_kept_value_is_asked_for_again_only_once_it_is_old():
+    asked: list[str] = []
+    kept: Expiring[str] = Expiring(seconds=0.2)
+
+    def ask() -> str:
+        asked.append("x")
+        return f"value {len(asked)}"
+
+    assert kept.get("k", ask) == "value 1"
+    assert kept.get("k", ask) == "value 1"
+    time.sleep(0.25)
+    assert kept.get("k", ask) == "value 2"
+    assert len(asked) == 2

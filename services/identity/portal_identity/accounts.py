@@ -310,6 +310,14 @@ def search_families(
     return keyset_page(ctx.db[store.ACCOUNTS], query, time_field="created_at", limit=limit, cursor=cursor)
 
 
+def agents_of(
+    ctx: Context, structure_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A structure's agents, newest first, whatever their status (a disabled one is still listed, as such)."""
+    query = {"structure_id": structure_id, "role": "agent"}
+    return keyset_page(ctx.db[store.ACCOUNTS], query, time_field="created_at", limit=limit, cursor=cursor)
+
+
 def reset_for_family(ctx: Context, account_id: str, *, structure_id: str) -> dict[str, Any]:
     """An agent sends one of its families the forgotten-password email (the family asked at the desk)."""
     account = get_for_structure(ctx, account_id, structure_id, role="family")
@@ -321,6 +329,46 @@ def reset_for_family(ctx: Context, account_id: str, *, structure_id: str) -> dic
         )
     request_reset_for(ctx, account)
     return account
+
+
+def resend_activation(ctx: Context, account_id: str, *, structure_id: str, resent_by: str) -> dict[str, Any]:
+    """An agent mails one of its pending families a new activation link, valid for the full period again; the
+    earlier link stops working. At most one email per interval (the one sent a moment ago carries a working link)."""
+    account = get_for_structure(ctx, account_id, structure_id, role="family")
+    if account["status"] != "pending_activation":
+        raise Problem(
+            409,
+            "Ce compte est déjà activé (ou supprimé) : il n'y a pas de lien d'activation à renvoyer.",
+            slug="account-not-pending",
+        )
+    now = ctx.now()
+    last = account.get("activation_resent_at")
+    if last is not None and last > now - timedelta(seconds=ctx.config.reset_min_interval_seconds):
+        return account
+    expires = now + timedelta(seconds=ctx.config.activation_token_ttl_seconds)
+    contact = account.get("contact_email") or account["login"]
+    event = ctx.event(
+        "account.activation_resent",
+        account,
+        {"contact_email": contact, "activation_expires_at": expires.isoformat(), "resent_by": resent_by},
+    )
+    updated = ctx.outbox.update(
+        store.ACCOUNTS,
+        account_id,
+        {
+            "$set": {
+                "activation_event_id": event.event_id,
+                "activation_expires_at": expires,
+                "activation_resent_at": now,
+            },
+            "$unset": {"activation_digest": ""},  # the earlier link dies
+        },
+        event,
+        status="pending_activation",
+    )
+    if updated is None:
+        raise Problem(409, "Ce compte vient de changer d'état ; réessayez.", slug="concurrent-change")
+    return updated
 
 
 def disable_agent(ctx: Context, account_id: str, *, structure_id: str, disabled_by: str) -> dict[str, Any]:

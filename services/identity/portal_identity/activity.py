@@ -28,6 +28,7 @@ LABELS = {
     "account.deleted": "Suppression du compte",
     "account.restored": "Restauration du compte par la structure",
     "account.disabled": "Compte désactivé par la structure",
+    "account.activation_resent": "Lien d'activation renvoyé par la structure",
     "account.contact_email_change_requested": "Demande de changement d'adresse e-mail",
     "account.contact_email_changed": "Adresse e-mail de contact modifiée",
     "account.contact_email_change_undone": "Changement d'adresse e-mail annulé",

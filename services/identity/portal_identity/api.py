@@ -321,6 +321,15 @@ def send_family_reset(account_id: str) -> Any:
     return {"sent_to": account.get("contact_email") or account["login"]}, 202
 
 
+@admin_api.post("/accounts/<account_id>/activation")
+@signed_in("agent")
+def resend_family_activation(account_id: str) -> Any:
+    account = accounts.resend_activation(
+        ctx(), account_id, structure_id=g.principal.structure_id, resent_by=g.principal.account_id
+    )
+    return {"sent_to": account.get("contact_email") or account["login"]}, 202
+
+
 @admin_api.get("/accounts/<account_id>/activity")
 @signed_in("agent")
 @accepts_query(ACTIVITY_QUERY)
@@ -328,6 +337,17 @@ def family_activity(account_id: str) -> Any:
     # Families only: an agent does not read other agents' activity.
     accounts.get_for_structure(ctx(), account_id, g.principal.structure_id, role="family")
     return _activity_page(account_id, for_owner=False)
+
+
+@admin_api.get("/agents")
+@signed_in("agent")
+@accepts_query(QUERY_PARAMETERS)
+def list_agents() -> Any:
+    """The agent's structure's agents (the back office's colleagues page), newest first."""
+    items, next_cursor = accounts.agents_of(
+        ctx(), g.principal.structure_id, limit=query()["limit"], cursor=query()["cursor"]
+    )
+    return {"items": [account_view(a) for a in items], "next_cursor": next_cursor}
 
 
 @admin_api.post("/agents")

@@ -95,6 +95,14 @@ CATALOG: dict[str, Kind] = {
         "Un compte a été créé pour vous. Choisissez votre mot de passe : {link}",
         link_path="/activation",
     ),
+    "account.activation_resent": Kind(
+        SECURITY,
+        None,
+        "Activez votre compte du portail famille",
+        "Votre structure vous envoie un nouveau lien pour activer votre compte (le précédent ne fonctionne plus). "
+        "Choisissez votre mot de passe : {link}",
+        link_path="/activation",
+    ),
     "account.password_reset_requested": Kind(
         SECURITY,
         None,

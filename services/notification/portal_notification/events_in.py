@@ -24,11 +24,23 @@ from portal_notification.store import CONTACTS, contacts
 # Messages for an address rather than for the family's home page (a link to open, or an account it can no longer open).
 NO_FEED = {
     "account.created",
+    "account.activation_resent",
     "account.deleted",
     "account.password_reset_requested",
     "account.contact_email_change_requested",
     "account.contact_email_changed",
 }
+
+STATEMENT_PAGE = "/mes-releves/"  # the web service's statement page, under the portal's public address
+TARGETS = (("statement_id", "statement"), ("document_id", "document"))  # payload field -> what a feed entry opens
+
+
+def feed_target(payload: dict[str, Any]) -> dict[str, str] | None:
+    """The statement or document an event is about, so the feed can link to it (invoices have no page here)."""
+    for field, kind in TARGETS:
+        if payload.get(field):
+            return {"kind": kind, "id": str(payload[field])}
+    return None
 
 
 class NotificationHandler:
@@ -88,8 +100,9 @@ class NotificationHandler:
         kind = catalog.CATALOG[event.type]
         payload = events.payload_dict(event)
         fields = {**wording.present(payload), "link": links.PLACEHOLDER}  # the link itself exists only in the email
-        if "statement_id" in payload:  # a deep link to the statement in the portal's account pages
-            fields["statement_url"] = f"{self.config.public_url}/mon-compte/releves/{payload['statement_id']}"
+        target = feed_target(payload)
+        if target and target["kind"] == "statement":  # the email's link to the statement's page in the portal
+            fields["statement_url"] = f"{self.config.public_url}{STATEMENT_PAGE}{target['id']}"
         subject, body = catalog.render(kind, fields)
         entry = feed.entry(
             entry_id=event.event_id,
@@ -99,6 +112,7 @@ class NotificationHandler:
             title=subject,
             body=body,
             at=events.occurred_at(event),
+            target=target,
         )
         if kind.category == SECURITY:
             # Not optional, by email whatever the settings (the deletion confirmation included).

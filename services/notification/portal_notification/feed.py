@@ -19,7 +19,15 @@ READ_ALL = "feed_read_all"  # per account: everything up to this instant is read
 
 
 def entry(
-    *, entry_id: str, account_id: str, category: str, event_type: str, title: str, body: str, at: datetime
+    *,
+    entry_id: str,
+    account_id: str,
+    category: str,
+    event_type: str,
+    title: str,
+    body: str,
+    at: datetime,
+    target: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     return {
         "_id": entry_id,  # the event id: a redelivered event is already in the feed
@@ -29,6 +37,7 @@ def entry(
         "title": title,
         "body": body,
         "created_at": at,  # when the event happened: the feed's order
+        "target": target,  # what the entry is about, for a client's deep link: {"kind", "id"} or None
     }
 
 
@@ -56,6 +65,7 @@ def page(db: Database, account_id: str, *, limit: int, cursor: str | None) -> di
             "title": e["title"],
             "body": e["body"],
             "created_at": e["created_at"].isoformat(),
+            "target": e.get("target"),
             "read": e["_id"] in read_ids or (before is not None and e["created_at"] <= before),
         }
         for e in entries

@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Flask, Response, g, redirect, render_template, request, url_for
 from flask_babel import Babel
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 
@@ -23,31 +25,44 @@ from portal_web import browser, sessions, template_filters
 from portal_web.api import Api, ApiError, ServiceUnavailable, SignedOut
 from portal_web.config import WebConfig
 from portal_web.context import CONTEXT, Context
-from portal_web.views import account, auth, documents, families, history, home, preferences, statements
+from portal_web.views import account, auth, colleagues, documents, families, history, home, preferences, statements
 
 log = logging.getLogger(__name__)
 NAME = "web"
 LANGUAGES = ["fr", "en"]
-BLUEPRINTS = (auth.bp, home.bp, account.bp, statements.bp, documents.bp, history.bp, preferences.bp, families.bp)
+LANGUAGE_COOKIE = "langue"
+BLUEPRINTS = (
+    auth.bp,
+    home.bp,
+    account.bp,
+    statements.bp,
+    documents.bp,
+    history.bp,
+    preferences.bp,
+    families.bp,
+    colleagues.bp,
+)
 ERROR_TITLES = {
-    400: "Demande incomplète",
-    403: "Accès refusé",
-    404: "Page introuvable",
-    405: "Action impossible ici",
-    413: "Fichier trop volumineux",
-    500: "Une erreur est survenue",
-    503: "Service momentanément indisponible",
+    400: _l("Demande incomplète"),
+    403: _l("Accès refusé"),
+    404: _l("Page introuvable"),
+    405: _l("Action impossible ici"),
+    413: _l("Fichier trop volumineux"),
+    500: _l("Une erreur est survenue"),
+    503: _l("Service momentanément indisponible"),
 }
 ERROR_TEXTS = {
-    400: "La demande est incomplète. Revenez à la page précédente et réessayez.",
-    403: "Votre profil ne permet pas d'ouvrir cette page.",
-    404: "Cette page n'existe pas ou n'existe plus.",
-    405: "Cette action n'est pas possible depuis cette adresse.",
-    413: "Le fichier envoyé dépasse la taille autorisée.",
-    500: "Une erreur inattendue est survenue. Réessayez dans quelques instants.",
-    503: "Une partie du portail ne répond pas pour le moment. Réessayez dans quelques instants ; rien n'a été perdu.",
+    400: _l("La demande est incomplète. Revenez à la page précédente et réessayez."),
+    403: _l("Votre profil ne permet pas d'ouvrir cette page."),
+    404: _l("Cette page n'existe pas ou n'existe plus."),
+    405: _l("Cette action n'est pas possible depuis cette adresse."),
+    413: _l("Le fichier envoyé dépasse la taille autorisée."),
+    500: _l("Une erreur inattendue est survenue. Réessayez dans quelques instants."),
+    503: _l(
+        "Une partie du portail ne répond pas pour le moment. Réessayez dans quelques instants ; rien n'a été perdu."
+    ),
 }
-CSRF_TEXT = (
+CSRF_TEXT = _l(
     "Ce formulaire a expiré ou n'a pas été envoyé depuis le portail. Rechargez la page et recommencez : "
     "rien n'a été modifié."
 )
@@ -68,6 +83,14 @@ def build(config: WebConfig) -> Context:
     return Context(config, db, store, Api(urls, timeout_s=config.api_timeout_seconds, pool_size=config.http_threads))
 
 
+def page_language() -> str:
+    """French unless the person chose English (the footer's link) or, before any choice, its browser prefers it."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="fr") or "fr"
+
+
 def error_page(status: int, text: str | None = None) -> Response:
     html = render_template(
         "error.html", title=ERROR_TITLES.get(status, ERROR_TITLES[500]), text=text or ERROR_TEXTS.get(status, "")
@@ -84,7 +107,7 @@ def create_app(context: Context) -> Flask:
         import_name="portal_web",
     )
     app.extensions[CONTEXT] = context
-    Babel(app, locale_selector=lambda: request.accept_languages.best_match(LANGUAGES, default="fr"))
+    Babel(app, locale_selector=page_language)
     template_filters.register(app)
     # A global, not a context variable: the form macros are imported without the page's context.
     app.jinja_env.globals["csrf_token"] = lambda: browser.browser().csrf_token
@@ -99,7 +122,7 @@ def create_app(context: Context) -> Flask:
             "session": session,
             "account": session.account if session is not None and session.signed_in else None,
             "flashes": browser.take_flashes,
-            "lang": "fr",
+            "lang": page_language(),
         }
 
     @app.errorhandler(HTTPException)
@@ -110,9 +133,9 @@ def create_app(context: Context) -> Flask:
         return error_page(status)
 
     @app.errorhandler(SignedOut)
-    def on_signed_out(_: SignedOut) -> Any:
+    def on_signed_out(ended: SignedOut) -> Any:
         browser.end()
-        browser.flash("Votre session a pris fin (déconnexion ailleurs ou mot de passe changé). Reconnectez-vous.")
+        browser.flash(_("Votre session a pris fin (déconnexion ailleurs ou mot de passe changé). Reconnectez-vous."))
         return redirect(url_for("auth.sign_in"))
 
     @app.errorhandler(ApiError)
@@ -121,13 +144,27 @@ def create_app(context: Context) -> Flask:
         return error_page(error.status if error.status in ERROR_TITLES else 400, error.message)
 
     @app.errorhandler(ServiceUnavailable)
-    def on_unavailable(_: ServiceUnavailable) -> Response:
+    def on_unavailable(error: ServiceUnavailable) -> Response:
         return error_page(503)
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_page(500)
+
+    @app.get("/langue/<any(fr, en):code>")
+    def language(code: str) -> Any:
+        """The language the person chose, kept for a year in this browser; then back to the page it was on."""
+        response = redirect(browser.local_path(request.args.get("suite")))
+        response.set_cookie(
+            LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, secure=context.config.secure_cookies, samesite="Lax"
+        )
+        return response
+
+    @app.get("/sw.js")
+    def push_worker() -> Response:
+        # At the root: a worker's scope is its own path, and this one serves the whole portal.
+        return app.send_static_file("sw.js")  # not cached (browser.finish): a new version is taken at once
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

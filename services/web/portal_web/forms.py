@@ -22,10 +22,11 @@ class FormErrors:
         else:
             self.general.append(message)
 
-    def require(self, form: dict[str, str], name: str, label: str) -> str:
+    def require(self, form: dict[str, str], name: str, message: str) -> str:
+        """The field's value; `message` next to it when it is empty ("Indiquez votre identifiant.")."""
         value = form.get(name, "")
         if not value.strip():
-            self.add(name, f"Indiquez {label}.")
+            self.add(name, message)
         return value
 
     @classmethod

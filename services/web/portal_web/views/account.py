@@ -4,40 +4,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal_web import browser
 from portal_web.api import BILLING, IDENTITY, ApiError, ServiceUnavailable
 from portal_web.browser import signed_in
+from portal_web.cache import Expiring
 from portal_web.forms import FormErrors
-from portal_web.template_filters import plural
 
 bp = Blueprint("account", __name__, url_prefix="/mon-compte")
 PASSWORD_FIELDS = {"current_password", "new_password"}
+STRUCTURES: Expiring[dict[str, str]] = Expiring(300)
 
 
 def structure() -> dict[str, str] | None:
     """Who the family deals with, as its invoicing system described it; the page does without it if billing is
-    away (nothing else on it depends on billing)."""
+    away (nothing else on it depends on billing). Kept a few minutes per structure: it hardly ever changes."""
     try:
-        found: dict[str, str] = browser.user_api().json(BILLING, "GET", "/v1/structure")
+        return STRUCTURES.get(
+            g.browser.account["structure_id"], lambda: browser.user_api().json(BILLING, "GET", "/v1/structure")
+        )
     except ServiceUnavailable:
         return None
-    return found
 
 
 @bp.get("")
 @signed_in()
 def my_account() -> Any:
     account = browser.user_api().json(IDENTITY, "GET", "/v1/account")
-    return render_template("account/index.html", title="Mon compte", me=account, structure=structure())
+    return render_template("account/index.html", title=_("Mon compte"), me=account, structure=structure())
 
 
 @bp.get("/suppression")
 @signed_in("family")
 def delete() -> Any:
     return render_template(
-        "account/delete.html", title="Supprimer mon compte", errors=FormErrors(), structure=structure()
+        "account/delete.html", title=_("Supprimer mon compte"), errors=FormErrors(), structure=structure()
     )
 
 
@@ -45,7 +49,7 @@ def delete() -> Any:
 @signed_in("family")
 def delete_post() -> Any:
     errors = FormErrors()
-    password = errors.require(request.form.to_dict(), "password", "votre mot de passe")
+    password = errors.require(request.form.to_dict(), "password", _("Indiquez votre mot de passe."))
     if not errors:
         try:
             browser.user_api().call(IDENTITY, "DELETE", "/v1/account", json={"password": password})
@@ -54,18 +58,20 @@ def delete_post() -> Any:
         else:
             browser.end()
             browser.flash(
-                "Votre compte a été supprimé et vous êtes déconnecté. Si vous changez d'avis, contactez votre "
-                "structure rapidement : elle peut le rétablir pendant une durée limitée."
+                _(
+                    "Votre compte a été supprimé et vous êtes déconnecté. Si vous changez d'avis, contactez votre "
+                    "structure rapidement : elle peut le rétablir pendant une durée limitée."
+                )
             )
             return redirect(url_for("auth.sign_in"), code=303)
-    page = render_template("account/delete.html", title="Supprimer mon compte", errors=errors, structure=structure())
+    page = render_template("account/delete.html", title=_("Supprimer mon compte"), errors=errors, structure=structure())
     return page, 400
 
 
 @bp.get("/mot-de-passe")
 @signed_in()
 def password() -> Any:
-    return render_template("account/password.html", title="Changer mon mot de passe", errors=FormErrors(), form={})
+    return render_template("account/password.html", title=_("Changer mon mot de passe"), errors=FormErrors(), form={})
 
 
 @bp.post("/mot-de-passe")
@@ -73,10 +79,10 @@ def password() -> Any:
 def password_post() -> Any:
     form = request.form.to_dict()
     errors = FormErrors()
-    current = errors.require(form, "current_password", "votre mot de passe actuel")
-    new = errors.require(form, "new_password", "le nouveau mot de passe")
+    current = errors.require(form, "current_password", _("Indiquez votre mot de passe actuel."))
+    new = errors.require(form, "new_password", _("Indiquez le nouveau mot de passe."))
     if new and form.get("confirmation", "") != new:
-        errors.add("confirmation", "La confirmation ne correspond pas au nouveau mot de passe.")
+        errors.add("confirmation", _("La confirmation ne correspond pas au nouveau mot de passe."))
     if not errors:
         sign_out_others = form.get("sign_out_other_sessions") == "on"
         try:
@@ -90,34 +96,39 @@ def password_post() -> Any:
             errors = FormErrors.of(error, PASSWORD_FIELDS, fallback="new_password")
         else:
             ended = answer["ended_sessions"]
-            outcome = "Votre mot de passe a été changé."
+            outcome = _("Votre mot de passe a été changé.")
             if ended:
-                others = plural(ended, "autre session a été déconnectée", "autres sessions ont été déconnectées")
-                outcome += f" {others} : il faudra vous y reconnecter avec le nouveau mot de passe."
+                outcome += " " + ngettext(
+                    "%(num)d autre session a été déconnectée : il faudra vous y reconnecter avec le nouveau mot de "
+                    "passe.",
+                    "%(num)d autres sessions ont été déconnectées : il faudra vous y reconnecter avec le nouveau mot "
+                    "de passe.",
+                    ended,
+                )
             elif sign_out_others:
-                outcome += " Vous n'étiez connecté nulle part ailleurs."
+                outcome += " " + _("Vous n'étiez connecté nulle part ailleurs.")
             browser.flash(outcome)
             return redirect(url_for("account.my_account"), code=303)
     kept = {"sign_out_other_sessions": form.get("sign_out_other_sessions")}  # passwords are never sent back
-    return render_template("account/password.html", title="Changer mon mot de passe", errors=errors, form=kept), 400
+    return render_template("account/password.html", title=_("Changer mon mot de passe"), errors=errors, form=kept), 400
 
 
 @bp.get("/connexions")
 @signed_in()
 def where_signed_in() -> Any:
     live = browser.user_api().json(IDENTITY, "GET", "/v1/account/sessions")
-    return render_template("account/sessions.html", title="Où je suis connecté", sessions=live["items"])
+    return render_template("account/sessions.html", title=_("Où je suis connecté"), sessions=live["items"])
 
 
 @bp.post("/connexions/<session_id>/fin")
 @signed_in()
 def end_session(session_id: str) -> Any:
     if len(session_id) != 32 or not all(c in "0123456789abcdef" for c in session_id):
-        browser.flash("Cette connexion n'existe pas ou est déjà terminée.")
+        browser.flash(_("Cette connexion n'existe pas ou est déjà terminée."))
         return redirect(url_for("account.where_signed_in"), code=303)
     try:
         browser.user_api().call(IDENTITY, "DELETE", f"/v1/account/sessions/{session_id}")
-        browser.flash("Cette connexion est terminée.")
+        browser.flash(_("Cette connexion est terminée."))
     except ApiError as error:
         browser.flash(error.message)
     return redirect(url_for("account.where_signed_in"), code=303)
@@ -128,8 +139,8 @@ def end_session(session_id: str) -> Any:
 def end_others() -> Any:
     ended = browser.user_api().json(IDENTITY, "POST", "/v1/account/sessions/end-others")["ended_sessions"]
     browser.flash(
-        plural(ended, "autre connexion terminée.", "autres connexions terminées.")
+        ngettext("%(num)d autre connexion terminée.", "%(num)d autres connexions terminées.", ended)
         if ended
-        else "Vous n'étiez connecté nulle part ailleurs."
+        else _("Vous n'étiez connecté nulle part ailleurs.")
     )
     return redirect(url_for("account.where_signed_in"), code=303)

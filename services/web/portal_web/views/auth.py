@@ -6,6 +6,8 @@ from contextlib import suppress
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal_web import browser
 from portal_web.api import IDENTITY, ApiError, SignedOut, UserApi
@@ -21,15 +23,15 @@ def sign_in() -> Any:
     if session is not None and session.signed_in:
         return redirect(browser.local_path(request.args.get("suite")))
     browser.browser()  # the form's CSRF token
-    return render_template("sign_in.html", title="Connexion", errors=FormErrors(), form={})
+    return render_template("sign_in.html", title=_("Connexion"), errors=FormErrors(), form={})
 
 
 @bp.post("/connexion")
 def sign_in_post() -> Any:
     form = request.form.to_dict()
     errors = FormErrors()
-    login = errors.require(form, "login", "votre identifiant")
-    password = errors.require(form, "password", "votre mot de passe")
+    login = errors.require(form, "login", _("Indiquez votre identifiant."))
+    password = errors.require(form, "password", _("Indiquez votre mot de passe."))
     if not errors:
         try:
             client = ctx().api
@@ -53,7 +55,7 @@ def sign_in_post() -> Any:
             ctx().store.save(session)
             return redirect(browser.local_path(request.args.get("suite")), code=303)
     form.pop("password", None)  # never sent back to the browser
-    return render_template("sign_in.html", title="Connexion", errors=errors, form=form), 400
+    return render_template("sign_in.html", title=_("Connexion"), errors=errors, form=form), 400
 
 
 @bp.post("/deconnexion")
@@ -63,5 +65,36 @@ def sign_out() -> Any:
         with suppress(ApiError, SignedOut):  # already ended elsewhere: signing out here still forgets it
             browser.user_api().call(IDENTITY, "POST", "/v1/auth/logout")
     browser.end()
-    browser.flash("Vous êtes déconnecté.")
+    browser.flash(_("Vous êtes déconnecté."))
     return redirect(url_for("auth.sign_in"), code=303)
+
+
+FORGOTTEN_SENT = _l(
+    "Si un compte correspond à cet identifiant, un e-mail vient de lui être envoyé avec un lien pour choisir un "
+    "nouveau mot de passe. Ce lien ne sert qu'une fois et pendant peu de temps. Pensez à regarder dans vos "
+    "courriers indésirables."
+)
+
+
+@bp.get("/connexion/mot-de-passe-oublie")
+def forgotten() -> Any:
+    browser.browser()  # the form's CSRF token
+    return render_template("forgotten.html", title=_("Mot de passe oublié"), errors=FormErrors(), form={})
+
+
+@bp.post("/connexion/mot-de-passe-oublie")
+def forgotten_post() -> Any:
+    """The same answer whether the identifier exists or not (identity's too): nobody learns who has an account."""
+    form = {"login": request.form.get("login", "").strip()}
+    errors = FormErrors()
+    login = errors.require(form, "login", _("Indiquez votre identifiant."))
+    if not errors:
+        try:
+            ctx().api.call(
+                IDENTITY, "POST", "/v1/auth/password-reset", json={"login": login}, client_ip=request.remote_addr
+            )
+            browser.flash(str(FORGOTTEN_SENT))
+            return redirect(url_for("auth.sign_in"), code=303)
+        except ApiError as error:  # not an address, or too many requests from here
+            errors = FormErrors.of(error, {"login"}, fallback="login")
+    return render_template("forgotten.html", title=_("Mot de passe oublié"), errors=errors, form=form), 400

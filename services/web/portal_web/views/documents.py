@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal_common.french import file_size
@@ -20,7 +22,7 @@ PAGE_SIZE = 20
 FIELDS = {"title", "comment", "file"}
 # What the file picker offers; document-store judges the bytes themselves (a .exe renamed .pdf is refused there).
 ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
-SEND_TITLE = "Envoyer un document à la structure"
+SEND_TITLE = _l("Envoyer un document à la structure")
 
 
 def limit_text() -> str:
@@ -28,7 +30,7 @@ def limit_text() -> str:
 
 
 def too_large() -> str:
-    return f"Le fichier dépasse la taille maximale de {limit_text()}."
+    return _("Le fichier dépasse la taille maximale de %(limit)s.", limit=limit_text())
 
 
 @bp.get("")
@@ -40,7 +42,7 @@ def index() -> Any:
     api = browser.user_api()
     received = api.json(DOCUMENTS, "GET", "/v1/documents", params=params)
     sent = api.json(DOCUMENTS, "GET", "/v1/dossier/documents", params={"limit": PAGE_SIZE}) if not cursor else None
-    return render_template("documents/index.html", title="Vos documents", received=received, sent=sent)
+    return render_template("documents/index.html", title=_("Vos documents"), received=received, sent=sent)
 
 
 @bp.get("/<hexid:document_id>/fichier")
@@ -88,7 +90,7 @@ def send_too_large() -> Any:
 
 
 @bp.errorhandler(RequestEntityTooLarge)  # raised as soon as the form is read (the CSRF check, before the view)
-def too_large_page(_: Exception | None = None) -> Any:
+def too_large_page(error: Exception | None = None) -> Any:
     errors = FormErrors()
     errors.add("file", too_large())
     return send_page({}, errors, 413)
@@ -98,10 +100,10 @@ def forward_upload(path: str, fields: dict[str, str]) -> FormErrors | None:
     """The form's file and `fields` (a title among them) sent on to document-store at `path`: the errors to show
     next to the fields, or None once the document is stored."""
     errors = FormErrors()
-    title = errors.require(fields, "title", "un titre pour ce document")
+    title = errors.require(fields, "title", _("Indiquez un titre pour ce document."))
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        errors.add("file", "Choisissez le fichier à envoyer.")
+        errors.add("file", _("Choisissez le fichier à envoyer."))
     if errors or upload is None:
         return errors
     try:
@@ -123,6 +125,6 @@ def send_post() -> Any:
     form = {name: request.form.get(name, "") for name in ("title", "comment")}
     errors = forward_upload("/v1/dossier/documents", form)
     if errors is None:
-        browser.flash(f"Votre document « {form['title'].strip()} » a été envoyé à la structure.")
+        browser.flash(_("Votre document « %(title)s » a été envoyé à la structure.", title=form["title"].strip()))
         return redirect(url_for("documents.index"), code=303)
     return send_page(form, errors, 422)

@@ -3,10 +3,13 @@ history, and restores a deleted account while it still can be."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal_web import browser
 from portal_web.api import BILLING, DOCUMENTS, IDENTITY, ApiError
@@ -18,10 +21,10 @@ from portal_web.views.statements import pdf_filename, years
 bp = Blueprint("families", __name__, url_prefix="/structure/familles")
 PAGE_SIZE = 20
 STATUSES = {
-    "": "Tous",
-    "active": "Actif",
-    "pending_activation": "En attente d'activation",
-    "deleted": "Supprimé (restaurable)",
+    "": _l("Tous"),
+    "active": _l("Actif"),
+    "pending_activation": _l("En attente d'activation"),
+    "deleted": _l("Supprimé (restaurable)"),
 }
 
 
@@ -45,7 +48,7 @@ def search() -> Any:
     page = browser.user_api().json(IDENTITY, "GET", "/v1/admin/accounts", params=params)
     return render_template(
         "families/search.html",
-        title="Familles de la structure",
+        title=_("Familles de la structure"),
         page=page,
         text=text,
         status=status,
@@ -76,36 +79,58 @@ def family(account_id: str) -> Any:
     )
 
 
-@bp.post("/<hexid:account_id>/restauration")
-@signed_in("agent")
-def restore(account_id: str) -> Any:
+def on_family(account_id: str, action: str, outcome: Callable[[dict[str, Any]], str]) -> Any:
+    """One of identity's actions on the family, then its page with what happened (or identity's refusal)."""
     try:
-        browser.user_api().call(IDENTITY, "POST", f"/v1/admin/accounts/{account_id}/restore")
-        browser.flash("Le compte est rétabli : la famille peut se reconnecter avec son mot de passe habituel.")
+        answer = browser.user_api().json(IDENTITY, "POST", f"/v1/admin/accounts/{account_id}/{action}")
+        browser.flash(outcome(answer))
     except ApiError as error:
         browser.flash(error.message)
     return redirect(url_for("families.family", account_id=account_id), code=303)
+
+
+@bp.post("/<hexid:account_id>/restauration")
+@signed_in("agent")
+def restore(account_id: str) -> Any:
+    return on_family(
+        account_id,
+        "restore",
+        lambda answer: _("Le compte est rétabli : la famille peut se reconnecter avec son mot de passe habituel."),
+    )
 
 
 @bp.post("/<hexid:account_id>/nouveau-mot-de-passe")
 @signed_in("agent")
 def send_reset(account_id: str) -> Any:
-    try:
-        sent = browser.user_api().json(IDENTITY, "POST", f"/v1/admin/accounts/{account_id}/password-reset")
-        browser.flash(
-            f"Un e-mail pour choisir un nouveau mot de passe est envoyé à {sent['sent_to']}. "
-            "Le lien qu'il contient est valable pour une durée limitée."
-        )
-    except ApiError as error:
-        browser.flash(error.message)
-    return redirect(url_for("families.family", account_id=account_id), code=303)
+    return on_family(
+        account_id,
+        "password-reset",
+        lambda sent: _(
+            "Un e-mail pour choisir un nouveau mot de passe est envoyé à %(to)s. Le lien qu'il contient est valable "
+            "pour une durée limitée.",
+            to=sent["sent_to"],
+        ),
+    )
+
+
+@bp.post("/<hexid:account_id>/activation")
+@signed_in("agent")
+def resend_activation(account_id: str) -> Any:
+    return on_family(
+        account_id,
+        "activation",
+        lambda sent: _(
+            "Un nouveau lien d'activation est envoyé à %(to)s. Le lien envoyé auparavant ne fonctionne plus.",
+            to=sent["sent_to"],
+        ),
+    )
 
 
 def send_page(account: dict[str, Any], form: dict[str, str], errors: FormErrors, status: int = 200) -> Any:
     name = account["display_name"] or account["login"]
     html = render_template(
         "families/send.html",
-        title=f"Envoyer un document à {name}",
+        title=_("Envoyer un document à %(name)s", name=name),
         family=account,
         form=form,
         errors=errors,
@@ -131,7 +156,10 @@ def send_document_post(account_id: str) -> Any:
     errors = forward_upload(f"/v1/admin/families/{account_id}/documents", form)
     if errors is None:
         browser.flash(
-            f"Le document « {form['title'].strip()} » est envoyé : la famille le trouvera dans Vos documents."
+            _(
+                "Le document « %(title)s » est envoyé : la famille le trouvera dans Vos documents.",
+                title=form["title"].strip(),
+            )
         )
         return redirect(url_for("families.family", account_id=account_id), code=303)
     return send_page(account, form, errors, 422)
@@ -144,7 +172,7 @@ def received() -> Any:
     if cursor := request.args.get("suite", ""):
         params["cursor"] = cursor
     page = browser.user_api().json(DOCUMENTS, "GET", "/v1/admin/dossier/documents", params=params)
-    return render_template("families/received.html", title="Documents envoyés par les familles", page=page)
+    return render_template("families/received.html", title=_("Documents envoyés par les familles"), page=page)
 
 
 @bp.post("/<hexid:account_id>/releve")
@@ -153,7 +181,7 @@ def statement(account_id: str) -> Any:
     """A family's statement for a year, as the family would get it (asked at the desk): the PDF, downloaded."""
     year = request.form.get("year", "")
     if not year.isdigit():
-        browser.flash("Choisissez une année.")
+        browser.flash(_("Choisissez une année."))
         return redirect(url_for("families.family", account_id=account_id), code=303)
     try:
         answer = browser.user_api().call(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal_web import browser
 from portal_web.api import IDENTITY
@@ -13,9 +16,9 @@ from portal_web.browser import signed_in
 bp = Blueprint("history", __name__, url_prefix="/mon-compte/historique")
 PAGE_SIZE = 25
 # Areas a parent filters on, as identity's activity types (the public API's `type` values).
-AREAS: dict[str, tuple[str, list[str]]] = {
+AREAS: dict[str, tuple[LazyString, list[str]]] = {
     "securite": (
-        "Connexions et sécurité",
+        _l("Connexions et sécurité"),
         [
             "account.login_succeeded",
             "account.login_failed",
@@ -26,9 +29,10 @@ AREAS: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "compte": (
-        "Mon compte",
+        _l("Mon compte"),
         [
             "account.created",
+            "account.activation_resent",
             "account.activated",
             "account.deleted",
             "account.restored",
@@ -40,7 +44,7 @@ AREAS: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "dossier": (
-        "Dossier et réservations",
+        _l("Dossier et réservations"),
         [
             "dossier.review_completed",
             "dossier.document_requested",
@@ -52,7 +56,7 @@ AREAS: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "factures": (
-        "Factures et relevés",
+        _l("Factures et relevés"),
         [
             "invoice.issued",
             "invoice.payment_status_changed",
@@ -63,7 +67,7 @@ AREAS: dict[str, tuple[str, list[str]]] = {
             "statement.certificate_available",
         ],
     ),
-    "documents": ("Documents", ["document.shared", "document.uploaded"]),
+    "documents": (_l("Documents"), ["document.shared", "document.uploaded"]),
 }
 
 
@@ -78,7 +82,7 @@ def index() -> Any:
     page = browser.user_api().json(IDENTITY, "GET", "/v1/account/activity", params=params)
     return render_template(
         "account/history.html",
-        title="Historique de mon compte",
+        title=_("Historique de mon compte"),
         entries=page["items"],
         next_cursor=page["next_cursor"],
         areas=AREAS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from portal_web import browser
 from portal_web.api import NOTIFICATION
@@ -24,7 +25,7 @@ def home() -> Any:
     if cursor:
         params["cursor"] = cursor
     feed = browser.user_api().json(NOTIFICATION, "GET", "/v1/notifications", params=params)
-    return render_template("home.html", title="Accueil", feed=feed, first_page=not cursor)
+    return render_template("home.html", title=_("Accueil"), feed=feed, first_page=not cursor)
 
 
 @bp.post("/notifications/<notification_id>/lue")
@@ -38,5 +39,5 @@ def read_one(notification_id: str) -> Any:
 @signed_in("family")
 def read_all() -> Any:
     browser.user_api().call(NOTIFICATION, "POST", "/v1/notifications/read-all")
-    browser.flash("Toutes les notifications sont marquées comme lues.")
+    browser.flash(_("Toutes les notifications sont marquées comme lues."))
     return redirect(url_for("home.home"), code=303)

@@ -5,30 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal_web import browser
 from portal_web.api import NOTIFICATION, ApiError
 from portal_web.browser import signed_in
+from portal_web.cache import Expiring
 
 bp = Blueprint("preferences", __name__, url_prefix="/mon-compte/notifications")
-TITLE = "Mes notifications"
+TITLE = _l("Mes notifications")
+WEBPUSH_KEY: Expiring[str | None] = Expiring(300)
 CHANNELS = {
-    "push_enabled": "Notifications push (sur votre téléphone ou ce navigateur)",
-    "email_enabled": "E-mails",
+    "push_enabled": _l("Notifications push (sur votre téléphone ou ce navigateur)"),
+    "email_enabled": _l("E-mails"),
 }
-CATEGORIES = {"dossier": "Mon dossier", "invoices": "Mes factures"}
+CATEGORIES = {"dossier": _l("Mon dossier"), "invoices": _l("Mes factures")}
 CHOICES = {
-    "enabled": "Me prévenir des nouvelles de cette rubrique",
-    "email": "Aussi par e-mail",
-    "review_completed": "La vérification de mon dossier est terminée",
-    "document_requested": "Une pièce justificative m'est demandée",
-    "quotient_updated": "Mon quotient familial a changé",
-    "child_school_updated": "La scolarité d'un enfant a changé",
-    "issued": "Une nouvelle facture est disponible",
-    "payment_status_changed": "Le paiement d'une facture est enregistré ou modifié",
-    "direct_debit_refused": "Un prélèvement a été refusé",
-    "unpaid_reminder": "Une facture reste à payer (relance)",
-    "online_payment_blocked": "Le paiement en ligne d'une facture est bloqué",
+    "enabled": _l("Me prévenir des nouvelles de cette rubrique"),
+    "email": _l("Aussi par e-mail"),
+    "review_completed": _l("La vérification de mon dossier est terminée"),
+    "document_requested": _l("Une pièce justificative m'est demandée"),
+    "quotient_updated": _l("Mon quotient familial a changé"),
+    "child_school_updated": _l("La scolarité d'un enfant a changé"),
+    "issued": _l("Une nouvelle facture est disponible"),
+    "payment_status_changed": _l("Le paiement d'une facture est enregistré ou modifié"),
+    "direct_debit_refused": _l("Un prélèvement a été refusé"),
+    "unpaid_reminder": _l("Une facture reste à payer (relance)"),
+    "online_payment_blocked": _l("Le paiement en ligne d'une facture est bloqué"),
 }
 
 
@@ -52,6 +56,19 @@ def as_patch(paths: dict[str, bool]) -> dict[str, Any]:
     return patch
 
 
+def webpush_key() -> str | None:
+    """The portal's VAPID public key, which this browser subscribes with; None when the portal offers no Web Push.
+    The same for every family and for the deployment's life: kept a few minutes."""
+
+    def ask() -> str | None:
+        try:
+            return str(browser.user_api().json(NOTIFICATION, "GET", "/v1/push-devices/webpush-key")["public_key"])
+        except ApiError:
+            return None
+
+    return WEBPUSH_KEY.get("key", ask)
+
+
 def page(preferences: dict[str, Any], status: int = 200) -> Any:
     devices = browser.user_api().json(NOTIFICATION, "GET", "/v1/push-devices")["items"]
     html = render_template(
@@ -62,6 +79,7 @@ def page(preferences: dict[str, Any], status: int = 200) -> Any:
         categories=CATEGORIES,
         choices=CHOICES,
         devices=devices,
+        webpush_key=webpush_key(),
     )
     return html, status
 
@@ -86,12 +104,14 @@ def save() -> Any:
         return redirect(url_for("preferences.index"), code=303)
     if not saved["push_enabled"] and not saved["email_enabled"]:
         browser.flash(
-            "Vos choix sont enregistrés. Vous ne recevrez plus ni e-mail ni notification push : les nouvelles "
-            "restent affichées sur la page d'accueil du portail, et les messages de sécurité (mot de passe, "
-            "suppression du compte) vous sont toujours envoyés par e-mail."
+            _(
+                "Vos choix sont enregistrés. Vous ne recevrez plus ni e-mail ni notification push : les nouvelles "
+                "restent affichées sur la page d'accueil du portail, et les messages de sécurité (mot de passe, "
+                "suppression du compte) vous sont toujours envoyés par e-mail."
+            )
         )
     else:
-        browser.flash("Vos choix de notification sont enregistrés.")
+        browser.flash(_("Vos choix de notification sont enregistrés."))
     return redirect(url_for("preferences.index"), code=303)
 
 
@@ -100,7 +120,37 @@ def save() -> Any:
 def remove_device(device_id: str) -> Any:
     try:
         browser.user_api().call(NOTIFICATION, "DELETE", f"/v1/push-devices/{device_id}")
-        browser.flash("Cet appareil ne recevra plus de notifications push.")
+        browser.flash(_("Cet appareil ne recevra plus de notifications push."))
     except ApiError as error:
         browser.flash(error.message)
     return redirect(url_for("preferences.index"), code=303)
+
+
+@bp.post("/ce-navigateur")
+@signed_in("family")
+def add_this_browser() -> Any:
+    """What static/push.js sends once the browser has subscribed: its PushSubscription, kept by notification.
+    JSON in and out (a script calls it); the CSRF token comes in the X-CSRF-Token header."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("subscription"), dict):
+        return {"detail": _("L'abonnement de ce navigateur est illisible.")}, 400
+    device = {"kind": "webpush", "subscription": data["subscription"], "label": device_label(request.user_agent.string)}
+    try:
+        browser.user_api().call(NOTIFICATION, "POST", "/v1/push-devices", json=device)
+    except ApiError as error:
+        return {"detail": error.message}, error.status
+    browser.flash(_("Ce navigateur recevra vos notifications push."))
+    return {"next": url_for("preferences.index")}, 201  # no #anchor: the page must load again, to list it
+
+
+BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("SamsungBrowser/", "Samsung Internet"), ("Chrome/", "Chrome"),
+            ("Safari/", "Safari"))  # fmt: skip
+SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+           ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))  # fmt: skip
+
+
+def device_label(user_agent: str) -> str:
+    """How the family recognises this browser in its list of devices: "Firefox sur Android"."""
+    name = next((label for token, label in BROWSERS if token in user_agent), "Navigateur")
+    system = next((label for token, label in SYSTEMS if token in user_agent), "")
+    return f"{name} sur {system}" if system else name

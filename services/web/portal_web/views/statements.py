@@ -8,6 +8,8 @@ from typing import Any
 
 import requests
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal_web import browser
 from portal_web.api import BILLING, ApiError, relayed
@@ -15,7 +17,7 @@ from portal_web.browser import signed_in
 from portal_web.forms import FormErrors
 
 bp = Blueprint("statements", __name__, url_prefix="/mes-releves")
-TITLE = "Mes relevés"
+TITLE = _l("Mes relevés")
 FIELDS = {"year", "period_start", "period_end"}
 YEARS_OFFERED = 6  # the current year and the five before: what a tax office may still ask about
 
@@ -30,11 +32,11 @@ def statement_request(form: dict[str, str], errors: FormErrors) -> dict[str, Any
     if form.get("choice", "year") == "year":
         year = form.get("year", "")
         if not year.isdigit():
-            errors.add("year", "Choisissez une année.")
+            errors.add("year", _("Choisissez une année."))
             return {}
         return {"year": int(year)}
-    start = errors.require(form, "period_start", "le premier jour de la période")
-    end = errors.require(form, "period_end", "le dernier jour de la période")
+    start = errors.require(form, "period_start", _("Indiquez le premier jour de la période."))
+    end = errors.require(form, "period_end", _("Indiquez le dernier jour de la période."))
     return {"period_start": start, "period_end": end} if start and end else {}
 
 
@@ -77,7 +79,9 @@ def generate() -> Any:
 @signed_in("family")
 def show(statement_id: str) -> Any:
     statement = browser.user_api().json(BILLING, "GET", f"/v1/statements/{statement_id}")
-    return render_template("statements/show.html", title=f"Relevé n° {statement['number']}", s=statement)
+    return render_template(
+        "statements/show.html", title=_("Relevé n° %(number)s", number=statement["number"]), s=statement
+    )
 
 
 def pdf_filename(answer: requests.Response) -> str:
