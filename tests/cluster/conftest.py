@@ -118,9 +118,10 @@ class ClusterPlatform(Platform):
     def script(self, command: str) -> None:  # the release is installed by the fixture, not by platform.sh
         raise NotImplementedError
 
-    def identity_command(self, *args: str) -> str:
-        """The ops command inside an identity pod, with the pod's own configuration."""
-        return kubectl("exec", "deploy/portal-identity", "--", "python", "-m", "portal_identity", *args)
+    def command(self, service: str, *args: str) -> str:
+        """A service's ops command inside one of its pods, with the pod's own configuration."""
+        module = f"portal_{service.replace('-', '_')}"
+        return kubectl("exec", f"deploy/portal-{service}", "--", "python", "-m", module, *args)
 
     def family_with_statement(self, smtp: SmtpSink, structure: str, run: str, password: str) -> dict[str, str]:
         """An agent of `structure` and one of its families (activated from its email), with one invoice and a
