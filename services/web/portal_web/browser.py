@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, g, redirect, request, url_for
 
-from portal_web.api import UserApi
+from portal_web.api import ApiError, UserApi
 from portal_web.context import ctx
 from portal_web.sessions import BrowserSession
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Scripts and styles only from the portal itself, no inline code, never inside a frame.
 CSP = (
@@ -73,6 +74,24 @@ def take_flashes() -> list[str]:
     messages, session.flashes = session.flashes, []
     ctx().store.save(session)
     return messages
+
+
+def act(action: Callable[[], T], outcome: Callable[[T], str], back: str) -> Any:
+    """A button's work on a service, then back to the page `back` with what happened, or the service's refusal in
+    its own words (the next page shows either)."""
+    try:
+        flash(outcome(action()))
+    except ApiError as error:
+        flash(error.message)
+    return redirect(back, code=303)
+
+
+def page_params(limit: int) -> dict[str, str | int]:
+    """A list page's API parameters: its size, and where the page the person asked for starts (`?suite=`)."""
+    params: dict[str, str | int] = {"limit": limit}
+    if cursor := request.args.get("suite", ""):
+        params["cursor"] = cursor
+    return params
 
 
 def check_csrf() -> None:

@@ -126,12 +126,11 @@ def end_session(session_id: str) -> Any:
     if len(session_id) != 32 or not all(c in "0123456789abcdef" for c in session_id):
         browser.flash(_("Cette connexion n'existe pas ou est déjà terminée."))
         return redirect(url_for("account.where_signed_in"), code=303)
-    try:
-        browser.user_api().call(IDENTITY, "DELETE", f"/v1/account/sessions/{session_id}")
-        browser.flash(_("Cette connexion est terminée."))
-    except ApiError as error:
-        browser.flash(error.message)
-    return redirect(url_for("account.where_signed_in"), code=303)
+    return browser.act(
+        lambda: browser.user_api().call(IDENTITY, "DELETE", f"/v1/account/sessions/{session_id}"),
+        lambda ended: _("Cette connexion est terminée."),
+        url_for("account.where_signed_in"),
+    )
 
 
 @bp.post("/connexions/fin-des-autres")

@@ -21,10 +21,7 @@ STATUSES = {"active": _l("Actif"), "pending_activation": _l("En attente d'activa
 
 
 def page(form: dict[str, str], errors: FormErrors, status: int = 200) -> Any:
-    params: dict[str, str | int] = {"limit": PAGE_SIZE}
-    if cursor := request.args.get("suite", ""):
-        params["cursor"] = cursor
-    agents = browser.user_api().json(IDENTITY, "GET", "/v1/admin/agents", params=params)
+    agents = browser.user_api().json(IDENTITY, "GET", "/v1/admin/agents", params=browser.page_params(PAGE_SIZE))
     html = render_template(
         "colleagues/index.html",
         title=_("Agents de la structure"),
@@ -63,10 +60,12 @@ def add() -> Any:
 @bp.post("/<hexid:account_id>/desactivation")
 @signed_in("agent")
 def disable(account_id: str) -> Any:
-    try:
-        agent = browser.user_api().json(IDENTITY, "POST", f"/v1/admin/agents/{account_id}/disable")
+    def disabled(agent: dict[str, Any]) -> str:
         name = agent["display_name"] or agent["login"]
-        browser.flash(_("Le compte de %(name)s est désactivé : il ne peut plus se connecter.", name=name))
-    except ApiError as error:
-        browser.flash(error.message)
-    return redirect(url_for("colleagues.index"), code=303)
+        return _("Le compte de %(name)s est désactivé : il ne peut plus se connecter.", name=name)
+
+    return browser.act(
+        lambda: browser.user_api().json(IDENTITY, "POST", f"/v1/admin/agents/{account_id}/disable"),
+        disabled,
+        url_for("colleagues.index"),
+    )

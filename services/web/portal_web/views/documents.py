@@ -36,12 +36,11 @@ def too_large() -> str:
 @bp.get("")
 @signed_in("family")
 def index() -> Any:
-    params: dict[str, str | int] = {"limit": PAGE_SIZE}
-    if cursor := request.args.get("suite", ""):
-        params["cursor"] = cursor
+    params = browser.page_params(PAGE_SIZE)
     api = browser.user_api()
     received = api.json(DOCUMENTS, "GET", "/v1/documents", params=params)
-    sent = api.json(DOCUMENTS, "GET", "/v1/dossier/documents", params={"limit": PAGE_SIZE}) if not cursor else None
+    first_page = "cursor" not in params  # the family's own uploads are listed once, above the older documents
+    sent = api.json(DOCUMENTS, "GET", "/v1/dossier/documents", params={"limit": PAGE_SIZE}) if first_page else None
     return render_template("documents/index.html", title=_("Vos documents"), received=received, sent=sent)
 
 

@@ -40,11 +40,9 @@ def days_left(until: str | None) -> int | None:
 def search() -> Any:
     text = request.args.get("q", "")[:200]
     status = request.args.get("statut", "")
-    params: dict[str, str | int] = {"limit": PAGE_SIZE, "q": text}
+    params = {**browser.page_params(PAGE_SIZE), "q": text}
     if status in STATUSES and status:
         params["status"] = status
-    if cursor := request.args.get("suite", ""):
-        params["cursor"] = cursor
     page = browser.user_api().json(IDENTITY, "GET", "/v1/admin/accounts", params=params)
     return render_template(
         "families/search.html",
@@ -81,12 +79,11 @@ def family(account_id: str) -> Any:
 
 def on_family(account_id: str, action: str, outcome: Callable[[dict[str, Any]], str]) -> Any:
     """One of identity's actions on the family, then its page with what happened (or identity's refusal)."""
-    try:
-        answer = browser.user_api().json(IDENTITY, "POST", f"/v1/admin/accounts/{account_id}/{action}")
-        browser.flash(outcome(answer))
-    except ApiError as error:
-        browser.flash(error.message)
-    return redirect(url_for("families.family", account_id=account_id), code=303)
+    return browser.act(
+        lambda: browser.user_api().json(IDENTITY, "POST", f"/v1/admin/accounts/{account_id}/{action}"),
+        outcome,
+        url_for("families.family", account_id=account_id),
+    )
 
 
 @bp.post("/<hexid:account_id>/restauration")
@@ -168,9 +165,7 @@ def send_document_post(account_id: str) -> Any:
 @bp.get("/documents-recus")
 @signed_in("agent")
 def received() -> Any:
-    params: dict[str, str | int] = {"limit": PAGE_SIZE}
-    if cursor := request.args.get("suite", ""):
-        params["cursor"] = cursor
+    params = browser.page_params(PAGE_SIZE)
     page = browser.user_api().json(DOCUMENTS, "GET", "/v1/admin/dossier/documents", params=params)
     return render_template("families/received.html", title=_("Documents envoyés par les familles"), page=page)
 

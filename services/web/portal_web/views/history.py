@@ -75,11 +75,9 @@ AREAS: dict[str, tuple[LazyString, list[str]]] = {
 @signed_in()
 def index() -> Any:
     chosen = [area for area in request.args.getlist("domaine") if area in AREAS]
-    params: list[tuple[str, str | int]] = [("limit", PAGE_SIZE)]
-    params += [("type", kind) for area in chosen for kind in AREAS[area][1]]
-    if cursor := request.args.get("suite", ""):
-        params.append(("cursor", cursor))
-    page = browser.user_api().json(IDENTITY, "GET", "/v1/account/activity", params=params)
+    paging = browser.page_params(PAGE_SIZE)
+    types = [("type", kind) for area in chosen for kind in AREAS[area][1]]
+    page = browser.user_api().json(IDENTITY, "GET", "/v1/account/activity", params=[*paging.items(), *types])
     return render_template(
         "account/history.html",
         title=_("Historique de mon compte"),
@@ -87,5 +85,5 @@ def index() -> Any:
         next_cursor=page["next_cursor"],
         areas=AREAS,
         chosen=chosen,
-        first_page=not cursor,
+        first_page="cursor" not in paging,
     )

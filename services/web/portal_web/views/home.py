@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from portal_web import browser
@@ -20,12 +20,9 @@ PAGE_SIZE = 20
 def home() -> Any:
     if g.browser.role == "agent":  # an agent's work starts with the structure's families
         return redirect(url_for("families.search"))
-    params: dict[str, str | int] = {"limit": PAGE_SIZE}
-    cursor = request.args.get("suite", "")
-    if cursor:
-        params["cursor"] = cursor
+    params = browser.page_params(PAGE_SIZE)
     feed = browser.user_api().json(NOTIFICATION, "GET", "/v1/notifications", params=params)
-    return render_template("home.html", title=_("Accueil"), feed=feed, first_page=not cursor)
+    return render_template("home.html", title=_("Accueil"), feed=feed, first_page="cursor" not in params)
 
 
 @bp.post("/notifications/<notification_id>/lue")

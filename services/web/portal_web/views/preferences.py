@@ -118,12 +118,11 @@ def save() -> Any:
 @bp.post("/appareils/<hexid:device_id>/retrait")
 @signed_in("family")
 def remove_device(device_id: str) -> Any:
-    try:
-        browser.user_api().call(NOTIFICATION, "DELETE", f"/v1/push-devices/{device_id}")
-        browser.flash(_("Cet appareil ne recevra plus de notifications push."))
-    except ApiError as error:
-        browser.flash(error.message)
-    return redirect(url_for("preferences.index"), code=303)
+    return browser.act(
+        lambda: browser.user_api().call(NOTIFICATION, "DELETE", f"/v1/push-devices/{device_id}"),
+        lambda removed: _("Cet appareil ne recevra plus de notifications push."),
+        url_for("preferences.index"),
+    )
 
 
 @bp.post("/ce-navigateur")
