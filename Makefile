@@ -19,7 +19,7 @@ export UV_PYTHON_DOWNLOADS := never
 export MYPY_CACHE_DIR := $(PORTAL_CACHE)/mypy
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv protos lock lint docs test test-fast pentest bench up down agent infra-up infra-down infra-status install-tools clean \
+.PHONY: help venv protos lock lint docs openapi test test-fast pentest bench up down agent infra-up infra-down infra-status install-tools clean \
 	cluster-up cluster-down cluster-status cluster-install test-cluster screenshots translations
 
 help: ## list targets
@@ -59,6 +59,9 @@ translations: venv ## the web pages' texts: extract, merge into the English cata
 
 docs: protos ## rewrite the READMEs' settings tables from the typed configs
 	@$(PYTHON) deploy/local/settings_docs.py
+
+openapi: protos ## the gateway's OpenAPI document (every routed operation of the four services): docs/api/openapi.json
+	@$(PYTHON) deploy/openapi_gateway.py
 
 test-fast: protos ## the unit tier: pure rules, no stack, seconds
 	@$(PYTHON) -m pytest tests/unit -q $(ARGS)

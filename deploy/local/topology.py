@@ -73,6 +73,8 @@ class Layout:
     gateway_port: int
     http_offset: int  # added to the chart's HTTP port of each service
     grpc_offset: int
+    # The services check each HTTP answer against their OpenAPI document (portal_common.openapi): test runs.
+    check_responses: bool = False
     run_dir: Path | None = None  # default: $PORTAL_RUN_DIR, else $PORTAL_CACHE/run/<name>
 
     @property
@@ -147,6 +149,8 @@ class Layout:
             "SMTP_PORT": str(self.smtp_port),
             "SMTP_MODE": "insecure",
             **{grpc_target_variable(callee): self.grpc_target(callee) for callee in services()[name].grpc_calls},
+            # The benchmarks measure what production runs: `make bench` turns the check off.
+            "CHECK_RESPONSES": os.environ.get("CHECK_RESPONSES", str(self.check_responses).lower()),
         } | settings
 
 
@@ -177,7 +181,9 @@ def grpc_target_variable(callee: str) -> str:
 
 LAYOUTS = {
     "local": Layout("local", 9092, 9093, 27017, 1025, 8080, http_offset=0, grpc_offset=0),
-    "test": Layout("test", 19092, 19093, 37017, 11025, 28080, http_offset=20000, grpc_offset=10000),
+    "test": Layout(
+        "test", 19092, 19093, 37017, 11025, 28080, http_offset=20000, grpc_offset=10000, check_responses=True
+    ),
 }
 
 

@@ -488,6 +488,50 @@ def test_12b_this_browser_subscribes_to_push_and_receives_the_next_invoice(brows
     assert platform.call("GET", "/v1/push-devices", token).json()["items"] == []
 
 
+def test_12c_the_unsubscribe_link_of_an_email_asks_first_then_turns_off_that_email_only(browser, platform):
+    """The link at the bottom of an invoice email, opened in the browser: opening it changes nothing (mail scanners
+    follow links); the page's button turns off the invoices' e-mails, and only them."""
+    browser.follow("Mon compte")
+    browser.follow("Mes notifications : e-mail et push")
+    browser.field("E-mails").click()  # test 12 turned e-mails off
+    browser.press("Enregistrer mes choix")
+    token = family_token(platform)
+    platform.record_invoice(
+        STRUCTURE,
+        platform.call("GET", "/v1/account", token).json()["account_id"],
+        external_id=f"inv-mail-{RUN}",
+        number=f"F-MAIL-{RUN}",
+        child="Léo Roux",
+        issue_date="2026-02-28",
+        amount_cents=3_100,
+    )
+
+    def invoice_mail() -> list:
+        return [m for m in SmtpSink(MAILDIR).messages(to=FAMILY_LOGIN) if f"F-MAIL-{RUN}" in part_of(m, "text/html")]
+
+    [mail] = wait_for(invoice_mail, timeout=30, what="the invoice email")
+    link = html.unescape(re.search(r'href="([^"]*/v1/unsubscribe\?token=[^"]+)"', part_of(mail, "text/html"))[1])
+    assert mail["List-Unsubscribe"] == f"<{link}>"  # the mail client's button: the same link, POSTed (RFC 8058)
+
+    browser.open(link)
+    browser.check_page("unsubscribe")
+    assert browser.title == "Se désabonner des e-mails — Portail famille"
+    assert "les messages de sécurité de votre compte vous seront toujours envoyés" in browser.text()
+    assert platform.call("GET", "/v1/notification-preferences", token).json()["invoices"]["email"] is True
+
+    browser.press("Me désabonner des e-mails « Factures »")
+    assert browser.title == "Désabonnement enregistré — Portail famille"
+    assert "vous ne recevrez plus par e-mail les notifications « Factures »" in browser.text()
+    browser.check_page("unsubscribe-done")
+    saved = platform.call("GET", "/v1/notification-preferences", token).json()
+    assert saved["invoices"]["email"] is False
+    assert (saved["email_enabled"], saved["dossier"]["email"], saved["documents"]["email"]) == (True, True, True)
+
+    browser.open(link.replace("token=", "token=x"))  # a link cut or altered: said so, nothing changes
+    assert browser.title == "Lien non valide — Portail famille"
+    browser.open("/")
+
+
 def test_13_the_history_lists_what_happened_and_filters_by_area(browser):
     browser.follow("Mon compte")
     browser.follow("Historique de mon compte")

@@ -12,6 +12,7 @@ from portal_billing_statement.context import Context
 from portal_common.bodies import accepts, accepts_query, body, obj, query, string
 from portal_common.http import principal, require_auth
 from portal_common.problems import Problem
+from portal_common.responses import DAY, INSTANT, INTEGER, TEXT, closed, extend, file_body, json_body, responds
 from portal_common.service import current
 
 api = Blueprint("billing", __name__, url_prefix="/v1")
@@ -34,8 +35,50 @@ def ctx() -> Context:
 
 CONTACT = ("address", "postal_code", "city", "email", "phone")
 
+# ---------------------------------------------------------------------------------------------- answers
+
+STRUCTURE = closed("Structure", name=TEXT, **dict.fromkeys(CONTACT, TEXT))
+CENTS = {**INTEGER, "description": "Montant en centimes d'euro"}
+TOTALS = closed("StatementTotals", invoiced_cents=CENTS, paid_cents=CENTS)
+STATEMENT_SUMMARY = closed(
+    "StatementSummary",
+    statement_id=TEXT,
+    number=TEXT,
+    period_start=DAY,
+    period_end=DAY,
+    issued_on=DAY,
+    created_at=INSTANT,
+    totals=TOTALS,
+)
+OBJECTS = {"type": "array", "items": {"type": "object"}}
+STATEMENT = extend(
+    STATEMENT_SUMMARY,
+    "Statement",
+    children={**OBJECTS, "description": "Enfants et activités facturées à la période"},
+    invoices={**OBJECTS, "description": "Factures de la période et leurs paiements"},
+    tax={**OBJECTS, "description": "Par année civile : ce que la famille a payé pour la garde"},
+    structure_name=TEXT,
+    structure={"type": "object", "required": ["name"], "properties": {"name": TEXT}},
+    family_name=TEXT,
+)
+INVOICE = closed(
+    "Invoice",
+    invoice_id=TEXT,
+    number=TEXT,
+    issue_date=DAY,
+    due_date=DAY,
+    currency={"const": "EUR"},
+    amount_cents=CENTS,
+    paid_cents=CENTS,
+    payment_status={"enum": ["unpaid", "partially_paid", "paid"]},
+    lines=OBJECTS,
+)
+NO_FAMILY = {404: "Famille introuvable (agents : account_id d'une autre structure)"}
+PDF = file_body(200, "application/pdf", description="Le relevé en PDF (pièce jointe)")
+
 
 @api.get("/structure")
+@responds(json_body(200, STRUCTURE))
 @require_auth()
 def my_structure() -> Any:
     """The caller's structure as its invoicing system described it: who a family contacts (to restore a
@@ -47,6 +90,7 @@ def my_structure() -> Any:
 
 
 @api.get("/invoices")
+@responds(json_body(200, closed("Invoices", items={"type": "array", "items": INVOICE})), errors=NO_FAMILY)
 @require_auth()
 @accepts_query(FAMILY_QUERY)
 def list_invoices() -> Any:
@@ -55,6 +99,7 @@ def list_invoices() -> Any:
 
 
 @api.get("/statements")
+@responds(json_body(200, closed("Statements", items={"type": "array", "items": STATEMENT_SUMMARY})), errors=NO_FAMILY)
 @require_auth()
 @accepts_query(FAMILY_QUERY)
 def list_statements() -> Any:
@@ -63,6 +108,11 @@ def list_statements() -> Any:
 
 
 @api.post("/statements")
+@responds(
+    json_body(201, STATEMENT, "Relevé créé", Location="Adresse du relevé"),
+    file_body(201, "application/pdf", description="Relevé créé, directement en PDF (Accept: application/pdf)"),
+    errors={**NO_FAMILY, 429: "Trop de relevés cette heure-ci : réessayer après Retry-After secondes"},
+)
 @require_auth()
 @accepts(STATEMENT_REQUEST)
 def generate() -> Any:
@@ -90,12 +140,14 @@ def generate() -> Any:
 
 
 @api.get("/statements/<statement_id>")
+@responds(json_body(200, STATEMENT))
 @require_auth()
 def get_statement(statement_id: str) -> Any:
     return statements.detail(ctx().statements.visible(principal(), statement_id))
 
 
 @api.get("/statements/<statement_id>/pdf")
+@responds(PDF)
 @require_auth()
 def statement_pdf(statement_id: str) -> Response:
     return pdf_response(ctx().statements.visible(principal(), statement_id))
@@ -108,6 +160,7 @@ def pdf_response(statement: dict[str, Any]) -> Response:
 
 
 @api.get("/statements/<statement_id>/html")
+@responds(file_body(200, "text/html", description="Le relevé en page imprimable"))
 @require_auth()
 def statement_html(statement_id: str) -> Response:
     statement = ctx().statements.visible(principal(), statement_id)

@@ -138,6 +138,8 @@ class CommonConfig:
     grpc_tls: GrpcTls | None  # None only with GRPC_TLS=false
     # Callers added to the service's own table (GrpcApi.callers), per method: another application's identity.
     grpc_callers: dict[str, frozenset[str]]
+    # Every HTTP answer checked against the service's OpenAPI document (a 500 naming the difference): for tests.
+    check_responses: bool
 
     @classmethod
     def from_env(
@@ -165,6 +167,7 @@ class CommonConfig:
             grpc_reflection=env.bool("GRPC_REFLECTION", False),
             grpc_tls=GrpcTls.from_env(env),
             grpc_callers=env.parse("GRPC_CALLERS", parse_callers, {}, "Method=caller+caller;..."),
+            check_responses=env.bool("CHECK_RESPONSES", False),
         )
 
 

@@ -22,6 +22,7 @@ from portal_common.auth import InvalidToken, Principal, TokenVerifier
 from portal_common.french import file_size
 from portal_common.logs import request_id_var
 from portal_common.problems import PROBLEM_CONTENT_TYPE, Problem
+from portal_common.responses import BOOLEAN, TEXT, closed, file_body, json_body, responds, restricted
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("portal.access")
@@ -47,6 +48,8 @@ class HexIdConverter(BaseConverter):
     openapi_schema: ClassVar[dict[str, str]] = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 
 
+HEALTH = closed("Health", status=TEXT)
+READINESS = closed("Readiness", status=TEXT, checks={"type": "object", "additionalProperties": BOOLEAN})
 HSTS = "max-age=31536000; includeSubDomains"  # one year: every page of the portal is served over HTTPS
 
 
@@ -58,6 +61,7 @@ def create_base_app(
     verifier: TokenVerifier | None = None,
     trusted_proxy_hops: int = 0,
     import_name: str | None = None,
+    check_responses: bool = False,
 ) -> Flask:
     # import_name: the package whose templates/ and static/ the app serves (the web service's pages).
     app = Flask(import_name or service)
@@ -131,25 +135,31 @@ def create_base_app(
         return problem_response(Problem(500, "Une erreur inattendue est survenue ; réessayez plus tard."))
 
     @app.get("/healthz")
+    @responds(json_body(200, HEALTH))
     def healthz() -> Any:
         return {"status": "ok"}
 
     @app.get("/readyz")
+    @responds(json_body(200, READINESS), json_body(503, READINESS, "Une dépendance ne répond pas"))
     def readyz() -> Any:
         results = run_checks(readiness)
         ok = all(results.values())
         return {"status": "ready" if ok else "not ready", "checks": results}, 200 if ok else 503
 
     @app.get("/openapi.json")
+    @responds(json_body(200, {"type": "object", "description": "Ce document (OpenAPI 3.1)"}))
     def openapi_document() -> Any:
         # Built on request: the service's blueprints are registered after this base app is made.
         return openapi.document(app, title=f"Portail famille — {service}")
 
     @app.get("/metrics")
+    @responds(file_body(200, "text/plain", description="Métriques Prometheus (format texte)"))
     def metrics_endpoint() -> Response:
         body, content_type = metrics.exposition()
         return Response(body, content_type=content_type)
 
+    if check_responses:
+        openapi.install_check(app, lambda text: problem_response(Problem(500, text, slug="undocumented-response")))
     return app
 
 
@@ -211,7 +221,7 @@ def require_auth(*roles: str) -> Callable[[F], F]:
                 raise Problem(403, "Votre profil ne permet pas cette action.")
             return view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return restricted(wrapper, roles)  # type: ignore[return-value]
 
     return decorator
 

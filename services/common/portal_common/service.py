@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, current_app
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from portal_common import events, metrics, mongo
+from portal_common import events, metrics, mongo, openapi
 from portal_common.auth import JwksCache, TokenVerifier
 from portal_common.config import CommonConfig, ConfigError
 from portal_common.consumer import EventConsumer, Handler
@@ -194,6 +194,7 @@ class Service(Generic[C]):
             readiness=ctx.readiness,
             verifier=ctx.verifier,
             trusted_proxy_hops=common.trusted_proxy_hops,
+            check_responses=common.check_responses,
         )
         app.extensions[CONTEXT] = ctx
         if self.configure_app is not None:
@@ -201,6 +202,15 @@ class Service(Generic[C]):
         for blueprint in self.blueprints:
             app.register_blueprint(blueprint)
         return app
+
+    def openapi_document(self) -> dict[str, Any]:
+        """The OpenAPI document of the HTTP app, built without a context: nothing is connected (`make openapi`)."""
+        app = create_base_app(self.name, max_request_bytes=1, readiness={})
+        if self.configure_app is not None:
+            self.configure_app(app)
+        for blueprint in self.blueprints:
+            app.register_blueprint(blueprint)
+        return openapi.document(app, title=f"Portail famille — {self.name}")
 
     def create_grpc_server(self, ctx: C) -> GrpcServer | None:
         api = self.grpc

@@ -11,6 +11,18 @@ from portal_common.bodies import NO_CONTROL_CHARACTERS, NOT_BLANK, accepts_query
 from portal_common.http import principal, require_auth
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
+from portal_common.responses import (
+    BOOLEAN,
+    INSTANT,
+    INTEGER,
+    TEXT,
+    closed,
+    file_body,
+    json_body,
+    nullable,
+    page_of,
+    responds,
+)
 from portal_common.service import current
 from portal_document_store import documents
 from portal_document_store.content import content_disposition
@@ -43,6 +55,32 @@ def upload_body(fields: dict[str, Any]) -> Callable[[Any], Any]:
 
 
 PAGINATED = accepts_query(QUERY_PARAMETERS)
+
+# ---------------------------------------------------------------------------------------------- answers
+
+DOCUMENT = closed(
+    "Document",
+    document_id=TEXT,
+    account_id=TEXT,
+    direction={"enum": [TO_FAMILY, TO_STRUCTURE]},
+    title=TEXT,
+    category=TEXT,
+    message=TEXT,
+    filename=TEXT,
+    content_type={"enum": ["application/pdf", "image/png", "image/jpeg"]},
+    size={**INTEGER, "description": "Octets"},
+    sha256=TEXT,
+    created_at=INSTANT,
+    unread={**BOOLEAN, "description": "Reçu par la famille et jamais ouvert"},
+    read_at=nullable(INSTANT),
+)
+DOCUMENTS = json_body(200, page_of(DOCUMENT, "DocumentPage"))
+UPLOAD_REFUSED = {
+    400: "Corps multipart incomplet ou mal formé",
+    413: "Fichier trop volumineux",
+    415: "Pas un envoi multipart, ou un type de fichier refusé (PDF, PNG, JPEG : d'après son contenu)",
+    422: "Champs manquants, inconnus ou répétés, fichier vide (les champs en cause dans `fields`)",
+}
 
 
 class StreamingUploadRequest(Request):
@@ -107,6 +145,7 @@ def listing(selector: dict[str, Any]) -> Any:
 
 
 @family_api.get("/v1/documents")
+@responds(DOCUMENTS)
 @require_auth("family")
 @PAGINATED
 def my_documents() -> Any:
@@ -114,6 +153,7 @@ def my_documents() -> Any:
 
 
 @family_api.get("/v1/documents/<document_id>")
+@responds(json_body(200, DOCUMENT, "Le document (marqué lu pour la famille)"))
 @require_auth()
 def document_metadata(document_id: str) -> Any:
     document = documents.visible(ctx().db, principal(), document_id)
@@ -122,6 +162,7 @@ def document_metadata(document_id: str) -> Any:
 
 
 @family_api.get("/v1/documents/<document_id>/content")
+@responds(file_body(200, "application/pdf", "image/png", "image/jpeg", description="Le fichier"))
 @require_auth()
 def document_content(document_id: str) -> Response:
     document = documents.visible(ctx().db, principal(), document_id)
@@ -138,6 +179,7 @@ def document_content(document_id: str) -> Response:
 
 
 @family_api.post("/v1/dossier/documents")
+@responds(json_body(201, DOCUMENT, "Document reçu par la structure"), errors=UPLOAD_REFUSED)
 @upload_body(FAMILY_FIELDS)
 @require_auth("family")
 def send_to_structure() -> Any:
@@ -161,6 +203,7 @@ def send_to_structure() -> Any:
 
 
 @family_api.get("/v1/dossier/documents")
+@responds(DOCUMENTS)
 @require_auth("family")
 @PAGINATED
 def sent_by_me() -> Any:
@@ -171,6 +214,7 @@ def sent_by_me() -> Any:
 
 
 @admin_api.post("/families/<account_id>/documents")
+@responds(json_body(201, DOCUMENT, "Document envoyé à la famille"), errors=UPLOAD_REFUSED)
 @upload_body(AGENT_FIELDS)
 @require_auth("agent")
 def send_to_family(account_id: str) -> Any:
@@ -195,6 +239,7 @@ def send_to_family(account_id: str) -> Any:
 
 
 @admin_api.get("/dossier/documents")
+@responds(DOCUMENTS)
 @require_auth("agent")
 @PAGINATED
 def received_by_structure() -> Any:
@@ -202,6 +247,7 @@ def received_by_structure() -> Any:
 
 
 @admin_api.get("/families/<account_id>/documents")
+@responds(DOCUMENTS)
 @require_auth("agent")
 @PAGINATED
 def sent_to_family(account_id: str) -> Any:

@@ -15,6 +15,20 @@ from portal_common.bodies import NOT_BLANK, accepts, accepts_query, body, obj, q
 from portal_common.http import bearer_token, invalid_token
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
+from portal_common.responses import (
+    BOOLEAN,
+    INSTANT,
+    INTEGER,
+    TEXT,
+    closed,
+    empty,
+    extend,
+    json_body,
+    nullable,
+    page_of,
+    responds,
+    restricted,
+)
 from portal_common.service import current
 from portal_identity import accounts, activity, contact_email, reset_requests, sessions, throttle
 from portal_identity.context import Context, account_view
@@ -49,7 +63,7 @@ def signed_in(*roles: str) -> Callable[[F], F]:
                 raise Problem(403, "Votre profil ne permet pas cette action.")
             return view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return restricted(wrapper, roles)  # type: ignore[return-value]
 
     return decorator
 
@@ -70,6 +84,59 @@ ACTIVITY_QUERY: list[dict[str, Any]] = [
 ]
 
 
+# ---------------------------------------------------------------------------------------------- answers
+
+THROTTLED = "Trop d'essais depuis cette adresse : réessayer après Retry-After secondes"
+CURRENT_ONE_REFUSED = "Mot de passe actuel incorrect"
+LINK_REFUSED = {400: "Lien invalide ou expiré", 429: THROTTLED}
+ACCOUNT = closed(
+    "Account",
+    account_id=TEXT,
+    login={**TEXT, "description": "Identifiant de connexion, jamais modifiable"},
+    login_modifiable={**BOOLEAN, "const": False},
+    contact_email=nullable(TEXT),
+    display_name=nullable(TEXT),
+    role={"enum": ["family", "agent"]},
+    structure_id=TEXT,
+    status={"enum": ["pending_activation", "active", "deleted", "disabled"]},
+    created_at=INSTANT,
+    last_login_at=nullable(INSTANT),
+    restorable_until=nullable({**INSTANT, "description": "Compte supprimé : restaurable par la structure jusque-là"}),
+)
+PENDING_CONTACT_EMAIL = closed("PendingContactEmail", contact_email=TEXT, expires_at=INSTANT)
+MY_ACCOUNT = extend(ACCOUNT, "MyAccount", pending_contact_email=nullable(PENDING_CONTACT_EMAIL))
+TOKENS = closed(
+    "Tokens",
+    access_token=TEXT,
+    token_type={"const": "Bearer"},
+    expires_in={**INTEGER, "description": "Secondes de validité du jeton d'accès"},
+    refresh_token=TEXT,
+    session_id=TEXT,
+)
+SESSION = closed(
+    "Session",
+    session_id=TEXT,
+    current={**BOOLEAN, "description": "La session de ce jeton"},
+    user_agent=nullable(TEXT),
+    ip=nullable(TEXT),
+    created_at=INSTANT,
+    last_used_at=INSTANT,
+)
+ACTIVITY_ENTRY = closed(
+    "ActivityEntry",
+    event_id=TEXT,
+    type={"enum": sorted(activity.LABELS)},
+    label={**TEXT, "description": "En français, à afficher"},
+    source=TEXT,
+    occurred_at=INSTANT,
+    details={"type": "object"},
+)
+ENDED_SESSIONS = closed("EndedSessions", ended_sessions=INTEGER)
+STATUS_MESSAGE = closed("Accepted", status={**TEXT, "description": "En français, à afficher"})
+SENT_TO = closed("LinkSent", sent_to={**TEXT, "description": "L'adresse où le lien est parti"})
+JWKS = closed("Jwks", keys={"type": "array", "items": {"type": "object"}})
+
+
 def no_content() -> Response:
     return Response(status=204)
 
@@ -78,6 +145,7 @@ def no_content() -> Response:
 
 
 @auth_api.post("/login")
+@responds(json_body(200, TOKENS), errors={401: "Identifiant ou mot de passe incorrect", 429: THROTTLED})
 @accepts(obj({"login": LOGIN, "password": PASSWORD}))
 def login() -> Any:
     tokens = sessions.login(
@@ -91,12 +159,14 @@ def login() -> Any:
 
 
 @auth_api.post("/refresh")
+@responds(json_body(200, TOKENS), errors={401: "Jeton de renouvellement invalide ou expiré"})
 @accepts(obj({"refresh_token": TOKEN}))
 def refresh() -> Any:
     return sessions.refresh(ctx(), body()["refresh_token"], ip=client_ip()).as_json()
 
 
 @auth_api.post("/logout")
+@responds(empty("Session terminée"))
 @signed_in()
 def logout() -> Response:
     sessions.revoke_session(ctx(), g.account, g.principal.session_id, reason="logout")
@@ -104,6 +174,7 @@ def logout() -> Response:
 
 
 @auth_api.post("/activate")
+@responds(empty("Compte activé"), errors=LINK_REFUSED)
 @accepts(obj({"token": TOKEN, "password": PASSWORD}))
 def activate() -> Response:
     with link_attempt():
@@ -112,6 +183,10 @@ def activate() -> Response:
 
 
 @auth_api.post("/password-reset")
+@responds(
+    json_body(202, STATUS_MESSAGE, "Demande prise en compte (même réponse que le compte existe ou non)"),
+    errors={429: THROTTLED},
+)
 @accepts(obj({"login": LOGIN}))
 def password_reset() -> Any:
     # Counted per address whatever the login; the lookup happens later (reset_requests): same answer, same time.
@@ -121,6 +196,7 @@ def password_reset() -> Any:
 
 
 @auth_api.post("/password-reset/confirm")
+@responds(empty("Mot de passe changé"), errors=LINK_REFUSED)
 @accepts(obj({"token": TOKEN, "new_password": PASSWORD}))
 def password_reset_confirm() -> Response:
     with link_attempt():
@@ -129,6 +205,7 @@ def password_reset_confirm() -> Response:
 
 
 @auth_api.post("/contact-email/confirm")
+@responds(empty("Adresse de contact changée"), errors=LINK_REFUSED)
 @accepts(obj({"token": TOKEN}))
 def contact_email_confirm() -> Response:
     with link_attempt():
@@ -137,6 +214,7 @@ def contact_email_confirm() -> Response:
 
 
 @auth_api.post("/contact-email/undo")
+@responds(empty("Changement annulé"), errors=LINK_REFUSED)
 @accepts(obj({"token": TOKEN}))
 def contact_email_undo() -> Response:
     with link_attempt():
@@ -157,6 +235,7 @@ def link_attempt() -> Iterator[None]:
 
 
 @account_api.get("")
+@responds(json_body(200, MY_ACCOUNT))
 @signed_in()
 def my_account() -> Any:
     view = account_view(g.account, sessions.last_login_at(ctx(), g.account["_id"]))
@@ -164,6 +243,14 @@ def my_account() -> Any:
 
 
 @account_api.put("/contact-email")
+@responds(
+    json_body(
+        202,
+        closed("ContactEmailChange", pending_contact_email=PENDING_CONTACT_EMAIL, message=TEXT),
+        "Lien de confirmation envoyé à la nouvelle adresse",
+    ),
+    errors={403: CURRENT_ONE_REFUSED, 409: "Compte plus actif", 429: THROTTLED},
+)
 @signed_in()
 @accepts(obj({"contact_email": string(3, 254), "password": PASSWORD}))
 def change_contact_email() -> Any:
@@ -176,6 +263,10 @@ def change_contact_email() -> Any:
 
 
 @account_api.put("/password")
+@responds(
+    json_body(200, ENDED_SESSIONS, "Mot de passe changé ; les autres sessions terminées"),
+    errors={403: CURRENT_ONE_REFUSED, 409: "Changé en même temps ailleurs", 429: THROTTLED},
+)
 @signed_in()
 @accepts(
     obj(
@@ -196,6 +287,10 @@ def change_password() -> Any:
 
 
 @account_api.delete("")
+@responds(
+    json_body(200, closed("DeletedAccount", status={"const": "deleted"}, message=TEXT, deleted_at=INSTANT)),
+    errors={429: THROTTLED},
+)
 @signed_in("family")
 @accepts(obj({"password": PASSWORD}))
 def delete_my_account() -> Any:
@@ -208,6 +303,7 @@ def delete_my_account() -> Any:
 
 
 @account_api.get("/sessions")
+@responds(json_body(200, closed("Sessions", items={"type": "array", "items": SESSION})))
 @signed_in()
 def my_sessions() -> Any:
     live = sessions.live_sessions(ctx(), g.account)
@@ -215,6 +311,7 @@ def my_sessions() -> Any:
 
 
 @account_api.delete("/sessions/<hexid:session_id>")
+@responds(empty("Session terminée"))
 @signed_in()
 def end_session(session_id: str) -> Response:
     if not sessions.revoke_session(ctx(), g.account, session_id, reason="ended_by_user"):
@@ -223,6 +320,7 @@ def end_session(session_id: str) -> Response:
 
 
 @account_api.post("/sessions/end-others")
+@responds(json_body(200, ENDED_SESSIONS))
 @signed_in()
 def end_other_sessions() -> Any:
     return {"ended_sessions": sessions.end_other_sessions(ctx(), g.account, g.principal.session_id)}
@@ -241,6 +339,7 @@ def _activity_page(account_id: str, *, for_owner: bool) -> Any:
 
 
 @account_api.get("/activity")
+@responds(json_body(200, page_of(ACTIVITY_ENTRY, "ActivityPage")))
 @signed_in()
 @accepts_query(ACTIVITY_QUERY)
 def my_activity() -> Any:
@@ -251,6 +350,9 @@ def my_activity() -> Any:
 
 
 @admin_api.post("/accounts")
+@responds(
+    json_body(201, ACCOUNT, "Compte créé ; le lien d'activation part par e-mail"), errors={409: "Identifiant déjà pris"}
+)
 @signed_in("agent")
 @accepts(
     obj(
@@ -277,6 +379,7 @@ def _create_in_my_structure(role: str) -> Any:
 
 
 @admin_api.get("/accounts")
+@responds(json_body(200, page_of(ACCOUNT, "AccountPage")))
 @signed_in("agent")
 @accepts_query(
     [
@@ -299,6 +402,7 @@ def search_family_accounts() -> Any:
 
 
 @admin_api.get("/accounts/<account_id>")
+@responds(json_body(200, ACCOUNT))
 @signed_in("agent")
 def get_family_account(account_id: str) -> Any:
     account = accounts.get_for_structure(ctx(), account_id, g.principal.structure_id, role="family")
@@ -306,6 +410,10 @@ def get_family_account(account_id: str) -> Any:
 
 
 @admin_api.post("/accounts/<account_id>/restore")
+@responds(
+    json_body(200, ACCOUNT, "Compte restauré"),
+    errors={409: "Compte pas supprimé, ou changé en même temps", 410: "Délai de restauration dépassé"},
+)
 @signed_in("agent")
 def restore_account(account_id: str) -> Any:
     account = accounts.restore_account(
@@ -315,6 +423,7 @@ def restore_account(account_id: str) -> Any:
 
 
 @admin_api.post("/accounts/<account_id>/password-reset")
+@responds(json_body(202, SENT_TO), errors={409: "Compte plus actif"})
 @signed_in("agent")
 def send_family_reset(account_id: str) -> Any:
     account = accounts.reset_for_family(ctx(), account_id, structure_id=g.principal.structure_id)
@@ -322,6 +431,7 @@ def send_family_reset(account_id: str) -> Any:
 
 
 @admin_api.post("/accounts/<account_id>/activation")
+@responds(json_body(202, SENT_TO), errors={409: "Compte déjà activé"})
 @signed_in("agent")
 def resend_family_activation(account_id: str) -> Any:
     account = accounts.resend_activation(
@@ -331,6 +441,7 @@ def resend_family_activation(account_id: str) -> Any:
 
 
 @admin_api.get("/accounts/<account_id>/activity")
+@responds(json_body(200, page_of(ACTIVITY_ENTRY, "ActivityPage")))
 @signed_in("agent")
 @accepts_query(ACTIVITY_QUERY)
 def family_activity(account_id: str) -> Any:
@@ -340,6 +451,7 @@ def family_activity(account_id: str) -> Any:
 
 
 @admin_api.get("/agents")
+@responds(json_body(200, page_of(ACCOUNT, "AccountPage")))
 @signed_in("agent")
 @accepts_query(QUERY_PARAMETERS)
 def list_agents() -> Any:
@@ -351,6 +463,9 @@ def list_agents() -> Any:
 
 
 @admin_api.post("/agents")
+@responds(
+    json_body(201, ACCOUNT, "Agent créé ; le lien d'activation part par e-mail"), errors={409: "Identifiant déjà pris"}
+)
 @signed_in("agent")
 @accepts(obj({"login": string(3, 254), "display_name": string(1, 200, pattern=NOT_BLANK)}))
 def create_agent_account() -> Any:
@@ -359,6 +474,7 @@ def create_agent_account() -> Any:
 
 
 @admin_api.post("/agents/<account_id>/disable")
+@responds(json_body(200, ACCOUNT, "Agent désactivé"), errors={409: "Soi-même, ou déjà désactivé"})
 @signed_in("agent")
 def disable_agent(account_id: str) -> Any:
     account = accounts.disable_agent(
@@ -371,6 +487,7 @@ def disable_agent(account_id: str) -> Any:
 
 
 @well_known.get("/.well-known/jwks.json")
+@responds(json_body(200, JWKS, "Clés publiques de signature des jetons"))
 def jwks() -> ResponseReturnValue:
     keys = ctx().keys
     response = current_app.json.response(keys.jwks())

@@ -12,10 +12,24 @@ from portal_common.http import principal, require_auth
 from portal_common.openapi import html_page
 from portal_common.pagination import QUERY_PARAMETERS
 from portal_common.problems import Problem
+from portal_common.responses import (
+    BOOLEAN,
+    INSTANT,
+    INTEGER,
+    TEXT,
+    closed,
+    empty,
+    extend,
+    file_body,
+    json_body,
+    nullable,
+    page_of,
+    responds,
+)
 from portal_common.service import current
 from portal_notification import devices, feed, store, unsubscribe
 from portal_notification.context import Context
-from portal_notification.preferences import flatten, patch_schema
+from portal_notification.preferences import flatten, patch_schema, view_schema
 
 api = Blueprint("notification", __name__, url_prefix="/v1")
 
@@ -24,13 +38,41 @@ def ctx() -> Context:
     return current(Context)
 
 
+# ---------------------------------------------------------------------------------------------- answers
+
+PREFERENCES = json_body(200, view_schema())
+DEVICE = closed(
+    "PushDevice",
+    device_id=TEXT,
+    kind={"enum": list(devices.KINDS)},
+    label={**TEXT, "description": "Nom du support, affiché à la famille"},
+    target_hint={**TEXT, "description": "Les 4 derniers caractères de la cible"},
+    created_at=INSTANT,
+)
+FEED_ITEM = closed(
+    "Notification",
+    notification_id=TEXT,
+    type=TEXT,
+    category=TEXT,
+    title={**TEXT, "description": "En français, à afficher"},
+    body=TEXT,
+    created_at=INSTANT,
+    target=nullable(closed("NotificationTarget", kind={"enum": ["statement", "document"]}, id=TEXT)),
+    read=BOOLEAN,
+)
+FEED = extend(page_of(FEED_ITEM, "NotificationPage"), "NotificationPage", unread_count=INTEGER)
+UNSUBSCRIBED = closed("Unsubscribed", status=TEXT, category=TEXT)
+
+
 @api.get("/notification-preferences")
+@responds(PREFERENCES)
 @require_auth("family")
 def get_preferences() -> Any:
     return ctx().preferences.get(principal().account_id)
 
 
 @api.patch("/notification-preferences")
+@responds(PREFERENCES)
 @require_auth("family")
 @accepts(patch_schema())
 def patch_preferences() -> Any:
@@ -40,6 +82,7 @@ def patch_preferences() -> Any:
 
 
 @api.get("/push-devices")
+@responds(json_body(200, closed("PushDevices", items={"type": "array", "items": DEVICE})))
 @require_auth("family")
 def list_devices() -> Any:
     return {"items": [devices.view(d) for d in devices.of_account(ctx().db, principal().account_id)]}
@@ -56,6 +99,11 @@ SUBSCRIPTION = obj(
 
 
 @api.post("/push-devices")
+@responds(
+    json_body(201, DEVICE, "Support enregistré"),
+    json_body(200, DEVICE, "Support déjà enregistré"),
+    errors={409: "Trop de supports pour ce compte"},
+)
 @require_auth("family")
 @accepts(
     obj(
@@ -86,6 +134,9 @@ def register_device() -> Any:
 
 
 @api.get("/push-devices/webpush-key")
+@responds(
+    json_body(200, closed("WebPushKey", public_key=TEXT)), errors={404: "Web Push n'est pas proposé par ce portail"}
+)
 @require_auth("family")
 def webpush_key() -> Any:
     """The portal's VAPID public key: the `applicationServerKey` a browser subscribes with."""
@@ -96,6 +147,7 @@ def webpush_key() -> Any:
 
 
 @api.delete("/push-devices/<hexid:device_id>")
+@responds(empty("Support retiré"))
 @require_auth("family")
 def remove_device(device_id: str) -> Response:
     devices.remove(ctx().db, principal().account_id, device_id)
@@ -103,6 +155,7 @@ def remove_device(device_id: str) -> Response:
 
 
 @api.get("/notifications")
+@responds(json_body(200, FEED))
 @require_auth("family")
 @accepts_query(QUERY_PARAMETERS)
 def list_notifications() -> Any:
@@ -115,6 +168,7 @@ def list_notifications() -> Any:
 
 
 @api.post("/notifications/<notification_id>/read")
+@responds(empty("Marquée lue"))
 @require_auth("family")
 def read_one(notification_id: str) -> Response:
     feed.mark_read(ctx().db, principal().account_id, notification_id)
@@ -122,6 +176,7 @@ def read_one(notification_id: str) -> Response:
 
 
 @api.post("/notifications/read-all")
+@responds(empty("Toutes marquées lues"))
 @require_auth("family")
 def read_all() -> Response:
     feed.mark_all_read(ctx().db, principal().account_id)
@@ -153,6 +208,12 @@ def unsubscribe_page() -> Any:
 
 
 @api.post("/unsubscribe")
+@responds(
+    json_body(200, UNSUBSCRIBED, "Désabonné (RFC 8058)"),
+    file_body(200, "text/html", description="Désabonné : la page qui le dit (confirmation=page)"),
+    file_body(400, "text/html", description="Lien invalide : la page qui le dit (confirmation=page)"),
+    errors={400: "Lien de désabonnement invalide (page ou RFC 9457)"},
+)
 @accepts_query([{"name": "token", "required": True, "schema": string(1, 500)}])
 def one_click_unsubscribe() -> Any:
     """RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` to the signed link; no login. The page's

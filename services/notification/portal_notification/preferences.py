@@ -53,6 +53,23 @@ def patch_schema() -> dict[str, Any]:
     }
 
 
+def view_schema() -> dict[str, Any]:
+    """SCHEMA as the JSON Schema of the preferences the API answers (every key present)."""
+    boolean = {"type": "boolean"}
+
+    def closed(title: str, keys: Any) -> dict[str, Any]:
+        properties = {k: boolean if v is bool else closed(f"{k.capitalize()}Preferences", v) for k, v in keys.items()}
+        return {
+            "type": "object",
+            "title": title,
+            "required": sorted(keys),
+            "properties": properties,
+            "additionalProperties": False,
+        }
+
+    return closed("NotificationPreferences", SCHEMA)
+
+
 def defaults() -> dict[str, Any]:
     """A new family gets everything on: email to its address, push once it registers a device."""
     return {key: True if spec is bool else dict.fromkeys(spec, True) for key, spec in SCHEMA.items()}

@@ -1,0 +1,83 @@
+"""The gateway's OpenAPI document: every operation the gateway (nginx locally, the chart's Ingress) routes to a
+service, from the services' own documents, in one file for the API's consumers (web, mobile, generated clients).
+
+`make openapi` writes docs/api/openapi.json; tests/unit/test_openapi_gateway.py fails when the committed file is
+not what this writes, when an operation is routed but says nothing of its answers, or when two services use the
+same operationId.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "docs" / "api" / "openapi.json"
+TITLE = "Portail famille — API publique (gestion du compte)"
+
+
+def routed() -> dict[str, list[str]]:
+    """Each API service's path prefixes behind the gateway (the chart's `ingressPaths`; the web's `/` left out)."""
+    values = yaml.safe_load((ROOT / "charts" / "portal" / "values.yaml").read_text())
+    return {svc["module"]: svc["ingressPaths"] for svc in values["services"].values() if svc.get("kafka", True)}
+
+
+def is_routed(path: str, prefixes: list[str]) -> bool:
+    return any(path == prefix or path.startswith(prefix.rstrip("/") + "/") for prefix in prefixes)
+
+
+def merged() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    tags: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    owners: dict[str, str] = {}
+    for module, prefixes in routed().items():
+        service = importlib.import_module(f"{module}.app").SERVICE
+        document = service.openapi_document()
+        for path, operations in document["paths"].items():
+            if not is_routed(path, prefixes):
+                continue
+            for operation in operations.values():
+                operation_id = operation["operationId"]
+                if operation_id in owners:
+                    raise SystemExit(f"operationId {operation_id} in both {owners[operation_id]} and {service.name}")
+                owners[operation_id] = service.name
+            paths[path] = operations
+        tags |= {tag["name"]: tag for tag in document["tags"]}
+        schemas |= document["components"]["schemas"]
+    base = document
+    return {
+        "openapi": base["openapi"],
+        "info": {
+            "title": TITLE,
+            "version": base["info"]["version"],
+            "description": (
+                "Les opérations que la passerelle sert, de chaque service. Les erreurs suivent la RFC 9457 "
+                "(application/problem+json) avec un titre et un détail en français, à afficher tels quels."
+            ),
+        },
+        "tags": sorted(tags.values(), key=lambda tag: tag["name"]),
+        "paths": dict(sorted(paths.items())),
+        "security": base["security"],
+        "components": {"securitySchemes": base["components"]["securitySchemes"], "schemas": schemas},
+    }
+
+
+def text() -> str:
+    return json.dumps(merged(), ensure_ascii=False, indent=2) + "\n"
+
+
+def main() -> int:
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(text())
+    print(f"{OUTPUT.relative_to(ROOT)}: {len(merged()['paths'])} paths")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
