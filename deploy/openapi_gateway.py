@@ -1,16 +1,20 @@
 """The gateway's OpenAPI document: every operation the gateway (nginx locally, the chart's Ingress) routes to a
 service, from the services' own documents, in one file for the API's consumers (web, mobile, generated clients).
 
-`make openapi` writes docs/api/openapi.json; tests/unit/test_openapi_gateway.py fails when the committed file is
-not what this writes, when an operation is routed but says nothing of its answers, or when two services use the
-same operationId.
+`make openapi` writes docs/api/openapi.json and generates from it the client the web service calls the APIs with
+(services/api_client/portal_api_client, openapi-python-client); tests/unit/test_openapi_gateway.py fails when the
+committed document or client is not what this writes, when an operation is routed but says nothing of its answers,
+or when two services use the same operationId.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "api" / "openapi.json"
+CLIENT = ROOT / "services" / "api_client" / "portal_api_client"
+CLIENT_CONFIG = ROOT / "deploy" / "openapi-client.yaml"
 TITLE = "Portail famille — API publique (gestion du compte)"
 
 
@@ -72,10 +78,26 @@ def text() -> str:
     return json.dumps(merged(), ensure_ascii=False, indent=2) + "\n"
 
 
+def generate_client(document: Path, package: Path) -> None:
+    """The client package generated from `document` at `package` (replaced)."""
+    generator = Path(sys.executable).with_name("openapi-python-client")
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / package.name
+        command = [str(generator), "generate", "--path", str(document), "--meta", "none"]
+        command += ["--output-path", str(out), "--config", str(CLIENT_CONFIG)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        if result.returncode != 0 or "warning" in (result.stdout + result.stderr).lower():
+            raise SystemExit(f"openapi-python-client:\n{result.stdout}{result.stderr}")
+        shutil.rmtree(package, ignore_errors=True)
+        shutil.copytree(out, package)
+
+
 def main() -> int:
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(text())
     print(f"{OUTPUT.relative_to(ROOT)}: {len(merged()['paths'])} paths")
+    generate_client(OUTPUT, CLIENT)
+    print(f"{CLIENT.relative_to(ROOT)}: {sum(1 for _ in CLIENT.rglob('*.py'))} modules")
     return 0
 
 

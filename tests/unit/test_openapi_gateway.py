@@ -42,3 +42,16 @@ def test_every_routed_operation_documents_its_answers():
     assert set(created["content"]) == {"application/json", "application/pdf"}
     assert "Location" in created["headers"]
     assert document["components"]["schemas"]["Problem"]["properties"]["fields"]["type"] == "array"
+
+
+def test_the_committed_client_is_the_one_generated_from_the_document(tmp_path):
+    """The web calls the APIs through services/api_client: it must be what the generator makes of the document."""
+    generated = tmp_path / "portal_api_client"
+    openapi_gateway.generate_client(openapi_gateway.OUTPUT, generated)
+
+    def files(root):
+        return {
+            p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        }
+
+    assert files(openapi_gateway.CLIENT) == files(generated), "run `make openapi` and commit the result"

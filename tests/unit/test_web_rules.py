@@ -3,15 +3,14 @@ lands next to a field, how dates and counts read in French."""
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 
 import pytest
-import requests
 from cryptography.exceptions import InvalidTag
 from flask import Flask
 from flask_babel import Babel
+from portal_api_client.models import Problem
 
 from deploy.local import gateway
 from deploy.local.topology import services
@@ -54,29 +53,25 @@ def test_tokens_rest_sealed_with_the_cookie_and_open_only_with_it():
         _open("another-cookie", sealed)
 
 
-def _problem(status: int, body: dict, headers: dict | None = None) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response._content = json.dumps(body).encode()
-    response.headers.update({"Content-Type": "application/problem+json", **(headers or {})})
-    return response
+def _problem(status: int, body: dict, headers: dict | None = None) -> ApiError:
+    """A refusal as the generated client parses it (RFC 9457: type, title and status always there)."""
+    problem = Problem.from_dict({"type": "https://portail-famille.example/problems/x", "status": status, **body})
+    return ApiError.of(status, problem, headers or {})
 
 
 def test_a_problem_goes_next_to_the_field_it_names_else_to_the_fallback_else_to_the_summary():
-    wrong = ApiError.from_response(
-        _problem(
-            403,
-            {
-                "title": "Mot de passe incorrect",
-                "detail": "Le mot de passe actuel est incorrect.",
-                "fields": ["current_password"],
-            },
-        )
+    wrong = _problem(
+        403,
+        {
+            "title": "Mot de passe incorrect",
+            "detail": "Le mot de passe actuel est incorrect.",
+            "fields": ["current_password"],
+        },
     )
     assert FormErrors.of(wrong, {"current_password", "new_password"}).fields == {
         "current_password": "Le mot de passe actuel est incorrect."
     }
-    unnamed = ApiError.from_response(_problem(401, {"title": "Identifiant ou mot de passe incorrect"}))
+    unnamed = _problem(401, {"title": "Identifiant ou mot de passe incorrect"})
     assert FormErrors.of(unnamed, {"login", "password"}, fallback="password").fields == {
         "password": "Identifiant ou mot de passe incorrect"
     }
@@ -86,12 +81,10 @@ def test_a_problem_goes_next_to_the_field_it_names_else_to_the_fallback_else_to_
 
 
 def test_a_throttled_answer_keeps_its_retry_after_and_odd_bodies_still_give_a_french_message():
-    throttled = ApiError.from_response(_problem(429, {"title": "Trop de tentatives"}, {"Retry-After": "30"}))
+    throttled = _problem(429, {"title": "Trop de tentatives"}, {"Retry-After": "30"})
     assert throttled.retry_after == 30
-    odd = requests.Response()
-    odd.status_code = 400
-    odd._content = b"<html>not json</html>"
-    assert ApiError.from_response(odd).message == "Le service a refusé la demande."
+    odd = ApiError.of(400, None, {})  # an answer without a problem document
+    assert odd.message == "Le service a refusé la demande."
 
 
 def test_dates_and_counts_read_as_a_parent_reads_them():
@@ -132,12 +125,11 @@ def test_a_statement_form_becomes_a_year_or_a_period_and_says_what_is_missing():
 
 
 def test_the_prepaid_refusal_is_recognised_by_its_problem_type():
-    answer = requests.Response()
-    answer.status_code = 422
-    answer._content = json.dumps(
-        {"type": "https://portail-famille.example/problems/no-period-billed-activity", "title": "Relevé indisponible"}
-    ).encode()
-    assert ApiError.from_response(answer).slug == "no-period-billed-activity"
+    problem = {
+        "type": "https://portail-famille.example/problems/no-period-billed-activity",
+        "title": "Relevé indisponible",
+    }
+    assert _problem(422, problem).slug == "no-period-billed-activity"
 
 
 def test_preferences_the_page_cannot_name_are_neither_shown_nor_changed():

@@ -73,7 +73,10 @@ INVOICE = closed(
     payment_status={"enum": ["unpaid", "partially_paid", "paid"]},
     lines=OBJECTS,
 )
-NO_FAMILY = {404: "Famille introuvable (agents : account_id d'une autre structure)"}
+NO_FAMILY = {
+    404: "Famille introuvable (agents : account_id d'une autre structure)",
+    422: "Agents : account_id manquant",
+}
 PDF = file_body(200, "application/pdf", description="Le relevé en PDF (pièce jointe)")
 
 

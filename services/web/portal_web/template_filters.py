@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
@@ -34,9 +34,13 @@ def date_time(value: str | datetime | None) -> str:
     return f"{long_date_in_france(at)} à {local.hour} h {local.minute:02d}"
 
 
-def day(value: str | datetime | None) -> str:
+def day(value: str | date | None) -> str:
+    """A day ("1er décembre 2026"): a calendar day as the APIs give it (a date, or its text), or the day in France
+    of an instant."""
     if not value:
         return ""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = value.isoformat()
     if english():
         when = datetime.fromisoformat(value).date() if isinstance(value, str) and len(value) == 10 else None
         return format_date(when or _instant(value).astimezone(PARIS).date(), "d MMMM y", locale="en_GB")

@@ -7,6 +7,20 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from portal_api_client.api.account import (
+    change_password,
+    delete_my_account,
+    end_other_sessions,
+    my_sessions,
+)
+from portal_api_client.api.account import (
+    end_session as end_session_op,
+)
+from portal_api_client.api.account import (
+    my_account as my_account_op,
+)
+from portal_api_client.api.structure import my_structure
+from portal_api_client.models import ChangePasswordBody, DeleteMyAccountBody, Structure
 
 from portal_web import browser
 from portal_web.api import BILLING, IDENTITY, ApiError, ServiceUnavailable
@@ -16,15 +30,15 @@ from portal_web.forms import FormErrors
 
 bp = Blueprint("account", __name__, url_prefix="/mon-compte")
 PASSWORD_FIELDS = {"current_password", "new_password"}
-STRUCTURES: Expiring[dict[str, str]] = Expiring(300)
+STRUCTURES: Expiring[Structure] = Expiring(300)
 
 
-def structure() -> dict[str, str] | None:
+def structure() -> Structure | None:
     """Who the family deals with, as its invoicing system described it; the page does without it if billing is
     away (nothing else on it depends on billing). Kept a few minutes per structure: it hardly ever changes."""
     try:
         return STRUCTURES.get(
-            g.browser.account["structure_id"], lambda: browser.user_api().json(BILLING, "GET", "/v1/structure")
+            g.browser.account["structure_id"], lambda: browser.user_api().run(BILLING, my_structure.sync_detailed)
         )
     except ServiceUnavailable:
         return None
@@ -33,7 +47,7 @@ def structure() -> dict[str, str] | None:
 @bp.get("")
 @signed_in()
 def my_account() -> Any:
-    account = browser.user_api().json(IDENTITY, "GET", "/v1/account")
+    account = browser.user_api().run(IDENTITY, my_account_op.sync_detailed)
     return render_template("account/index.html", title=_("Mon compte"), me=account, structure=structure())
 
 
@@ -52,7 +66,9 @@ def delete_post() -> Any:
     password = errors.require(request.form.to_dict(), "password", _("Indiquez votre mot de passe."))
     if not errors:
         try:
-            browser.user_api().call(IDENTITY, "DELETE", "/v1/account", json={"password": password})
+            browser.user_api().run(
+                IDENTITY, delete_my_account.sync_detailed, body=DeleteMyAccountBody(password=password)
+            )
         except ApiError as error:
             errors = FormErrors.of(error, {"password"}, fallback="password")
         else:
@@ -86,16 +102,17 @@ def password_post() -> Any:
     if not errors:
         sign_out_others = form.get("sign_out_other_sessions") == "on"
         try:
-            answer = browser.user_api().json(
+            answer = browser.user_api().run(
                 IDENTITY,
-                "PUT",
-                "/v1/account/password",
-                json={"current_password": current, "new_password": new, "sign_out_other_sessions": sign_out_others},
+                change_password.sync_detailed,
+                body=ChangePasswordBody(
+                    current_password=current, new_password=new, sign_out_other_sessions=sign_out_others
+                ),
             )
         except ApiError as error:
             errors = FormErrors.of(error, PASSWORD_FIELDS, fallback="new_password")
         else:
-            ended = answer["ended_sessions"]
+            ended = answer.ended_sessions
             outcome = _("Votre mot de passe a été changé.")
             if ended:
                 outcome += " " + ngettext(
@@ -116,8 +133,8 @@ def password_post() -> Any:
 @bp.get("/connexions")
 @signed_in()
 def where_signed_in() -> Any:
-    live = browser.user_api().json(IDENTITY, "GET", "/v1/account/sessions")
-    return render_template("account/sessions.html", title=_("Où je suis connecté"), sessions=live["items"])
+    live = browser.user_api().run(IDENTITY, my_sessions.sync_detailed)
+    return render_template("account/sessions.html", title=_("Où je suis connecté"), sessions=live.items)
 
 
 @bp.post("/connexions/<session_id>/fin")
@@ -127,7 +144,7 @@ def end_session(session_id: str) -> Any:
         browser.flash(_("Cette connexion n'existe pas ou est déjà terminée."))
         return redirect(url_for("account.where_signed_in"), code=303)
     return browser.act(
-        lambda: browser.user_api().call(IDENTITY, "DELETE", f"/v1/account/sessions/{session_id}"),
+        lambda: browser.user_api().run(IDENTITY, end_session_op.sync_detailed, session_id=session_id),
         lambda ended: _("Cette connexion est terminée."),
         url_for("account.where_signed_in"),
     )
@@ -136,7 +153,7 @@ def end_session(session_id: str) -> Any:
 @bp.post("/connexions/fin-des-autres")
 @signed_in()
 def end_others() -> Any:
-    ended = browser.user_api().json(IDENTITY, "POST", "/v1/account/sessions/end-others")["ended_sessions"]
+    ended = browser.user_api().run(IDENTITY, end_other_sessions.sync_detailed).ended_sessions
     browser.flash(
         ngettext("%(num)d autre connexion terminée.", "%(num)d autres connexions terminées.", ended)
         if ended

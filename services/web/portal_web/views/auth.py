@@ -8,6 +8,9 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from portal_api_client.api.account import my_account
+from portal_api_client.api.auth import login, logout, password_reset
+from portal_api_client.models import LoginBody, PasswordResetBody
 
 from portal_web import browser
 from portal_web.api import IDENTITY, ApiError, SignedOut, UserApi
@@ -30,28 +33,28 @@ def sign_in() -> Any:
 def sign_in_post() -> Any:
     form = request.form.to_dict()
     errors = FormErrors()
-    login = errors.require(form, "login", _("Indiquez votre identifiant."))
+    identifier = errors.require(form, "login", _("Indiquez votre identifiant."))
     password = errors.require(form, "password", _("Indiquez votre mot de passe."))
     if not errors:
         try:
             client = ctx().api
-            answer = client.call(
+            issued = client.run(
                 IDENTITY,
-                "POST",
-                "/v1/auth/login",
-                json={"login": login.strip(), "password": password},
-                client_ip=request.remote_addr,
-                user_agent=request.headers.get("User-Agent", ""),
+                login.sync_detailed,
+                headers=client.headers(None, request.remote_addr, request.headers.get("User-Agent", "")),
+                body=LoginBody(login=identifier.strip(), password=password),
             )
         except ApiError as error:
             errors = FormErrors.of(error, {"login", "password"}, fallback="password")
         else:
             session = ctx().store.renew(g.get("browser"))
-            session.tokens = client.tokens(answer.json())
+            session.tokens = client.tokens(issued)
             browser.start_signed_in(session)
-            session.account = UserApi(
-                client, ctx().store, session, client_ip=request.remote_addr or "", user_agent=""
-            ).json(IDENTITY, "GET", "/v1/account")
+            session.account = (
+                UserApi(client, ctx().store, session, client_ip=request.remote_addr or "", user_agent="")
+                .run(IDENTITY, my_account.sync_detailed)
+                .to_dict()
+            )
             ctx().store.save(session)
             return redirect(browser.local_path(request.args.get("suite")), code=303)
     form.pop("password", None)  # never sent back to the browser
@@ -63,7 +66,7 @@ def sign_out() -> Any:
     session = g.get("browser")
     if session is not None and session.signed_in:
         with suppress(ApiError, SignedOut):  # already ended elsewhere: signing out here still forgets it
-            browser.user_api().call(IDENTITY, "POST", "/v1/auth/logout")
+            browser.user_api().run(IDENTITY, logout.sync_detailed)
     browser.end()
     browser.flash(_("Vous êtes déconnecté."))
     return redirect(url_for("auth.sign_in"), code=303)
@@ -87,11 +90,15 @@ def forgotten_post() -> Any:
     """The same answer whether the identifier exists or not (identity's too): nobody learns who has an account."""
     form = {"login": request.form.get("login", "").strip()}
     errors = FormErrors()
-    login = errors.require(form, "login", _("Indiquez votre identifiant."))
+    identifier = errors.require(form, "login", _("Indiquez votre identifiant."))
     if not errors:
         try:
-            ctx().api.call(
-                IDENTITY, "POST", "/v1/auth/password-reset", json={"login": login}, client_ip=request.remote_addr
+            api = ctx().api
+            api.run(
+                IDENTITY,
+                password_reset.sync_detailed,
+                headers=api.headers(client_ip=request.remote_addr),
+                body=PasswordResetBody(login=identifier),
             )
             browser.flash(str(FORGOTTEN_SENT))
             return redirect(url_for("auth.sign_in"), code=303)

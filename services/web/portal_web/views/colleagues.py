@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from portal_api_client.api.admin import create_agent_account, disable_agent, list_agents
+from portal_api_client.models import Account, CreateAgentAccountBody
 
 from portal_web import browser
 from portal_web.api import IDENTITY, ApiError
@@ -21,7 +23,7 @@ STATUSES = {"active": _l("Actif"), "pending_activation": _l("En attente d'activa
 
 
 def page(form: dict[str, str], errors: FormErrors, status: int = 200) -> Any:
-    agents = browser.user_api().json(IDENTITY, "GET", "/v1/admin/agents", params=browser.page_params(PAGE_SIZE))
+    agents = browser.user_api().run(IDENTITY, list_agents.sync_detailed, **browser.page_params(PAGE_SIZE))
     html = render_template(
         "colleagues/index.html",
         title=_("Agents de la structure"),
@@ -49,8 +51,10 @@ def add() -> Any:
     errors.require(form, "display_name", _("Indiquez le nom de l'agent."))
     if not errors:
         try:
-            created = browser.user_api().json(IDENTITY, "POST", "/v1/admin/agents", json=form)
-            browser.flash(_("Un e-mail d'activation est envoyé à %(to)s.", to=created["login"]))
+            created = browser.user_api().run(
+                IDENTITY, create_agent_account.sync_detailed, body=CreateAgentAccountBody.from_dict(form)
+            )
+            browser.flash(_("Un e-mail d'activation est envoyé à %(to)s.", to=created.login))
             return redirect(url_for("colleagues.index"), code=303)
         except ApiError as error:
             errors = FormErrors.of(error, FIELDS, fallback="login")
@@ -60,12 +64,12 @@ def add() -> Any:
 @bp.post("/<hexid:account_id>/desactivation")
 @signed_in("agent")
 def disable(account_id: str) -> Any:
-    def disabled(agent: dict[str, Any]) -> str:
-        name = agent["display_name"] or agent["login"]
+    def disabled(agent: Account) -> str:
+        name = agent.display_name or agent.login
         return _("Le compte de %(name)s est désactivé : il ne peut plus se connecter.", name=name)
 
     return browser.act(
-        lambda: browser.user_api().json(IDENTITY, "POST", f"/v1/admin/agents/{account_id}/disable"),
+        lambda: browser.user_api().run(IDENTITY, disable_agent.sync_detailed, account_id=account_id),
         disabled,
         url_for("colleagues.index"),
     )

@@ -3,11 +3,16 @@ documents the family sends from its Dossier."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, BinaryIO, cast
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from portal_api_client.api.documents import document_content, my_documents
+from portal_api_client.api.dossier import send_to_structure, sent_by_me
+from portal_api_client.models import SendToStructureBody
+from portal_api_client.types import File
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal_common.french import file_size
@@ -38,9 +43,9 @@ def too_large() -> str:
 def index() -> Any:
     params = browser.page_params(PAGE_SIZE)
     api = browser.user_api()
-    received = api.json(DOCUMENTS, "GET", "/v1/documents", params=params)
+    received = api.run(DOCUMENTS, my_documents.sync_detailed, **params)
     first_page = "cursor" not in params  # the family's own uploads are listed once, above the older documents
-    sent = api.json(DOCUMENTS, "GET", "/v1/dossier/documents", params={"limit": PAGE_SIZE}) if first_page else None
+    sent = api.run(DOCUMENTS, sent_by_me.sync_detailed, limit=PAGE_SIZE) if first_page else None
     return render_template("documents/index.html", title=_("Vos documents"), received=received, sent=sent)
 
 
@@ -48,7 +53,7 @@ def index() -> Any:
 @signed_in()  # a family its own documents, an agent its structure's: document-store decides
 def content(document_id: str) -> Response:
     """The file, streamed from document-store: shown by the browser, or downloaded. Opening it marks it read."""
-    answer = browser.user_api().call(DOCUMENTS, "GET", f"/v1/documents/{document_id}/content", stream=True)
+    answer = browser.user_api().stream(DOCUMENTS, document_content, document_id=document_id)
     disposition = answer.headers.get("Content-Disposition", "attachment")
     if not request.args.get("telecharger"):
         disposition = disposition.replace("attachment", "inline", 1)
@@ -95,9 +100,9 @@ def too_large_page(error: Exception | None = None) -> Any:
     return send_page({}, errors, 413)
 
 
-def forward_upload(path: str, fields: dict[str, str]) -> FormErrors | None:
-    """The form's file and `fields` (a title among them) sent on to document-store at `path`: the errors to show
-    next to the fields, or None once the document is stored."""
+def forward_upload(send: Callable[[File, dict[str, str]], object], fields: dict[str, str]) -> FormErrors | None:
+    """The form's file and `fields` (a title among them) sent on to document-store by `send(file, fields)`: the
+    errors to show next to the fields, or None once the document is stored."""
     errors = FormErrors()
     title = errors.require(fields, "title", _("Indiquez un titre pour ce document."))
     upload = request.files.get("file")
@@ -106,13 +111,8 @@ def forward_upload(path: str, fields: dict[str, str]) -> FormErrors | None:
     if errors or upload is None:
         return errors
     try:
-        browser.user_api().call(
-            DOCUMENTS,
-            "POST",
-            path,
-            data={**fields, "title": title.strip()},
-            files={"file": (upload.filename, upload.stream, upload.mimetype or "application/octet-stream")},
-        )
+        file = File(payload=cast(BinaryIO, upload.stream), file_name=upload.filename, mime_type=upload.mimetype or None)
+        send(file, {**fields, "title": title.strip()})
     except ApiError as error:
         return FormErrors.of(error, {*fields, "file"}, fallback="file")
     return None
@@ -122,7 +122,12 @@ def forward_upload(path: str, fields: dict[str, str]) -> FormErrors | None:
 @signed_in("family")
 def send_post() -> Any:
     form = {name: request.form.get(name, "") for name in ("title", "comment")}
-    errors = forward_upload("/v1/dossier/documents", form)
+    errors = forward_upload(
+        lambda file, fields: browser.user_api().run(
+            DOCUMENTS, send_to_structure.sync_detailed, body=SendToStructureBody(file=file, **fields)
+        ),
+        form,
+    )
     if errors is None:
         browser.flash(_("Votre document « %(title)s » a été envoyé à la structure.", title=form["title"].strip()))
         return redirect(url_for("documents.index"), code=303)

@@ -8,6 +8,9 @@ from flask import Blueprint, render_template, request
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from portal_api_client.api.account import my_activity
+from portal_api_client.models import MyActivityTypeItem
+from portal_api_client.types import UNSET
 
 from portal_web import browser
 from portal_web.api import IDENTITY
@@ -76,13 +79,13 @@ AREAS: dict[str, tuple[LazyString, list[str]]] = {
 def index() -> Any:
     chosen = [area for area in request.args.getlist("domaine") if area in AREAS]
     paging = browser.page_params(PAGE_SIZE)
-    types = [("type", kind) for area in chosen for kind in AREAS[area][1]]
-    page = browser.user_api().json(IDENTITY, "GET", "/v1/account/activity", params=[*paging.items(), *types])
+    types = [MyActivityTypeItem(kind) for area in chosen for kind in AREAS[area][1]]
+    page = browser.user_api().run(IDENTITY, my_activity.sync_detailed, **paging, type_=types or UNSET)
     return render_template(
         "account/history.html",
         title=_("Historique de mon compte"),
-        entries=page["items"],
-        next_cursor=page["next_cursor"],
+        entries=page.items,
+        next_cursor=page.next_cursor,
         areas=AREAS,
         chosen=chosen,
         first_page="cursor" not in paging,

@@ -7,6 +7,16 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from portal_api_client.api.notification_preferences import get_preferences, patch_preferences
+from portal_api_client.api.push_devices import (
+    list_devices,
+    register_device,
+    remove_device,
+)
+from portal_api_client.api.push_devices import (
+    webpush_key as webpush_key_op,
+)
+from portal_api_client.models import PatchPreferencesBody, RegisterDeviceBody
 
 from portal_web import browser
 from portal_web.api import NOTIFICATION, ApiError
@@ -62,15 +72,19 @@ def webpush_key() -> str | None:
 
     def ask() -> str | None:
         try:
-            return str(browser.user_api().json(NOTIFICATION, "GET", "/v1/push-devices/webpush-key")["public_key"])
+            return browser.user_api().run(NOTIFICATION, webpush_key_op.sync_detailed).public_key
         except ApiError:
             return None
 
     return WEBPUSH_KEY.get("key", ask)
 
 
+def preferences() -> dict[str, Any]:
+    return browser.user_api().run(NOTIFICATION, get_preferences.sync_detailed).to_dict()
+
+
 def page(preferences: dict[str, Any], status: int = 200) -> Any:
-    devices = browser.user_api().json(NOTIFICATION, "GET", "/v1/push-devices")["items"]
+    devices = browser.user_api().run(NOTIFICATION, list_devices.sync_detailed).items
     html = render_template(
         "preferences/index.html",
         title=TITLE,
@@ -87,22 +101,23 @@ def page(preferences: dict[str, Any], status: int = 200) -> Any:
 @bp.get("")
 @signed_in("family")
 def index() -> Any:
-    return page(browser.user_api().json(NOTIFICATION, "GET", "/v1/notification-preferences"))
+    return page(preferences())
 
 
 @bp.post("")
 @signed_in("family")
 def save() -> Any:
-    api = browser.user_api()
-    current = shown(api.json(NOTIFICATION, "GET", "/v1/notification-preferences"))
+    current = shown(preferences())
     # A checkbox left unticked is not sent at all: every choice the page showed is set, ticked or not.
     wanted = {path: request.form.get(path) == "on" for path in current}
     try:
-        saved = api.json(NOTIFICATION, "PATCH", "/v1/notification-preferences", json=as_patch(wanted))
+        saved = browser.user_api().run(
+            NOTIFICATION, patch_preferences.sync_detailed, body=PatchPreferencesBody.from_dict(as_patch(wanted))
+        )
     except ApiError as error:
         browser.flash(error.message)
         return redirect(url_for("preferences.index"), code=303)
-    if not saved["push_enabled"] and not saved["email_enabled"]:
+    if not saved.push_enabled and not saved.email_enabled:
         browser.flash(
             _(
                 "Vos choix sont enregistrés. Vous ne recevrez plus ni e-mail ni notification push : les nouvelles "
@@ -117,9 +132,9 @@ def save() -> Any:
 
 @bp.post("/appareils/<hexid:device_id>/retrait")
 @signed_in("family")
-def remove_device(device_id: str) -> Any:
+def remove_this_device(device_id: str) -> Any:
     return browser.act(
-        lambda: browser.user_api().call(NOTIFICATION, "DELETE", f"/v1/push-devices/{device_id}"),
+        lambda: browser.user_api().run(NOTIFICATION, remove_device.sync_detailed, device_id=device_id),
         lambda removed: _("Cet appareil ne recevra plus de notifications push."),
         url_for("preferences.index"),
     )
@@ -135,7 +150,11 @@ def add_this_browser() -> Any:
         return {"detail": _("L'abonnement de ce navigateur est illisible.")}, 400
     device = {"kind": "webpush", "subscription": data["subscription"], "label": device_label(request.user_agent.string)}
     try:
-        browser.user_api().call(NOTIFICATION, "POST", "/v1/push-devices", json=device)
+        body = RegisterDeviceBody.from_dict(device)
+    except (KeyError, TypeError, ValueError):  # not the shape of a PushSubscription
+        return {"detail": _("L'abonnement de ce navigateur est illisible.")}, 400
+    try:
+        browser.user_api().run(NOTIFICATION, register_device.sync_detailed, body=body)
     except ApiError as error:
         return {"detail": error.message}, error.status
     browser.flash(_("Ce navigateur recevra vos notifications push."))

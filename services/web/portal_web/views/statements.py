@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import requests
+import httpx
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from portal_api_client.api.statements import generate as generate_statement
+from portal_api_client.api.statements import get_statement, list_statements, statement_pdf
+from portal_api_client.models import GenerateBody
 
 from portal_web import browser
 from portal_web.api import BILLING, ApiError, relayed
@@ -41,7 +44,7 @@ def statement_request(form: dict[str, str], errors: FormErrors) -> dict[str, Any
 
 
 def page(form: dict[str, str], errors: FormErrors, status: int = 200) -> Any:
-    earlier = browser.user_api().json(BILLING, "GET", "/v1/statements")["items"]
+    earlier = browser.user_api().run(BILLING, list_statements.sync_detailed).items
     html = render_template(
         "statements/index.html", title=TITLE, form=form, errors=errors, years=years(), earlier=earlier
     )
@@ -63,7 +66,9 @@ def generate() -> Any:
     wanted = statement_request(form, errors)
     if not errors:
         try:
-            statement = browser.user_api().json(BILLING, "POST", "/v1/statements", json=wanted)
+            statement = browser.user_api().run(
+                BILLING, generate_statement.sync_detailed, body=GenerateBody.from_dict(wanted)
+            )
         except ApiError as error:
             # The service's words ("La période ne peut pas se terminer dans le futur.") next to the field.
             if error.slug == "no-period-billed-activity":  # the prepaid case: about the family, not a field
@@ -71,20 +76,20 @@ def generate() -> Any:
             else:
                 errors = FormErrors.of(error, FIELDS, fallback="year" if "year" in wanted else "period_end")
         else:
-            return redirect(url_for("statements.show", statement_id=statement["statement_id"]), code=303)
+            return redirect(url_for("statements.show", statement_id=statement.statement_id), code=303)
     return page(form, errors, 422)
 
 
 @bp.get("/<hexid:statement_id>")
 @signed_in("family")
 def show(statement_id: str) -> Any:
-    statement = browser.user_api().json(BILLING, "GET", f"/v1/statements/{statement_id}")
+    statement = browser.user_api().run(BILLING, get_statement.sync_detailed, statement_id=statement_id)
     return render_template(
-        "statements/show.html", title=_("Relevé n° %(number)s", number=statement["number"]), s=statement
+        "statements/show.html", title=_("Relevé n° %(number)s", number=statement.number), s=statement
     )
 
 
-def pdf_filename(answer: requests.Response) -> str:
+def pdf_filename(answer: httpx.Response) -> str:
     """billing names the file after the statement's number; only safe characters reach our header."""
     named = answer.headers.get("Content-Disposition", "").partition('filename="')[2].removesuffix('"')
     return "".join(c for c in named if c.isalnum() or c in "-_.") or "releve.pdf"
@@ -94,7 +99,7 @@ def pdf_filename(answer: requests.Response) -> str:
 @signed_in("family")
 def pdf(statement_id: str) -> Response:
     """The PDF, streamed from billing-statement: opened in the browser (to read or print) or downloaded."""
-    answer = browser.user_api().call(BILLING, "GET", f"/v1/statements/{statement_id}/pdf", stream=True)
+    answer = browser.user_api().stream(BILLING, statement_pdf, statement_id=statement_id)
     filename = pdf_filename(answer)
     how = "attachment" if request.args.get("telecharger") else "inline"
     return relayed(answer, "application/pdf", f'{how}; filename="{filename}"')

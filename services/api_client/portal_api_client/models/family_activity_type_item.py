@@ -1,0 +1,38 @@
+from enum import StrEnum
+
+class FamilyActivityTypeItem(StrEnum):
+    ACCOUNT_ACTIVATED = "account.activated"
+    ACCOUNT_ACTIVATION_RESENT = "account.activation_resent"
+    ACCOUNT_CONTACT_EMAIL_CHANGED = "account.contact_email_changed"
+    ACCOUNT_CONTACT_EMAIL_CHANGE_REQUESTED = "account.contact_email_change_requested"
+    ACCOUNT_CONTACT_EMAIL_CHANGE_UNDONE = "account.contact_email_change_undone"
+    ACCOUNT_CREATED = "account.created"
+    ACCOUNT_DELETED = "account.deleted"
+    ACCOUNT_DISABLED = "account.disabled"
+    ACCOUNT_LOGGED_OUT = "account.logged_out"
+    ACCOUNT_LOGIN_FAILED = "account.login_failed"
+    ACCOUNT_LOGIN_SUCCEEDED = "account.login_succeeded"
+    ACCOUNT_PASSWORD_CHANGED = "account.password_changed"
+    ACCOUNT_PASSWORD_RESET_REQUESTED = "account.password_reset_requested"
+    ACCOUNT_RESTORED = "account.restored"
+    ACCOUNT_SESSION_REVOKED = "account.session_revoked"
+    DOCUMENT_SHARED = "document.shared"
+    DOCUMENT_UPLOADED = "document.uploaded"
+    DOSSIER_CHILD_SCHOOL_UPDATED = "dossier.child_school_updated"
+    DOSSIER_DOCUMENT_REQUESTED = "dossier.document_requested"
+    DOSSIER_QUOTIENT_UPDATED = "dossier.quotient_updated"
+    DOSSIER_REVIEW_COMPLETED = "dossier.review_completed"
+    DOSSIER_UPDATED = "dossier.updated"
+    INVOICE_DIRECT_DEBIT_REFUSED = "invoice.direct_debit_refused"
+    INVOICE_ISSUED = "invoice.issued"
+    INVOICE_ONLINE_PAYMENT_BLOCKED = "invoice.online_payment_blocked"
+    INVOICE_PAYMENT_STATUS_CHANGED = "invoice.payment_status_changed"
+    INVOICE_UNPAID_REMINDER = "invoice.unpaid_reminder"
+    NOTIFICATION_PREFERENCES_CHANGED = "notification.preferences_changed"
+    RESERVATION_CANCELLED = "reservation.cancelled"
+    RESERVATION_CREATED = "reservation.created"
+    STATEMENT_CERTIFICATE_AVAILABLE = "statement.certificate_available"
+    STATEMENT_GENERATED = "statement.generated"
+
+    def __str__(self) -> str:
+        return str(self.value)

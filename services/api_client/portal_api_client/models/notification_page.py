@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.notification import Notification
+
+
+
+
+
+T = TypeVar("T", bound="NotificationPage")
+
+
+
+@_attrs_define
+class NotificationPage:
+    """ 
+        Attributes:
+            items (list[Notification]):
+            next_cursor (None | str):
+            unread_count (int):
+     """
+
+    items: list[Notification]
+    next_cursor: None | str
+    unread_count: int
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.notification import Notification # noqa: PLC0415
+        items = []
+        for items_item_data in self.items:
+            items_item = items_item_data.to_dict()
+            items.append(items_item)
+
+
+
+        next_cursor: None | str
+        next_cursor = self.next_cursor
+
+        unread_count = self.unread_count
+
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({
+            "items": items,
+            "next_cursor": next_cursor,
+            "unread_count": unread_count,
+        })
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.notification import Notification # noqa: PLC0415
+        d = dict(src_dict)
+        items = []
+        _items = d.pop("items")
+        for items_item_data in (_items):
+            items_item = Notification.from_dict(items_item_data)
+
+
+
+            items.append(items_item)
+
+
+        def _parse_next_cursor(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        next_cursor = _parse_next_cursor(d.pop("next_cursor"))
+
+
+        unread_count = d.pop("unread_count")
+
+        notification_page = cls(
+            items=items,
+            next_cursor=next_cursor,
+            unread_count=unread_count,
+        )
+
+        return notification_page
+

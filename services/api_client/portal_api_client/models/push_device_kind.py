@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+class PushDeviceKind(StrEnum):
+    FCM = "fcm"
+    GOTIFY = "gotify"
+    NTFY = "ntfy"
+    WEBPUSH = "webpush"
+
+    def __str__(self) -> str:
+        return str(self.value)
