@@ -8,6 +8,7 @@ refusal as the French problem it is.
 from __future__ import annotations
 
 import importlib
+from datetime import date
 from types import ModuleType
 from typing import Any
 
@@ -63,7 +64,7 @@ def test_a_family_uses_its_account_through_the_generated_client(platform, client
     assert account.login_modifiable is False
 
     statement = operation(client_package, "statements", "generate").sync(
-        client=family, body=m.GenerateBody(period_start="2026-09-01", period_end="2026-10-31")
+        client=family, body=m.GenerateBody(period_start=date(2026, 9, 1), period_end=date(2026, 10, 31))
     )
     assert isinstance(statement, m.Statement), statement
     assert statement.totals.invoiced_cents == 31_500 + 28_000

@@ -4,7 +4,7 @@ lands next to a field, how dates and counts read in French."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -119,9 +119,14 @@ def test_a_statement_form_becomes_a_year_or_a_period_and_says_what_is_missing():
     assert errors.fields == {"year": "Choisissez une année."}
     errors = FormErrors()
     asked = {"choice": "period", "period_start": "2025-09-01", "period_end": "2026-06-30"}
-    assert statement_request(asked, errors) == {"period_start": "2025-09-01", "period_end": "2026-06-30"}
+    assert statement_request(asked, errors) == {"period_start": date(2025, 9, 1), "period_end": date(2026, 6, 30)}
     assert statement_request({"choice": "period", "period_start": "2025-09-01"}, errors) == {}
     assert errors.fields == {"period_end": "Indiquez le dernier jour de la période."}
+    errors = FormErrors()  # a forged or mistyped day is said next to its field, never sent
+    assert (
+        statement_request({"choice": "period", "period_start": "2025-02-30", "period_end": "2025-03-01"}, errors) == {}
+    )
+    assert errors.fields == {"period_start": "Cette date n'existe pas : indiquez le jour, le mois et l'année."}
 
 
 def test_the_prepaid_refusal_is_recognised_by_its_problem_type():

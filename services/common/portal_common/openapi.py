@@ -152,9 +152,13 @@ def document(app: Flask, *, title: str, version: str = "0.1.0") -> dict[str, Any
     for rule, path, method, view in operations:
         parameters = _path_parameters(app, rule.rule)
         public = rule.rule in PUBLIC_PATHS
-        # The endpoint's name (the view's, without its blueprint); with the method when it serves several.
+        # The endpoint's name (the view's, without its blueprint unless another blueprint has the same one); with
+        # the method when it serves several.
+        name = rule.endpoint.rpartition(".")[2]
+        if len({r.endpoint for r, *_ in operations if r.endpoint.rpartition(".")[2] == name}) > 1:
+            name = rule.endpoint.replace(".", "_")
         several = sum(1 for other, *_ in operations if other is rule) > 1
-        operation_id = rule.endpoint.rpartition(".")[2] + (f"_{method.lower()}" if several else "")
+        operation_id = name + (f"_{method.lower()}" if several else "")
         operation: dict[str, Any] = {
             "operationId": operation_id,
             "tags": [tag(path, view)],

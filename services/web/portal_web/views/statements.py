@@ -40,7 +40,13 @@ def statement_request(form: dict[str, str], errors: FormErrors) -> dict[str, Any
         return {"year": int(year)}
     start = errors.require(form, "period_start", _("Indiquez le premier jour de la période."))
     end = errors.require(form, "period_end", _("Indiquez le dernier jour de la période."))
-    return {"period_start": start, "period_end": end} if start and end else {}
+    days = {}
+    for name, typed in (("period_start", start), ("period_end", end)):
+        try:
+            days[name] = date.fromisoformat(typed.strip()) if typed.strip() else None
+        except ValueError:  # the date field sends AAAA-MM-JJ; anything else was typed or forged
+            errors.add(name, _("Cette date n'existe pas : indiquez le jour, le mois et l'année."))
+    return days if not errors and all(days.values()) else {}
 
 
 def page(form: dict[str, str], errors: FormErrors, status: int = 200) -> Any:
@@ -66,9 +72,7 @@ def generate() -> Any:
     wanted = statement_request(form, errors)
     if not errors:
         try:
-            statement = browser.user_api().run(
-                BILLING, generate_statement.sync_detailed, body=GenerateBody.from_dict(wanted)
-            )
+            statement = browser.user_api().run(BILLING, generate_statement.sync_detailed, body=GenerateBody(**wanted))
         except ApiError as error:
             # The service's words ("La période ne peut pas se terminer dans le futur.") next to the field.
             if error.slug == "no-period-billed-activity":  # the prepaid case: about the family, not a field
