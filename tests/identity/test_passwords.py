@@ -215,3 +215,29 @@ def test_an_expired_reset_link_is_refused_and_the_password_stays(svc):
     assert svc.login(account)["access_token"]  # the old password still works
     refused = svc.call("POST", "/v1/auth/login", json={"login": account["login"], "password": NEW})
     assert refused.status_code == 401
+
+
+def test_the_reset_page_speaks_the_readers_language_and_says_how_long_a_link_lasts(svc):
+    """The emailed link's page follows the language chosen on the portal (the `langue` cookie), else the browser's;
+    how long such a link works comes from the settings (PASSWORD_RESET_TTL_SECONDS, one hour here)."""
+    token = svc.reset_link(svc.new_account()["login"])
+    page = f"/mot-de-passe/nouveau?token={token}"
+    french = svc.call("GET", page)
+    assert '<html lang="fr">' in french.text
+    assert "<title>Choisissez un nouveau mot de passe — Portail famille</title>" in french.text
+    english = svc.call("GET", page, headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"})
+    assert '<html lang="en">' in english.text
+    assert "<h1>Choose a new password</h1>" in english.text
+    assert "New password" in english.text
+    chosen = svc.call("GET", page, headers={"Accept-Language": "en"}, cookies={"langue": "fr"})
+    assert '<html lang="fr">' in chosen.text  # the portal's choice wins over the browser's
+
+    different = {"token": token, "password": "une phrase assez longue", "confirmation": "une autre phrase longue"}
+    refused = svc.call("POST", "/mot-de-passe/nouveau", data=different, cookies={"langue": "en"})
+    assert refused.status_code == 422
+    assert "The two passwords differ." in refused.text
+    unknown = {"token": "inconnu", "password": "une phrase assez longue", "confirmation": "une phrase assez longue"}
+    gone = svc.call("POST", "/mot-de-passe/nouveau", data=unknown, cookies={"langue": "en"})
+    assert gone.status_code == 400
+    assert "A reset link works once and for 1 hour" in gone.text
+    assert "pendant 1 heure" in svc.call("POST", "/mot-de-passe/nouveau", data=unknown).text

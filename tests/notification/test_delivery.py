@@ -289,3 +289,8 @@ def test_the_unsubscribe_link_in_the_body_opens_a_page_whose_button_unsubscribes
     broken = notif.call("GET", path_and_query[:-3] + "AAA")
     assert broken.status_code == 400
     assert "n'est pas valide" in broken.text
+    # In English for whoever chose it on the portal (the `langue` cookie), else whose browser prefers it.
+    english = notif.call("GET", path_and_query, headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert '<html lang="en">' in english.text
+    assert "Unsubscribe from “Invoices” emails" in english.text
+    assert '<html lang="fr">' in notif.call("GET", path_and_query, cookies={"langue": "fr"}).text

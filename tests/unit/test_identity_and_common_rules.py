@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal_common import events
+from portal_common import events, pages
 from portal_common.pagination import MAX_LIMIT, decode_cursor, encode_cursor, parse_limit
 from portal_common.problems import Problem
 from portal_identity.passwords import MAX_LENGTH, MIN_LENGTH, check_policy
@@ -102,3 +102,20 @@ def test_a_disabled_agent_is_revoked_like_a_deleted_account(event_type):
     assert not cache.is_revoked(other)
     later = Principal("agent-1", "s-new", "agent", "st", "t3", issued + int(timedelta(minutes=1).total_seconds()), 0)
     assert not cache.is_revoked(later)  # a session opened after a restore lives
+
+
+@pytest.mark.parametrize(
+    ("seconds", "french", "english"),
+    [
+        (7 * 86400, "7 jours", "7 days"),
+        (86400, "1 jour", "1 day"),
+        (24 * 3600 + 3600, "25 heures", "25 hours"),
+        (3600, "1 heure", "1 hour"),
+        (5400, "90 minutes", "90 minutes"),
+        (60, "1 minute", "1 minute"),
+        (90, "2 minutes", "2 minutes"),
+    ],
+)
+def test_how_long_a_link_lasts_is_said_in_the_largest_whole_unit(seconds, french, english):
+    assert pages.duration(seconds, "fr") == french
+    assert pages.duration(seconds, "en") == english

@@ -183,14 +183,54 @@ def read_all() -> Response:
     return Response(status=204)
 
 
-CATEGORY_NAMES = {"dossier": "Dossier", "invoices": "Factures", "documents": "Documents"}
 PAGES = pages.templates(__file__)
+# The unsubscribe page's words, in the language chosen on the portal (else the browser's).
+CATEGORIES = {
+    "fr": {"dossier": "Dossier", "invoices": "Factures", "documents": "Documents"},
+    "en": {"dossier": "Family file", "invoices": "Invoices", "documents": "Documents"},
+}
+WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "site": "Portail famille",
+        "title_ask": "Se désabonner des e-mails",
+        "title_done": "Désabonnement enregistré",
+        "title_invalid": "Lien non valide",
+        "ask": "Vous ne recevrez plus par e-mail les notifications « {category} » du portail famille. Elles resteront "
+        "dans le fil d'actualité de votre espace, et les messages de sécurité de votre compte vous seront toujours "
+        "envoyés.",
+        "button": "Me désabonner des e-mails « {category} »",
+        "done": "C'est fait : vous ne recevrez plus par e-mail les notifications « {category} ». Elles restent dans le "
+        "fil d'actualité de votre espace.",
+        "again": "Pour les recevoir de nouveau : connectez-vous au portail famille, ouvrez « Mon compte », puis « Mes "
+        "notifications : e-mail et push », et cochez « e-mail » pour « {category} ».",
+        "invalid": "Ce lien de désabonnement n'est pas valide : il a peut-être été copié en partie. Vous pouvez aussi "
+        "choisir les e-mails que vous recevez dans « Mon compte », « Mes notifications : e-mail et push », sur le "
+        "portail famille.",
+    },
+    "en": {
+        "site": "Family portal",
+        "title_ask": "Unsubscribe from emails",
+        "title_done": "Unsubscribed",
+        "title_invalid": "Invalid link",
+        "ask": "You will no longer receive the family portal's “{category}” notifications by email. They will stay in "
+        "the news feed of your account, and your account's security messages will still be sent to you.",
+        "button": "Unsubscribe from “{category}” emails",
+        "done": "Done: you will no longer receive “{category}” notifications by email. They stay in the news feed of "
+        "your account.",
+        "again": "To receive them again: sign in to the family portal, open “My account”, then “My notifications: "
+        "email and push”, and tick “email” for “{category}”.",
+        "invalid": "This unsubscribe link is not valid: it may have been copied in part. You can also choose the "
+        "emails you receive in “My account”, “My notifications: email and push”, on the family portal.",
+    },
+}
 
 
 def page(state: str, category: str = "", status: int = 200) -> Response:
-    titles = {"ask": "Se désabonner des e-mails", "done": "Désabonnement enregistré", "invalid": "Lien non valide"}
+    lang = pages.language()
+    name = CATEGORIES[lang].get(category, category)
+    text = {key: value.format(category=name) for key, value in WORDS[lang].items()}
     html = PAGES.get_template("unsubscribe.html").render(
-        state=state, title=titles[state], category=CATEGORY_NAMES.get(category, category)
+        lang=lang, state=state, title=text[f"title_{state}"], text=text
     )
     return pages.page(html, status)
 

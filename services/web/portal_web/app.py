@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 
-from portal_common import mongo
+from portal_common import mongo, pages
 from portal_common.config import ConfigError
 from portal_common.http import create_base_app
 from portal_common.logs import configure_logging
@@ -29,8 +29,7 @@ from portal_web.views import account, auth, colleagues, documents, families, his
 
 log = logging.getLogger(__name__)
 NAME = "web"
-LANGUAGES = ["fr", "en"]
-LANGUAGE_COOKIE = "langue"
+LANGUAGE_COOKIE = pages.LANGUAGE_COOKIE
 BLUEPRINTS = (
     auth.bp,
     home.bp,
@@ -85,10 +84,7 @@ def build(config: WebConfig) -> Context:
 
 def page_language() -> str:
     """French unless the person chose English (the footer's link) or, before any choice, its browser prefers it."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
-    if chosen in LANGUAGES:
-        return chosen
-    return request.accept_languages.best_match(LANGUAGES, default="fr") or "fr"
+    return pages.language()
 
 
 def error_page(status: int, text: str | None = None) -> Response:
