@@ -216,25 +216,26 @@ def test_7_a_form_posted_without_its_csrf_token_changes_nothing(platform):
 def test_8_a_keyboard_alone_signs_in(browser):
     """No mouse: Tab from the top of the page to each field, Enter to send; the focus is always visible."""
     browser.open("/connexion")
-    body = browser.driver.find_element(By.TAG_NAME, "body")
-    body.send_keys(Keys.TAB)
-    active = browser.driver.switch_to.active_element
-    assert active.text == "Aller au contenu"  # the first stop: skip to the content
-    visited = []
-    for _ in range(8):
-        active.send_keys(Keys.TAB)
+    browser.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert browser.driver.switch_to.active_element.text == "Aller au contenu"  # the first stop: skip to the content
+    tab_to(browser, lambda e: e.get_attribute("id") == "login").send_keys(FAMILY_LOGIN, Keys.TAB)
+    password = browser.driver.switch_to.active_element
+    assert password.get_attribute("id") == "password"
+    browser.loads(lambda: password.send_keys(NEW_PASSWORD, Keys.ENTER))
+    assert browser.path == "/"
+    assert browser.title == "Accueil — Portail famille"
+
+
+def tab_to(browser, wanted, limit: int = 80):
+    """Tab from where the focus is (no mouse) until the focused element is `wanted`; every stop shows its focus."""
+    for _ in range(limit):
+        browser.driver.switch_to.active_element.send_keys(Keys.TAB)
         active = browser.driver.switch_to.active_element
         outline = browser.driver.execute_script("return getComputedStyle(arguments[0]).outlineStyle", active)
         assert outline != "none", f"no visible focus on {active.get_attribute('outerHTML')[:80]}"
-        visited.append(active.get_attribute("id") or active.text)
-        if active.get_attribute("id") == "login":
-            active.send_keys(FAMILY_LOGIN, Keys.TAB)
-            password = browser.driver.switch_to.active_element
-            assert password.get_attribute("id") == "password"
-            browser.loads(lambda: password.send_keys(NEW_PASSWORD, Keys.ENTER))  # noqa: B023 - called at once
-            break
-    assert browser.path == "/", visited
-    assert browser.title == "Accueil — Portail famille"
+        if wanted(active):
+            return active
+    raise AssertionError(f"{limit} tabs on {browser.path} without reaching what was looked for")
 
 
 # ---------------------------------------------------------------------------------- the rest of the account area
@@ -296,6 +297,38 @@ def test_9_a_statement_for_a_future_period_is_refused_and_a_year_downloads_as_a_
 
     browser.follow("Revenir à Mes relevés")
     assert "Du 1er janvier 2025 au 31 décembre 2025" in browser.text(".cards")
+
+
+def test_9b_the_keyboard_alone_changes_a_preference_and_downloads_a_statement(browser, platform):
+    """No mouse: Tab to each link, field and button, Enter to follow or send, Space to tick."""
+    browser.open("/")
+
+    def press_enter(element) -> None:
+        browser.loads(lambda: element.send_keys(Keys.ENTER))
+
+    press_enter(tab_to(browser, lambda e: e.text == "Mon compte"))
+    press_enter(tab_to(browser, lambda e: e.text == "Mes notifications : e-mail et push"))
+    box = tab_to(browser, lambda e: e.get_attribute("id") == "dossier-quotient_updated")
+    assert box.is_selected()
+    box.send_keys(Keys.SPACE)
+    press_enter(tab_to(browser, lambda e: e.text == "Enregistrer mes choix"))
+    assert browser.text(".notice") == "Vos choix de notification sont enregistrés."
+    saved = platform.call("GET", "/v1/notification-preferences", family_token(platform)).json()
+    assert saved["dossier"]["quotient_updated"] is False
+    assert saved["dossier"]["review_completed"] is True  # only what was ticked off
+
+    press_enter(tab_to(browser, lambda e: e.text == "Mes relevés"))
+    press_enter(tab_to(browser, lambda e: e.text == "Du 1er janvier 2025 au 31 décembre 2025"))
+    before = set(browser.downloads.iterdir())
+    tab_to(browser, lambda e: e.text == "Télécharger le PDF").send_keys(Keys.ENTER)
+
+    def downloaded() -> list:
+        new = set(browser.downloads.iterdir()) - before
+        return [p for p in new if not p.name.startswith(".") and not p.name.endswith(".crdownload")]
+
+    [pdf] = wait_for(downloaded, timeout=30, what="the statement downloaded")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    browser.open("/")
 
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
