@@ -231,8 +231,13 @@ def tab_to(browser, wanted, limit: int = 80):
     for _ in range(limit):
         browser.driver.switch_to.active_element.send_keys(Keys.TAB)
         active = browser.driver.switch_to.active_element
-        outline = browser.driver.execute_script("return getComputedStyle(arguments[0]).outlineStyle", active)
-        assert outline != "none", f"no visible focus on {active.get_attribute('outerHTML')[:80]}"
+        outline, inner = browser.driver.execute_script(
+            "return [getComputedStyle(arguments[0]).outlineStyle, !arguments[0].matches(':focus')]", active
+        )
+        # A date field whose day, month or year part holds the focus is not :focus itself (Chromium highlights that
+        # part); every other stop must show the portal's focus ring.
+        inner_part = inner and active.get_attribute("type") == "date"
+        assert outline != "none" or inner_part, f"no visible focus on {active.get_attribute('outerHTML')[:80]}"
         if wanted(active):
             return active
     raise AssertionError(f"{limit} tabs on {browser.path} without reaching what was looked for")
