@@ -150,7 +150,7 @@ def create_base_app(
     @responds(json_body(200, {"type": "object", "description": "Ce document (OpenAPI 3.1)"}))
     def openapi_document() -> Any:
         # Built on request: the service's blueprints are registered after this base app is made.
-        return openapi.document(app, title=f"Portail famille — {service}")
+        return openapi.service_document(app)
 
     @app.get("/metrics")
     @responds(file_body(200, "text/plain", description="Métriques Prometheus (format texte)"))

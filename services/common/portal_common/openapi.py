@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -80,14 +81,17 @@ def _html_responses() -> dict[str, Any]:
     }
 
 
+PATH_PARAMETER = re.compile(r"<(?:([^:>]+):)?([^>]+)>")  # a Flask rule's <converter:name>
+
+
 def openapi_path(rule: str) -> str:
-    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
+    return PATH_PARAMETER.sub(r"{\2}", rule)
 
 
 def _path_parameters(app: Flask, rule: str) -> list[dict[str, Any]]:
     """A Flask rule's path parameters (its converter's schema when it has one)."""
     parameters = []
-    for converter, name in re.findall(r"<(?:([^:>]+):)?([^>]+)>", rule):
+    for converter, name in PATH_PARAMETER.findall(rule):
         found = app.url_map.converters.get(converter or "default")
         schema = getattr(found, "openapi_schema", {"type": "string"})
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
@@ -149,16 +153,17 @@ def document(app: Flask, *, title: str, version: str = "0.1.0") -> dict[str, Any
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {"Problem": PROBLEM}
     operations = _operations(app)
+    # operationId: the endpoint's name (the view's, without its blueprint unless another blueprint has the same
+    # one), with the method when the endpoint serves several.
+    short_names = Counter(endpoint.rpartition(".")[2] for endpoint in {rule.endpoint for rule, *_ in operations})
+    methods_of = Counter(rule.endpoint for rule, *_ in operations)
     for rule, path, method, view in operations:
         parameters = _path_parameters(app, rule.rule)
         public = rule.rule in PUBLIC_PATHS
-        # The endpoint's name (the view's, without its blueprint unless another blueprint has the same one); with
-        # the method when it serves several.
         name = rule.endpoint.rpartition(".")[2]
-        if len({r.endpoint for r, *_ in operations if r.endpoint.rpartition(".")[2] == name}) > 1:
+        if short_names[name] > 1:
             name = rule.endpoint.replace(".", "_")
-        several = sum(1 for other, *_ in operations if other is rule) > 1
-        operation_id = name + (f"_{method.lower()}" if several else "")
+        operation_id = name + (f"_{method.lower()}" if methods_of[rule.endpoint] > 1 else "")
         operation: dict[str, Any] = {
             "operationId": operation_id,
             "tags": [tag(path, view)],
@@ -243,9 +248,14 @@ class ResponseCheck:
         return [f"{'/'.join(map(str, e.absolute_path)) or 'corps'} : {e.message}" for e in errors][:5]
 
 
+def service_document(app: Flask) -> dict[str, Any]:
+    """The document a service serves at /openapi.json (and checks its answers against)."""
+    return document(app, title=f"Portail famille — {app.extensions['portal.service']}")
+
+
 def install_check(app: Flask, on_difference: Callable[[str], Response]) -> None:
     """Every answer checked before it leaves; a difference is logged and answered as `on_difference(text)`."""
-    check = ResponseCheck(lambda: document(app, title=app.name))
+    check = ResponseCheck(lambda: service_document(app))
 
     @app.after_request  # registered last, so it runs first: the access log and metrics see what was sent
     def check_response(response: Response) -> Response:

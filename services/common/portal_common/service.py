@@ -197,20 +197,21 @@ class Service(Generic[C]):
             check_responses=common.check_responses,
         )
         app.extensions[CONTEXT] = ctx
+        return self._with_routes(app)
+
+    def openapi_document(self) -> dict[str, Any]:
+        """The OpenAPI document of the HTTP app, built without a context: nothing is connected (`make openapi`)."""
+        return openapi.service_document(
+            self._with_routes(create_base_app(self.name, max_request_bytes=1, readiness={}))
+        )
+
+    def _with_routes(self, app: Flask) -> Flask:
+        """The service's own routes (and request hooks) on a base app."""
         if self.configure_app is not None:
             self.configure_app(app)
         for blueprint in self.blueprints:
             app.register_blueprint(blueprint)
         return app
-
-    def openapi_document(self) -> dict[str, Any]:
-        """The OpenAPI document of the HTTP app, built without a context: nothing is connected (`make openapi`)."""
-        app = create_base_app(self.name, max_request_bytes=1, readiness={})
-        if self.configure_app is not None:
-            self.configure_app(app)
-        for blueprint in self.blueprints:
-            app.register_blueprint(blueprint)
-        return openapi.document(app, title=f"Portail famille — {self.name}")
 
     def create_grpc_server(self, ctx: C) -> GrpcServer | None:
         api = self.grpc

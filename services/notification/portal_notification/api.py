@@ -19,7 +19,6 @@ from portal_common.responses import (
     TEXT,
     closed,
     empty,
-    extend,
     file_body,
     json_body,
     nullable,
@@ -60,7 +59,7 @@ FEED_ITEM = closed(
     target=nullable(closed("NotificationTarget", kind={"enum": ["statement", "document"]}, id=TEXT)),
     read=BOOLEAN,
 )
-FEED = extend(page_of(FEED_ITEM, "NotificationPage"), "NotificationPage", unread_count=INTEGER)
+FEED = page_of(FEED_ITEM, "NotificationPage", unread_count=INTEGER)
 UNSUBSCRIBED = closed("Unsubscribed", status=TEXT, category=TEXT)
 
 

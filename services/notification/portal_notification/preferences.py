@@ -12,6 +12,7 @@ from typing import Any
 from portal_common import events
 from portal_common.outbox import Outbox
 from portal_common.problems import Problem
+from portal_common.responses import BOOLEAN, closed
 
 PREFERENCES = "preferences"
 SCHEMA: dict[str, Any] = {
@@ -55,19 +56,14 @@ def patch_schema() -> dict[str, Any]:
 
 def view_schema() -> dict[str, Any]:
     """SCHEMA as the JSON Schema of the preferences the API answers (every key present)."""
-    boolean = {"type": "boolean"}
 
-    def closed(title: str, keys: Any) -> dict[str, Any]:
-        properties = {k: boolean if v is bool else closed(f"{k.capitalize()}Preferences", v) for k, v in keys.items()}
-        return {
-            "type": "object",
-            "title": title,
-            "required": sorted(keys),
-            "properties": properties,
-            "additionalProperties": False,
-        }
+    def described(title: str, keys: dict[str, Any]) -> dict[str, Any]:
+        return closed(
+            title,
+            **{k: BOOLEAN if v is bool else described(f"{k.capitalize()}Preferences", v) for k, v in keys.items()},
+        )
 
-    return closed("NotificationPreferences", SCHEMA)
+    return described("NotificationPreferences", SCHEMA)
 
 
 def defaults() -> dict[str, Any]:
