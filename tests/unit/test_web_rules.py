@@ -12,6 +12,7 @@ from flask import Flask
 from flask_babel import Babel
 from portal_api_client.models import Problem
 
+import portal_web
 from deploy.local import gateway
 from deploy.local.topology import services
 from portal_common.french import file_size
@@ -19,6 +20,7 @@ from portal_web.api import ApiError
 from portal_web.browser import local_path
 from portal_web.cache import Expiring
 from portal_web.forms import FormErrors
+from portal_web.i18n import page_callables
 from portal_web.sessions import Tokens, _open, _seal
 from portal_web.template_filters import amount, date_time, day
 from portal_web.views.preferences import as_patch, device_label, shown
@@ -102,6 +104,24 @@ def test_in_english_dates_and_amounts_read_the_english_way():
         assert day("2026-03-15") == "15 March 2026"
         assert day("2026-07-14T21:45:00+00:00") == "14 July 2026"
         assert amount(123456) == "€1,234.56"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "<p>2 notifications non lues.</p><p>Bonjour &lt;b&gt;Léa&lt;/b&gt;</p>"),
+        ("en", "<p>2 unread notifications.</p><p>Bonjour &lt;b&gt;Léa&lt;/b&gt;</p>"),
+    ],
+)
+def test_a_page_translates_with_its_own_catalogue_and_escapes_what_it_fills_in(language, expected):
+    app = Flask("portal_web", root_path=portal_web.__path__[0])
+    Babel(app, locale_selector=lambda: language)
+    template = app.jinja_env.from_string(
+        '<p>{{ ngettext("%(num)d notification non lue.", "%(num)d notifications non lues.", 2) }}</p>'
+        '<p>{{ _("Bonjour %(name)s", name=name) }}</p>'
+    )
+    with app.test_request_context():
+        assert template.render(name="<b>Léa</b>", **page_callables()) == expected
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from portal_common.http import create_base_app
 from portal_common.logs import configure_logging
 from portal_common.runtime import ServiceRuntime, periodic
 from portal_common.service import database_failed
-from portal_web import browser, sessions, template_filters
+from portal_web import browser, i18n, sessions, template_filters
 from portal_web.api import Api, ApiError, ServiceUnavailable, SignedOut
 from portal_web.config import WebConfig
 from portal_web.context import CONTEXT, Context
@@ -119,6 +119,7 @@ def create_app(context: Context) -> Flask:
             "account": session.account if session is not None and session.signed_in else None,
             "flashes": browser.take_flashes,
             "lang": page_language(),
+            **i18n.page_callables(),
         }
 
     @app.errorhandler(HTTPException)
