@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import operator
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -67,9 +68,11 @@ def measure(
     into: Measured | None = None,
     max_ops: int = 1_000_000,
     cpu: CpuMeter | None = None,
+    pause: float = 0.0,
 ) -> Measured:
     """Run `work(thread_index)` in `threads` threads for `seconds` (bounded by `max_ops`), adding to `into`;
-    with `cpu`, also add the CPU seconds it counted meanwhile."""
+    with `cpu`, also add the CPU seconds it counted meanwhile. With `pause`, each thread waits between 0.5 and
+    1.5 times that many seconds after each operation, untimed (a person reading the page before the next)."""
     into = into or Measured()
     cpu_before = cpu() if cpu else 0.0
     lock = threading.Lock()
@@ -81,10 +84,11 @@ def measure(
             started = time.perf_counter()
             try:
                 work(index)
+                local.append(time.perf_counter() - started)
             except Exception:  # noqa: BLE001 - counted, reported as errors
                 failed += 1
-                continue
-            local.append(time.perf_counter() - started)
+            if pause:
+                time.sleep(pause * random.uniform(0.5, 1.5))  # spreads the readers apart
         with lock:
             into.latencies.extend(local)
             into.errors += failed
@@ -99,14 +103,14 @@ def run_for(seconds: float, threads: int, work: Callable[[int], None], max_ops: 
     return measure(seconds, threads, work, max_ops=max_ops).summary()
 
 
-def alternating(seconds: float, *loads: Load, blocks: int = 5) -> list[dict[str, Any]]:
+def alternating(seconds: float, *loads: Load, blocks: int = 5, pause: float = 0.0) -> list[dict[str, Any]]:
     """Each load (threads, work[, cpu meter]) runs `seconds` in all, in `blocks` blocks taking turns: a
     change in the machine's speed during the run (other tenants) weighs on a measure and its baseline alike."""
     measured = [Measured() for _ in loads]
     for _ in range(blocks):
         for load, into in zip(loads, measured, strict=True):
             threads, work, *meter = load
-            measure(seconds / blocks, threads, work, into, cpu=meter[0] if meter else None)
+            measure(seconds / blocks, threads, work, into, cpu=meter[0] if meter else None, pause=pause)
     return [m.summary() for m in measured]
 
 

@@ -1,6 +1,8 @@
-"""The benchmarks' verdicts: a target's text and its check come from one statement."""
+"""The benchmarks' verdicts: a target's text and its check come from one statement; a paced load's timing."""
 
-from bench.common import judged
+import time
+
+from bench.common import judged, measure
 
 
 def test_each_target_is_stated_and_checked_against_the_measure():
@@ -17,3 +19,10 @@ def test_each_target_is_stated_and_checked_against_the_measure():
 def test_a_missing_measure_is_never_a_met_target():
     # The notification bench passes infinity when no latency was measured at all.
     assert judged(p99_ms=("<", 1000, float("inf")))["targets_met"] == {"p99_ms": False}
+
+
+def test_a_paced_load_waits_between_operations_without_counting_the_wait():
+    measured = measure(0.6, 2, lambda _: time.sleep(0.01), pause=0.1)
+    assert measured.errors == 0
+    assert 4 <= len(measured.latencies) <= 16  # about one operation per 0.11 s and thread, not one per 0.01 s
+    assert max(measured.latencies) < 0.05  # the reading pause is not part of an operation's time
