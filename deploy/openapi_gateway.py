@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -67,11 +68,35 @@ def merged() -> dict[str, Any]:
                 "(application/problem+json) avec un titre et un détail en français, à afficher tels quels."
             ),
         },
-        "tags": sorted(tags.values(), key=lambda tag: tag["name"]),
+        "tags": sorted((tags[name] for name in used_tags(paths)), key=lambda tag: tag["name"]),
         "paths": dict(sorted(paths.items())),
         "security": base["security"],
-        "components": {"securitySchemes": base["components"]["securitySchemes"], "schemas": schemas},
+        "components": {
+            "securitySchemes": base["components"]["securitySchemes"],
+            "schemas": {name: schemas[name] for name in sorted(reachable(paths, schemas))},
+        },
     }
+
+
+def used_tags(paths: dict[str, Any]) -> set[str]:
+    return {tag for operations in paths.values() for operation in operations.values() for tag in operation["tags"]}
+
+
+def reachable(paths: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    """The schemas the routed operations name, and those these name in turn (the services' health answers,
+    never routed, stay out)."""
+    found: set[str] = set()
+    waiting = _refs(paths)
+    while waiting:
+        name = waiting.pop()
+        if name not in found:
+            found.add(name)
+            waiting |= _refs(schemas[name])
+    return found
+
+
+def _refs(value: Any) -> set[str]:
+    return set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(value)))
 
 
 def text() -> str:

@@ -27,7 +27,6 @@ from .dossier_preferences import DossierPreferences
 from .ended_sessions import EndedSessions
 from .family_activity_type_item import FamilyActivityTypeItem
 from .generate_body import GenerateBody
-from .health import Health
 from .invoice import Invoice
 from .invoice_lines_item import InvoiceLinesItem
 from .invoice_payment_status import InvoicePaymentStatus
@@ -56,8 +55,6 @@ from .problem import Problem
 from .push_device import PushDevice
 from .push_device_kind import PushDeviceKind
 from .push_devices import PushDevices
-from .readiness import Readiness
-from .readiness_checks import ReadinessChecks
 from .refresh_body import RefreshBody
 from .register_device_body import RegisterDeviceBody
 from .register_device_body_kind import RegisterDeviceBodyKind
@@ -109,7 +106,6 @@ __all__ = (
     "EndedSessions",
     "FamilyActivityTypeItem",
     "GenerateBody",
-    "Health",
     "Invoice",
     "InvoiceLinesItem",
     "InvoicePaymentStatus",
@@ -138,8 +134,6 @@ __all__ = (
     "PushDevice",
     "PushDeviceKind",
     "PushDevices",
-    "Readiness",
-    "ReadinessChecks",
     "RefreshBody",
     "RegisterDeviceBody",
     "RegisterDeviceBodyKind",
