@@ -214,6 +214,16 @@ def test_a_subscribed_browser_is_named_as_its_family_knows_it(user_agent, label)
     assert device_label(user_agent) == label
 
 
+def test_a_browser_subscribed_from_an_english_page_is_named_in_english():
+    app = Flask("portal_web", root_path=portal_web.__path__[0])
+    Babel(app, locale_selector=lambda: "en")
+    with app.test_request_context():
+        assert device_label("Mozilla/5.0 (Android 14; Mobile; rv:125.0) Gecko/125.0 Firefox/125.0") == (
+            "Firefox on Android"
+        )
+        assert device_label("curl/8.0") == "Browser"
+
+
 def test_a_kept_value_is_asked_for_again_only_once_it_is_old():
     asked: list[str] = []
     kept: Expiring[str] = Expiring(seconds=0.2)

@@ -168,7 +168,8 @@ SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Win
 
 
 def device_label(user_agent: str) -> str:
-    """How the family recognises this browser in its list of devices: "Firefox sur Android"."""
-    name = next((label for token, label in BROWSERS if token in user_agent), "Navigateur")
+    """How the family recognises this browser in its list of devices: "Firefox sur Android" (in the language of
+    the page it was registered from: the name is kept as given)."""
+    name = next((label for token, label in BROWSERS if token in user_agent), None) or _("Navigateur")
     system = next((label for token, label in SYSTEMS if token in user_agent), "")
-    return f"{name} sur {system}" if system else name
+    return _("%(browser)s sur %(system)s", browser=name, system=system) if system else name
