@@ -117,7 +117,10 @@ pid {run_dir}/nginx.pid;
 error_log {run_dir}/error.log warn;
 events {{ worker_connections 512; }}
 http {{
-  access_log {run_dir}/access.log;
+  # The combined format, and how long each request took here (rt) and at the service (urt), in seconds.
+  log_format timed '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+                   '"$http_referer" "$http_user_agent" rt=$request_time urt=$upstream_response_time';
+  access_log {run_dir}/access.log timed;
   client_body_temp_path {run_dir}/body;
   proxy_temp_path {run_dir}/proxy;
   fastcgi_temp_path {run_dir}/fastcgi;

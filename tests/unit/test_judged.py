@@ -2,7 +2,10 @@
 
 import time
 
+import pytest
+
 from bench.common import judged, measure
+from bench.web_bench import server_times
 
 
 def test_each_target_is_stated_and_checked_against_the_measure():
@@ -26,3 +29,18 @@ def test_a_paced_load_waits_between_operations_without_counting_the_wait():
     assert measured.errors == 0
     assert 4 <= len(measured.latencies) <= 16  # about one operation per 0.11 s and thread, not one per 0.01 s
     assert max(measured.latencies) < 0.05  # the reading pause is not part of an operation's time
+
+
+def test_a_page_server_time_is_its_request_or_the_sum_of_its_calls_from_the_gateway_log():
+    log = "\n".join(
+        [
+            '- - - [x] "GET /mes-documents HTTP/1.1" 200 9 "" "portal-bench/paced/web/3/0/1" rt=0.031 urt=0.030',
+            '- - - [x] "GET /v1/documents HTTP/1.1" 200 9 "" "portal-bench/paced/api/3/0/1" rt=0.012 urt=0.012',
+            '- - - [x] "GET /v1/dossier/documents HTTP/1.1" 200 9 "" "portal-bench/paced/api/3/0/1" rt=0.008 urt=-',
+            '- - - [x] "GET /static/portal.css HTTP/1.1" 200 9 "-" "python-requests/2.34" rt=0.001 urt=-',
+        ]
+    )
+    times = server_times(log)
+    assert times["paced"][("web", "/mes-documents")] == [0.031]
+    assert times["paced"][("api", "/mes-documents")] == [pytest.approx(0.020)]
+    assert set(times) == {"paced"}
