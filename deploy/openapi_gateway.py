@@ -86,16 +86,17 @@ def reachable(paths: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
     """The schemas the routed operations name, and those these name in turn (the services' health answers,
     never routed, stay out)."""
     found: set[str] = set()
-    waiting = _refs(paths)
+    waiting = named_schemas(paths)
     while waiting:
         name = waiting.pop()
         if name not in found:
             found.add(name)
-            waiting |= _refs(schemas[name])
+            waiting |= named_schemas(schemas[name])
     return found
 
 
-def _refs(value: Any) -> set[str]:
+def named_schemas(value: Any) -> set[str]:
+    """The component schemas a part of the document refers to (`$ref`), anywhere inside it."""
     return set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(value)))
 
 

@@ -106,6 +106,13 @@ def test_in_english_dates_and_amounts_read_the_english_way():
         assert amount(123456) == "€1,234.56"
 
 
+def web_app_in(language: str) -> Flask:
+    """An app with the web's catalogues, its pages in `language`."""
+    app = Flask("portal_web", root_path=portal_web.__path__[0])
+    Babel(app, locale_selector=lambda: language)
+    return app
+
+
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
@@ -114,8 +121,7 @@ def test_in_english_dates_and_amounts_read_the_english_way():
     ],
 )
 def test_a_page_translates_with_its_own_catalogue_and_escapes_what_it_fills_in(language, expected):
-    app = Flask("portal_web", root_path=portal_web.__path__[0])
-    Babel(app, locale_selector=lambda: language)
+    app = web_app_in(language)
     template = app.jinja_env.from_string(
         '<p>{{ ngettext("%(num)d notification non lue.", "%(num)d notifications non lues.", 2) }}</p>'
         '<p>{{ _("Bonjour %(name)s", name=name) }}</p>'
@@ -215,9 +221,7 @@ def test_a_subscribed_browser_is_named_as_its_family_knows_it(user_agent, label)
 
 
 def test_a_browser_subscribed_from_an_english_page_is_named_in_english():
-    app = Flask("portal_web", root_path=portal_web.__path__[0])
-    Babel(app, locale_selector=lambda: "en")
-    with app.test_request_context():
+    with web_app_in("en").test_request_context():
         assert device_label("Mozilla/5.0 (Android 14; Mobile; rv:125.0) Gecko/125.0 Firefox/125.0") == (
             "Firefox on Android"
         )

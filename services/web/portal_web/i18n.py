@@ -23,17 +23,18 @@ def page_callables() -> dict[str, Any]:
 
     @pass_context
     def gettext(context: Context, message: str, **variables: Any) -> str:
-        text = catalogue.ugettext(message)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704  # our own catalogue's text, as Jinja's gettext trusts it
-        return text % variables
+        return _filled(context, catalogue.ugettext(message), variables)
 
     @pass_context
     def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
         variables.setdefault("num", num)
-        text = catalogue.ungettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704  # our own catalogue's text, as Jinja's gettext trusts it
-        return text % variables
+        return _filled(context, catalogue.ungettext(singular, plural, num), variables)
 
     return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
+
+
+def _filled(context: Context, text: str, variables: dict[str, Any]) -> str:
+    """The translated text with its values, escaped as the page is (Markup escapes what `%` fills in)."""
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704  # our own catalogue's text, as Jinja's gettext trusts it
+    return text % variables
