@@ -136,14 +136,7 @@ class ClusterPlatform(Platform):
         ok(self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password}), 204)
         agent = ok(self.call("POST", "/v1/auth/login", json={"login": agent_login, "password": password}), 200)
         agent_token = agent.json()["access_token"]
-        created = self.call(
-            "POST", "/v1/admin/accounts", agent_token, json={"login": login, "display_name": "Famille K"}
-        )
-        account_id = ok(created, 201).json()["account_id"]
-        [mail] = wait_for(lambda: smtp.messages(to=login), timeout=60, what="activation email")
-        secret = re.search(r"token=([A-Za-z0-9_-]+)", part_of(mail)).group(1)
-        ok(self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password}), 204)
-        session = ok(self.call("POST", "/v1/auth/login", json={"login": login, "password": password}), 200)
+        account_id, token = self.new_family(smtp, agent_token, login, password)
         self.record_invoice(
             structure,
             account_id,
@@ -153,7 +146,6 @@ class ClusterPlatform(Platform):
             issue_date="2026-03-31",
             amount_cents=31_000,
         )
-        token = session.json()["access_token"]
         period = {"period_start": "2026-01-01", "period_end": "2026-06-30"}
         statement = ok(self.call("POST", "/v1/statements", token, json=period), 201)
         return {
@@ -161,9 +153,24 @@ class ClusterPlatform(Platform):
             "password": password,
             "account_id": account_id,
             "agent": agent_token,
+            "agent_login": agent_login,
             "token": token,
             "statement": statement.json()["statement_id"],
         }
+
+    def new_family(self, smtp: SmtpSink, agent_token: str, login: str, password: str) -> tuple[str, str]:
+        """A family created by an agent and activated from its email: its account id and an access token."""
+        created = self.call(
+            "POST", "/v1/admin/accounts", agent_token, json={"login": login, "display_name": "Famille K"}
+        )
+        assert created.status_code == 201, created.text[:300]
+        [mail] = wait_for(lambda: smtp.messages(to=login), timeout=60, what="activation email")
+        secret = re.search(r"token=([A-Za-z0-9_-]+)", part_of(mail)).group(1)
+        activated = self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password})
+        assert activated.status_code == 204, activated.text[:300]
+        session = self.call("POST", "/v1/auth/login", json={"login": login, "password": password})
+        assert session.status_code == 200, session.text[:300]
+        return created.json()["account_id"], session.json()["access_token"]
 
     def signing_key(self) -> tuple[str, bytes]:
         data = json.loads(kubectl("get", "secret", "portal-identity-signing-keys", "-o", "jsonpath={.data}"))
