@@ -126,11 +126,6 @@ class ClusterPlatform(Platform):
     def family_with_statement(self, smtp: SmtpSink, structure: str, run: str, password: str) -> dict[str, str]:
         """An agent of `structure` and one of its families (activated from its email), with one invoice and a
         statement, all through the release's public paths. Any refusal fails the caller."""
-
-        def ok(response: requests.Response, status: int) -> requests.Response:
-            assert response.status_code == status, f"{response.status_code} {response.text[:300]}"
-            return response
-
         agent_login, login = f"agent.{run}@mairie.fr", f"famille.{run}@example.fr"
         secret = self.create_agent(structure, agent_login)
         ok(self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password}), 204)
@@ -160,22 +155,24 @@ class ClusterPlatform(Platform):
 
     def new_family(self, smtp: SmtpSink, agent_token: str, login: str, password: str) -> tuple[str, str]:
         """A family created by an agent and activated from its email: its account id and an access token."""
-        created = self.call(
-            "POST", "/v1/admin/accounts", agent_token, json={"login": login, "display_name": "Famille K"}
-        )
-        assert created.status_code == 201, created.text[:300]
+        new = {"login": login, "display_name": "Famille K"}
+        created = ok(self.call("POST", "/v1/admin/accounts", agent_token, json=new), 201)
         [mail] = wait_for(lambda: smtp.messages(to=login), timeout=60, what="activation email")
         secret = re.search(r"token=([A-Za-z0-9_-]+)", part_of(mail)).group(1)
-        activated = self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password})
-        assert activated.status_code == 204, activated.text[:300]
-        session = self.call("POST", "/v1/auth/login", json={"login": login, "password": password})
-        assert session.status_code == 200, session.text[:300]
+        ok(self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password}), 204)
+        session = ok(self.call("POST", "/v1/auth/login", json={"login": login, "password": password}), 200)
         return created.json()["account_id"], session.json()["access_token"]
 
     def signing_key(self) -> tuple[str, bytes]:
         data = json.loads(kubectl("get", "secret", "portal-identity-signing-keys", "-o", "jsonpath={.data}"))
         name = max(data)
         return name.removesuffix(".pem"), base64.b64decode(data[name])
+
+
+def ok(response: requests.Response, status: int) -> requests.Response:
+    """The response, if it has the status a set-up step expects; otherwise the test fails with what came back."""
+    assert response.status_code == status, f"{response.status_code} {response.text[:300]}"
+    return response
 
 
 FIGURES: list[str] = []  # what the chaos tests measured, repeated at the end of the run for the report

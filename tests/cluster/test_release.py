@@ -625,8 +625,8 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
     mail_before = mails_to(smtp, subject, families)
     minimum = int(kubectl("get", "hpa", "portal-notification", "-o", "jsonpath={.spec.minReplicas}"))
     maximum = int(kubectl("get", "hpa", "portal-notification", "-o", "jsonpath={.spec.maxReplicas}"))
-    # A scale-out the Kafka-outage test left (its catch-up) may still be cooling down on the busy 2-core node: the
-    # flood must then add pods to those that run now.
+    # A scale-out the chaos tests' traffic caused may still be cooling down (a minute, values-portal.yaml): the flood
+    # must then add pods to those that run now.
     with contextlib.suppress(AssertionError):
         wait_for(lambda: len(pods(selector)) == minimum, timeout=300, interval=5, what="notification at its minimum")
     pods_before = len(pods(selector))
