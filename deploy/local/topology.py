@@ -4,7 +4,8 @@ Read by `make up` (stack.sh, platform.sh, the gateway, the seed), by the tests a
 Service names, modules and base ports come from the chart's values, the source for deployment; a layout
 adds where the infrastructure listens and shifts the service ports so that runs never collide:
 
-- `local`: `make up` (Kafka 9092, FerretDB 27017, SMTP 1025, gateway 8080, services on the chart's ports);
+- `local`: `make up` (Kafka 9092, FerretDB 27017, SMTP 1025, gateway 8080, services on the chart's HTTP ports,
+  gRPC on 20051-20054: the chart's 50051-50054 lie in the kernel's range of client ports);
 - `test`: the private stack of `make test` and `make bench`, and the platform the end-to-end tests start.
 
     python -m deploy.local.topology exports LAYOUT           shell `export` lines (ports already set win)
@@ -179,10 +180,12 @@ def grpc_target_variable(callee: str) -> str:
     return callee.upper().replace("-", "_") + "_GRPC_TARGET"
 
 
+# Every port below 32768, where Linux never picks a client connection's local port: a service binding a port of
+# the ephemeral range may find it taken by another process's connection (CI failed so on gRPC port 60052).
 LAYOUTS = {
-    "local": Layout("local", 9092, 9093, 27017, 1025, 8080, http_offset=0, grpc_offset=0),
+    "local": Layout("local", 9092, 9093, 27017, 1025, 8080, http_offset=0, grpc_offset=-30000),
     "test": Layout(
-        "test", 19092, 19093, 37017, 11025, 28080, http_offset=20000, grpc_offset=10000, check_responses=True
+        "test", 19092, 19093, 17017, 11025, 28080, http_offset=20000, grpc_offset=-24000, check_responses=True
     ),
 }
 

@@ -1,5 +1,7 @@
 """The ports and names a service falls back on are the chart's: one table (deploy/local/topology.py reads it)."""
 
+from pathlib import Path
+
 import pytest
 
 from deploy.local.topology import LAYOUTS, services
@@ -52,21 +54,29 @@ def test_a_service_without_ports_set_listens_where_the_chart_says(name):
     assert common.mongo_db == chart.database
 
 
-def test_layouts_never_share_a_port():
-    used = [
-        port
-        for layout in LAYOUTS.values()
-        for port in [
-            layout.kafka_port,
-            layout.kafka_controller_port,
-            layout.ferretdb_port,
-            layout.smtp_port,
-            layout.gateway_port,
-            *(layout.http_port(name) for name in services()),
-            *(layout.grpc_port(name) for name in services() if services()[name].grpc_port),
-        ]
+def layout_ports(layout):
+    return [
+        layout.kafka_port,
+        layout.kafka_controller_port,
+        layout.ferretdb_port,
+        layout.smtp_port,
+        layout.gateway_port,
+        *(layout.http_port(name) for name in services()),
+        *(layout.grpc_port(name) for name in services() if services()[name].grpc_port),
     ]
+
+
+def test_layouts_never_share_a_port():
+    used = [port for layout in LAYOUTS.values() for port in layout_ports(layout)]
     assert len(used) == len(set(used))
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_no_layout_port_lies_where_the_kernel_picks_client_ports(name):
+    # A port in the ephemeral range may already be some connection's local end when a service binds it:
+    # CI failed so, billing's gRPC port then being 60052, taken while identity talked to Kafka.
+    low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    assert [port for port in layout_ports(LAYOUTS[name]) if low <= port <= high] == []
 
 
 def test_a_caller_finds_its_callees_grpc_port_in_the_layout():
