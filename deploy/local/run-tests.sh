@@ -16,7 +16,7 @@ if [ $cluster_only = 0 ]; then
   if [ $# -gt 0 ]; then "$PYTHON" -m pytest "$@"; exit; fi
   "$ROOT/deploy/k8s/check-charts.sh"  # also builds helm, which tests/deploy and the cluster use
   echo "[test] running tests" >&2
-  "$PYTHON" -m pytest --ignore=tests/cluster
+  "$PYTHON" -m pytest --ignore=tests/cluster --durations=15  # the slowest tests, where CI's time goes
 fi
 t=$SECONDS
 trap '"$CLUSTER" down; "$STACK" down' EXIT
@@ -25,4 +25,4 @@ trap '"$CLUSTER" down; "$STACK" down' EXIT
 "$ROOT/deploy/cluster/images.sh" deps
 "$ROOT/deploy/cluster/images.sh" services >/dev/null
 echo "[test] cluster up and images ready in $((SECONDS - t))s; running the cluster tests" >&2
-"$PYTHON" -m pytest tests/cluster "$@"
+"$PYTHON" -m pytest tests/cluster --durations=0 "$@"
