@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.topology import LAYOUTS, services
+from deploy.local.topology import LAYOUTS, Layout, services
 from portal_billing_statement.config import BillingConfig
 from portal_common.config import Env
 from portal_document_store.config import DocumentsConfig
@@ -54,7 +54,7 @@ def test_a_service_without_ports_set_listens_where_the_chart_says(name):
     assert common.mongo_db == chart.database
 
 
-def layout_ports(layout):
+def layout_ports(layout: Layout) -> list[int]:
     return [
         layout.kafka_port,
         layout.kafka_controller_port,
@@ -73,8 +73,8 @@ def test_layouts_never_share_a_port():
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
 def test_no_layout_port_lies_where_the_kernel_picks_client_ports(name):
-    # A port in the ephemeral range may already be some connection's local end when a service binds it:
-    # CI failed so, billing's gRPC port then being 60052, taken while identity talked to Kafka.
+    # A port in the ephemeral range may already be some socket's local end when a service binds it: CI failed
+    # so, billing's gRPC port then being 60052.
     low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
     assert [port for port in layout_ports(LAYOUTS[name]) if low <= port <= high] == []
 
