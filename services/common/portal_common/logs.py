@@ -77,5 +77,7 @@ def configure_logging(service: str, level: str = "INFO", stream: Any = None) -> 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # kafka-python is chatty at INFO about every reconnect.
-    logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))
+    # kafka-python is chatty at INFO about every reconnect; httpx logs each call the web makes, which the called
+    # service's access log already has under the same request id.
+    for chatty in ("kafka", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

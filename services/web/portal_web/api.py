@@ -24,6 +24,7 @@ from portal_api_client.models import Problem, RefreshBody
 from portal_api_client.models import Tokens as IssuedTokens
 from portal_api_client.types import Response as Answer
 
+from portal_common.logs import request_id_var
 from portal_web.sessions import BrowserSession, SessionStore, Tokens
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,9 @@ class Api:
         token: str | None = None, client_ip: str | None = None, user_agent: str | None = None
     ) -> dict[str, str]:
         found = {}
+        request_id = request_id_var.get()
+        if request_id:  # the service logs the call under the page's request id: one id follows a page end to end
+            found["X-Request-ID"] = request_id
         if token:
             found["Authorization"] = f"Bearer {token}"
         if client_ip:  # the services throttle and record the family's address, not this pod's
