@@ -2,9 +2,6 @@
 # A real single-node Kubernetes on this machine, for the chart's tests and for trying the platform as ops will:
 #   cluster.sh up       build what is missing (cached), start containerd, etcd, the control plane, kubelet,
 #                       kube-proxy and kube-router, then the add-ons (CoreDNS, metrics-server, Traefik)
-#   cluster.sh prepare  only what `up` needs that takes long and no running cluster: packages, programs, the
-#                       base image and the services' images (built, not imported); `make test` runs it at low
-#                       priority while the local tests run, so a new machine's builds hide behind them
 #   cluster.sh down     stop everything and undo every change to the host (network, mounts, sysctls);
 #                       etcd's data, the images and the volumes' data stay, so `up` brings the same cluster back
 #   cluster.sh status   one line per component
@@ -315,15 +312,6 @@ cmd_up() {
   say "cluster ready in $((SECONDS - t0))s: export KUBECONFIG=$KUBECONFIG_ADMIN"
 }
 
-cmd_prepare() {
-  local t0=$SECONDS
-  [ "$(id -u)" -eq 0 ] || die "run as root (packages, buildah)"
-  install_packages
-  "$HERE/build.sh" all
-  "$HERE/images.sh" build >/dev/null
-  say "prepared in $((SECONDS - t0))s"
-}
-
 cmd_down() {
   local t0=$SECONDS
   stop kube-router; stop kube-proxy
@@ -356,10 +344,9 @@ cmd_status() {
 
 case ${1:-} in
   up) cmd_up ;;
-  prepare) cmd_prepare ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) echo "export KUBECONFIG=$KUBECONFIG_ADMIN" ;;
   wipe) cmd_down; rm -rf "$RUN" /var/lib/kubelet/pods; say "cluster state removed" ;;
-  *) sed -n '2,15p' "$0"; exit 2 ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
 esac

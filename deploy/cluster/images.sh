@@ -4,7 +4,6 @@
 #   images.sh addons             CoreDNS, metrics-server, Traefik, Prometheus (static binaries in scratch images)
 #   images.sh deps               Kafka (KRaft, Maven Central jars on a Debian JRE) and FerretDB
 #   images.sh services [TAG]     the five services from deploy/docker/Dockerfile; prints the tag
-#   images.sh build [TAG]        the same, built but not imported (no containerd needed); prints the tag
 #   images.sh tag                the services' tag for this checkout (a hash of what goes into them)
 #   images.sh skaffold           skaffold's custom builder: builds and imports $IMAGE
 # The services' base image is made from Debian packages with mmdebstrap (python3 + venv), once.
@@ -81,22 +80,18 @@ services_tag() {  # a hash of every file that goes into the service images
      sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
 }
 
-service_images() {  # service_images TAG [build]: with `build`, left in buildah's store (import finds them there)
-  local tag=${1:-$(services_tag)} only=${2:-} s name t done="built and imported"
-  [ "$only" != build ] || done=built
+service_images() {
+  local tag=${1:-$(services_tag)} s name t
   base_image
   for s in "${SERVICES[@]}"; do
     name=portal-${s//_/-}
-    if [ "$only" = build ]; then buildah inspect --type image "localhost/$name:$tag" >/dev/null 2>&1 && continue
-    else imported "$name:$tag" && continue; fi
+    imported "$name:$tag" && continue
     t=$SECONDS
-    if ! buildah inspect --type image "localhost/$name:$tag" >/dev/null 2>&1; then
-      say "building $name:$tag..."
-      bud -f "$ROOT/deploy/docker/Dockerfile" --build-arg SERVICE="$s" --build-arg PYTHON_IMAGE="$(pinned_base)" \
-        -t "localhost/$name:$tag" "$ROOT" >/dev/null
-    fi
-    [ "$only" = build ] || import_image "localhost/$name:$tag" "$name:$tag"
-    say "$name:$tag $done in $((SECONDS - t))s"
+    say "building $name:$tag..."
+    bud -f "$ROOT/deploy/docker/Dockerfile" --build-arg SERVICE="$s" --build-arg PYTHON_IMAGE="$(pinned_base)" \
+      -t "localhost/$name:$tag" "$ROOT" >/dev/null
+    import_image "localhost/$name:$tag" "$name:$tag"
+    say "$name:$tag built and imported in $((SECONDS - t))s"
   done
   echo "$tag"
 }
@@ -150,9 +145,8 @@ case ${1:-} in
   base) base_image ;;
   deps) deps_images ;;
   services) service_images "${2:-}" ;;
-  build) service_images "${2:-}" build ;;
   skaffold) skaffold_image ;;
   tag) services_tag ;;
   kafka-tag) kafka_tag ;;
-  *) sed -n '2,9p' "$0"; exit 2 ;;
+  *) sed -n '2,8p' "$0"; exit 2 ;;
 esac

@@ -15,17 +15,8 @@ cd "$ROOT"
 if [ $cluster_only = 0 ]; then
   if [ $# -gt 0 ]; then "$PYTHON" -m pytest "$@"; exit; fi
   "$ROOT/deploy/k8s/check-charts.sh"  # also builds helm, which tests/deploy and the cluster use
-  # The cluster's builds (a new machine: Go programs, base image; any change: the service images) run meanwhile,
-  # at the lowest CPU and disk priority: the local tests, mostly waiting on their stack, lose little to them.
-  prepare_log=$PORTAL_RUN_DIR/cluster-prepare.log
-  setsid nice -n 19 ionice -c 3 "$CLUSTER" prepare >"$prepare_log" 2>&1 &  # its own group: killed whole
-  prepare=$!
-  trap 'kill -- -$prepare 2>/dev/null; "$STACK" down' EXIT
-  echo "[test] running tests (cluster builds meanwhile: $prepare_log)" >&2
+  echo "[test] running tests" >&2
   "$PYTHON" -m pytest --ignore=tests/cluster --durations=15  # the slowest tests, where CI's time goes
-  t=$SECONDS
-  wait $prepare || { tail -n 40 "$prepare_log" >&2; echo "[test] cluster prepare failed" >&2; exit 1; }
-  echo "[test] local tests done; cluster builds took $((SECONDS - t))s more ($(tail -n 1 "$prepare_log"))" >&2
 fi
 t=$SECONDS
 trap '"$CLUSTER" down; "$STACK" down' EXIT
