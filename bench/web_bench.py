@@ -25,6 +25,7 @@ import requests
 from bench.common import alternating, judged, percentile, write_results
 from tests.e2e.conftest import Platform
 from tests.support.sinks import PushSink
+from tests.support.web_session import signed_in_session
 
 SESSIONS = 20
 # Two shapes of the same 20 sessions: "saturated" asks for the next page as soon as one arrives (the machine's two
@@ -41,18 +42,7 @@ PAGES: dict[str, list[str]] = {
     "/mon-compte/historique": ["/v1/account/activity?limit=25"],
     "/mon-compte/notifications": ["/v1/notification-preferences", "/v1/push-devices"],
 }
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ASSETS = re.compile(r'(?:href|src)="(/static/[^"]+)"')
-
-
-def signed_in_browser(gateway: str, credentials: dict[str, str]) -> requests.Session:
-    browser = requests.Session()
-    form = browser.get(gateway + "/connexion", timeout=30)
-    token = CSRF.search(form.text)
-    assert token, "no CSRF token on the sign-in page"
-    answer = browser.post(gateway + "/connexion", data={**credentials, "csrf_token": token.group(1)}, timeout=30)
-    assert answer.url.rstrip("/") == gateway, f"sign-in failed: {answer.status_code} {answer.url}"
-    return browser
 
 
 def page_weights(gateway: str, browser: requests.Session) -> dict[str, int]:
@@ -72,7 +62,7 @@ def main() -> None:
         platform.script("up")
         gateway = platform.gateway
         family = platform.demo_accounts()["family"]
-        browsers = [signed_in_browser(gateway, family) for _ in range(SESSIONS)]
+        browsers = [signed_in_session(gateway, family["login"], family["password"]) for _ in range(SESSIONS)]
         tokens = [platform.call("POST", "/v1/auth/login", json=family).json()["access_token"] for _ in range(SESSIONS)]
         api_sessions = [requests.Session() for _ in range(SESSIONS)]
         client = {name: load(name, gateway, browsers, api_sessions, tokens, pause) for name, pause in SHAPES.items()}

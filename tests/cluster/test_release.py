@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import subprocess
 import threading
 import time
@@ -39,6 +38,7 @@ from tests.cluster.conftest import (
 )
 from tests.support.sinks import SmtpSink, decoded
 from tests.support.wait import wait_for
+from tests.support.web_session import signed_in_session
 
 pytestmark = pytest.mark.slow
 PASSWORD = "une phrase de passe solide"
@@ -61,27 +61,11 @@ def family(platform: ClusterPlatform, sinks) -> dict:
     return platform.family_with_statement(sinks[0], STRUCTURE, RUN, PASSWORD)
 
 
-def signed_in_browser(family: dict) -> requests.Session:
-    """The family signed in to the web pages through the Ingress, as a browser without JavaScript does."""
-    browser = requests.Session()
-    page = browser.get(INGRESS + "/connexion", timeout=30)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf is not None, page.text[:500]
-    signed = browser.post(
-        INGRESS + "/connexion",
-        data={"csrf_token": csrf.group(1), "login": family["login"], "password": PASSWORD},
-        timeout=30,
-        allow_redirects=False,
-    )
-    assert signed.status_code == 303, signed.text[:500]
-    return browser
-
-
 def family_traffic(family: dict) -> Traffic:
     """Logins, statement downloads and feed reads (the latest login's token serves the other two), and the Mon
     compte page of a browser signed in once: its session lives in the database, so any web pod serves it."""
     current = {"token": family["token"]}
-    browser = signed_in_browser(family)
+    browser = signed_in_session(INGRESS, family["login"], PASSWORD)
 
     def sign_in() -> requests.Response:
         response = call("POST", "/v1/auth/login", json={"login": family["login"], "password": PASSWORD})

@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-import requests
-
 from tests.support.wait import wait_for
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.support.web_session import signed_in_session
 
 
 def log_lines(platform, service: str) -> list[dict]:
@@ -20,12 +17,7 @@ def log_lines(platform, service: str) -> list[dict]:
 
 def test_a_page_s_request_id_is_in_the_log_of_the_service_it_called(platform):
     family = platform.demo_accounts()["family"]
-    browser = requests.Session()
-    form = browser.get(platform.gateway + "/connexion", timeout=10)
-    signed_in = browser.post(
-        platform.gateway + "/connexion", data={**family, "csrf_token": CSRF.search(form.text).group(1)}, timeout=10
-    )
-    assert signed_in.status_code == 200, signed_in.status_code
+    browser = signed_in_session(platform.gateway, family["login"], family["password"])
     page = browser.get(platform.gateway + "/mon-compte/historique", timeout=10)
     assert page.status_code == 200
     request_id = page.headers["X-Request-ID"]
