@@ -1,9 +1,15 @@
 """Statements through real HTTP and a real wkhtmltopdf; the PDF read back with pdftotext and pdftoppm."""
 
+import contextlib
 import io
+import os
 import re
+import shutil
+import signal
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import grpc
 import jwt
@@ -615,3 +621,50 @@ def test_a_hung_renderer_is_stopped_and_frees_its_slot(tmp_path):
         sleeping = subprocess.run(["pgrep", "-f", f"{hung} "], capture_output=True, text=True).stdout.split()
         assert sleeping == []  # killed, not left behind
         assert stuck.db.statements.count_documents({"account_id": family["account_id"]}) == 0
+
+
+def renders_killed(svc) -> float:
+    found = re.search(r"^portal_statement_renders_killed_total (\S+)$", svc.call("GET", "/metrics").text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def renderer_started(link: Path) -> int:
+    """The pid of the wkhtmltopdf started through `link`, once it runs (choom has exec'd it)."""
+
+    def running() -> int | None:
+        for pid in subprocess.run(["pgrep", "-f", f"{link} "], capture_output=True, text=True).stdout.split():
+            with contextlib.suppress(FileNotFoundError):
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "wkhtmltopdf":
+                    return int(pid)
+        return None
+
+    return wait_for(running, timeout=20, interval=0.005, what="wkhtmltopdf running")
+
+
+def test_a_renderer_killed_at_the_memory_limit_fails_one_statement_and_keeps_nothing(tmp_path):
+    """What the kernel does when a pod reaches its memory limit mid-render (the cluster test makes it happen): the
+    renderer is the process it picks first, the family gets a French 503 to retry, nothing is stored or counted."""
+    link = tmp_path / "wkhtmltopdf"
+    link.symlink_to(shutil.which("wkhtmltopdf"))  # the real renderer, under a name this test alone starts
+    with billing_service(WKHTMLTOPDF=str(link), STATEMENT_RENDERS_PER_HOUR="1", STATEMENTS_KEPT_PER_FAMILY="1") as svc:
+        family = svc.family()
+        svc.invoice(family, "K-1", "2025-03-31", [line(*NINA, "Crèche", 1_000, start="2025-03-03", end="2025-03-28")])
+        killed_before = renders_killed(svc)
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(generate, svc, family, year=2025)
+            pid = renderer_started(link)
+            score = Path(f"/proc/{pid}/oom_score_adj").read_text().strip()
+            os.kill(pid, signal.SIGKILL)
+            response = answer.result(timeout=30)
+        assert score == "1000"  # the highest: chosen before the service's own process
+        assert response.status_code == 503, response.text
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.headers["Retry-After"] == "5"
+        assert "interrompue ; réessayez" in response.json()["detail"]
+        assert svc.db.statements.count_documents({"account_id": family["account_id"]}) == 0
+        # Not counted either: the one statement this hour allows is still there, and it renders.
+        again = generate(svc, family, year=2025)
+        assert again.status_code == 201, again.text
+        pdf = svc.call("GET", f"/v1/statements/{again.json()['statement_id']}/pdf", family)
+        assert "Nina Dupont" in pdf_text(pdf.content)
+        assert renders_killed(svc) == killed_before + 1  # what ops see (and the runbook explains)

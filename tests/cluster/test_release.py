@@ -5,12 +5,14 @@ release. Every request goes through the cluster's Ingress; every figure is print
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import subprocess
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -45,6 +47,7 @@ PASSWORD = "une phrase de passe solide"
 RUN = uuid.uuid4().hex[:6]
 STRUCTURE = f"mairie-k8s-{RUN}"
 SERVICES = ("identity", "billing-statement", "document-store", "notification", "web")
+OOM_HEADROOM = 6 * 2**20  # above a billing container's use: less than a renderer adds to it (about 10 MB)
 IMAGES = tuple(f"portal-{service}" for service in SERVICES)
 
 
@@ -777,6 +780,77 @@ def test_a_second_release_in_another_namespace_installs_beside_the_first(release
     finally:
         helm("uninstall", "second", "--wait", namespace=namespace, check=False)
         kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)
+
+
+def container_cgroup(pod: dict) -> Path:
+    """The node's memory cgroup of a pod's (only) container: where the kernel enforces its limit."""
+    container = pod["status"]["containerStatuses"][0]["containerID"].split("://")[1]
+    pattern = f"/sys/fs/cgroup/memory/kubepods*/**/pod{pod['metadata']['uid']}/{container}"
+    return Path(glob.glob(pattern, recursive=True)[0])
+
+
+def oom_killed() -> list[str]:
+    """The billing pods whose container the kernel killed for memory."""
+    return [
+        pod["metadata"]["name"]
+        for pod in pods("app.kubernetes.io/name=billing-statement")
+        if pod["status"]["containerStatuses"][0].get("lastState", {}).get("terminated", {}).get("reason") == "OOMKilled"
+    ]
+
+
+def test_a_render_at_the_memory_limit_fails_that_statement_alone_and_keeps_nothing(family):
+    """#18's bad situation: billing's pods reach their memory limit while rendering a statement. The family's
+    request gets a prompt error, nothing is stored, sign-ins, the feed and the pages fail no request, the pods are
+    all ready again, and the same statement renders when asked again."""
+    period = {"period_start": "2026-01-01", "period_end": "2026-05-31"}  # the fixture made January-June
+    token = fresh_token(family)
+    listed = call("GET", "/v1/statements", token).json()["items"]
+    traffic = family_traffic(family)
+    del traffic.calls["statement_pdf"]  # billing's pods are the ones under test
+    limits = {}
+    with traffic:
+        try:
+            # Lowered in place on each billing container: room for the service as it is, not for a renderer.
+            for pod in pods("app.kubernetes.io/name=billing-statement"):
+                cgroup = container_cgroup(pod)
+                limits[cgroup] = (cgroup / "memory.limit_in_bytes").read_text().strip()
+                usage = int((cgroup / "memory.usage_in_bytes").read_text())
+                (cgroup / "memory.limit_in_bytes").write_text(str(usage + OOM_HEADROOM))
+            started = time.monotonic()
+            answer = call("POST", "/v1/statements", token, json=period)
+            answered_in = time.monotonic() - started
+        finally:
+            for cgroup, limit in limits.items():
+                with contextlib.suppress(OSError):  # gone with its container when the kernel killed it
+                    (cgroup / "memory.limit_in_bytes").write_text(limit)
+        if answer.status_code == 503:  # the kernel took the renderer (score 1000): that request alone failed
+            assert answer.json()["detail"].startswith("La mise en page du relevé a été interrompue"), answer.text
+            assert answer.headers["Retry-After"] == "5"
+            assert oom_killed() == []
+        else:  # it took the service's own process (a Burstable pod's score is 994 + its size): the pod restarts
+            assert answer.status_code == 502, (answer.status_code, answer.text[:300])
+            wait_for(lambda: len(oom_killed()) == 1, timeout=60, what="the kubelet reports the OOM kill")
+        wait_for(
+            lambda: all(ready for _, ready in restarts_and_readiness().values()), timeout=180, what="every pod ready"
+        )
+    assert answered_in < 30
+    assert call("GET", "/v1/statements", token).json()["items"] == listed  # nothing half-made
+    again = wait_for(
+        lambda: (r := call("POST", "/v1/statements", token, json=period)).status_code == 201 and r,
+        timeout=60,
+        what="the statement renders again",
+    )
+    pdf = call("GET", f"/v1/statements/{again.json()['statement_id']}/pdf", token)
+    report(
+        "render at the memory limit",
+        answer=answer.status_code,
+        answered_in_s=round(answered_in, 1),
+        oom_killed=oom_killed(),
+        sent=dict(traffic.sent),
+        failed=len(traffic.failed),
+    )
+    assert pdf.content.startswith(b"%PDF")
+    assert traffic.failed == [], traffic.failed[:10]
 
 
 def test_a_node_restart_keeps_what_the_volumes_hold(family):

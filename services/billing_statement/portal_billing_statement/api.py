@@ -114,7 +114,11 @@ def list_statements() -> Any:
 @responds(
     json_body(201, STATEMENT, "Relevé créé", Location="Adresse du relevé"),
     file_body(201, "application/pdf", description="Relevé créé, directement en PDF (Accept: application/pdf)"),
-    errors={**NO_FAMILY, 429: "Trop de relevés cette heure-ci : réessayer après Retry-After secondes"},
+    errors={
+        **NO_FAMILY,
+        429: "Trop de relevés cette heure-ci : réessayer après Retry-After secondes",
+        503: "Mise en page trop longue ou interrompue (rien n'est enregistré) : réessayer après Retry-After secondes",
+    },
 )
 @require_auth()
 @accepts(STATEMENT_REQUEST)

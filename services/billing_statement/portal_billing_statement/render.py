@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import threading
 import time
@@ -15,12 +16,32 @@ from portal_common import pages
 from portal_common.french import euros, long_date, whole_euros
 from portal_common.problems import Problem
 
+log = logging.getLogger(__name__)
 RENDER_SECONDS = Histogram(
     "portal_statement_render_seconds", "Time to render one statement PDF", buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
 )
 RENDER_TIMEOUTS = Counter(
     "portal_statement_render_timeouts_total", "Statement renders killed after RENDER_TIMEOUT_SECONDS"
 )
+RENDERS_KILLED = Counter(
+    "portal_statement_renders_killed_total", "Statement renders whose wkhtmltopdf died of a signal (out of memory)"
+)
+# A pod at its memory limit loses one process to the kernel: with the highest score, the renderer goes, which
+# fails one statement (503, to retry) instead of the service and every request it is serving.
+FIRST_TO_GO = ["choom", "-n", "1000", "--"]
+RETRY_AFTER_S = 5
+
+
+def unavailable(detail: str, slug: str) -> Problem:
+    return Problem(
+        503,
+        detail,
+        slug=slug,
+        title="Relevé momentanément indisponible",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 METHODS = {
     "CARD": "carte",
     "DIRECT_DEBIT": "prélèvement",
@@ -60,7 +81,10 @@ class PdfRenderer:
 
     def pdf(self, document: str) -> bytes:
         # pdfkit builds the command line; it is run here because pdfkit waits for it without a time limit.
-        command = pdfkit.PDFKit(document, "string", options=self.options, configuration=self.configuration).command()
+        command = [
+            *FIRST_TO_GO,
+            *pdfkit.PDFKit(document, "string", options=self.options, configuration=self.configuration).command(),
+        ]
         with self.slots:  # each render is a wkhtmltopdf process: bounded, memory stays flat under load
             started = time.perf_counter()
             try:
@@ -68,12 +92,17 @@ class PdfRenderer:
                 done = subprocess.run(command, input=document.encode(), capture_output=True, timeout=self.timeout_s)  # noqa: S603
             except subprocess.TimeoutExpired:  # run() has killed it: the slot is free again
                 RENDER_TIMEOUTS.inc()
-                raise Problem(
-                    503,
+                raise unavailable(
                     "La mise en page du relevé a pris trop de temps ; réessayez dans quelques instants.",
-                    slug="render-timeout",
-                    title="Relevé momentanément indisponible",
+                    "render-timeout",
                 ) from None
+            if done.returncode < 0:  # SIGKILL from the kernel, most often: the pod reached its memory limit
+                RENDERS_KILLED.inc()
+                log.warning("statement renderer killed by signal %d", -done.returncode)
+                raise unavailable(
+                    "La mise en page du relevé a été interrompue ; réessayez dans quelques instants.",
+                    "render-interrupted",
+                )
             pdfkit.PDFKit.handle_error(done.returncode, done.stderr.decode(errors="replace"))
             result = page_numbers.numbered(done.stdout)
             RENDER_SECONDS.observe(time.perf_counter() - started)

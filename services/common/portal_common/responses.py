@@ -127,7 +127,7 @@ DAY: dict[str, Any] = {"type": "string", "format": "date"}
 
 def _problem(description: str, status: int) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
-    if status == 429:
+    if status in (429, 503):
         answer["headers"] = RETRY_AFTER
     return answer
 
