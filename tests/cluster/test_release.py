@@ -592,8 +592,12 @@ def mails_to(smtp: SmtpSink, subject: str, families: list[dict]) -> list[int]:
 
 # Its own waits (scale-out, every event in the feed and the mailbox, scale-in) are bounded one by one; together they
 # go past the suite's 300 s default when the HPA is slow to react and more events pile up.
+def set_hpa_maximum(pods: int) -> None:
+    kubectl("patch", "hpa", "portal-notification", "--type=merge", "-p", json.dumps({"spec": {"maxReplicas": pods}}))
+
+
 @pytest.mark.timeout(1200)
-def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platform, family, sinks):
+def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platform, family, sinks, request):
     """A flood of events for a structure's families: the HPA (CPU, metrics-server) adds notification pods, the
     consumer group takes them in, and every event still gives one feed item and one email."""
     smtp: SmtpSink = sinks[0]
@@ -617,7 +621,11 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
     with contextlib.suppress(AssertionError):
         wait_for(lambda: len(pods(selector)) == minimum, timeout=300, interval=5, what="notification at its minimum")
     pods_before = len(pods(selector))
-    assert pods_before < maximum, f"notification already at its maximum ({maximum}): nothing left to scale out"
+    if pods_before >= maximum:
+        # Still busy from the tests before (seen once in CI, five minutes after the Kafka outage's catch-up): the
+        # HPA gets room for one more pod for this test, and its maximum back after it.
+        set_hpa_maximum(pods_before + 1)
+        request.addfinalizer(lambda: set_hpa_maximum(maximum))
     stop, sent, refused = threading.Event(), [0] * len(families), []
 
     def flood() -> None:
@@ -805,7 +813,8 @@ def test_a_render_at_the_memory_limit_fails_that_statement_alone_and_keeps_nothi
     period = {"period_start": "2026-01-01", "period_end": "2026-05-31"}  # the fixture made January-June
     token = fresh_token(family)
     listed = call("GET", "/v1/statements", token).json()["items"]
-    traffic = family_traffic(family)
+    # Late in the module the fixture's access token has expired: the feed would use it until the first sign-in.
+    traffic = family_traffic({**family, "token": token})
     del traffic.calls["statement_pdf"]  # billing's pods are the ones under test
     limits = {}
     with traffic:
