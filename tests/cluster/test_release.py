@@ -735,7 +735,10 @@ def test_prometheus_scrapes_every_service_pod_and_a_dead_letter_fires_its_alert(
     service_pods = {pod["metadata"]["name"] for pod in pods("app.kubernetes.io/component=service")}
 
     def scraped() -> bool:
-        targets = requests.get(f"{prometheus}/targets", timeout=10).json()["data"]["activeTargets"]
+        try:
+            targets = requests.get(f"{prometheus}/targets", timeout=10).json()["data"]["activeTargets"]
+        except requests.ConnectionError:  # helm's --wait saw the new pod ready before kube-proxy routes to it
+            return False
         return service_pods <= {t["labels"]["pod"] for t in targets if t["health"] == "up"}
 
     wait_for(scraped, timeout=90, interval=2, what="every service pod scraped")
