@@ -590,12 +590,12 @@ def mails_to(smtp: SmtpSink, subject: str, families: list[dict]) -> list[int]:
     return [sum(1 for to in received if family["login"] in to) for family in families]
 
 
-# Its own waits (scale-out, every event in the feed and the mailbox, scale-in) are bounded one by one; together they
-# go past the suite's 300 s default when the HPA is slow to react and more events pile up.
 def set_hpa_maximum(pods: int) -> None:
     kubectl("patch", "hpa", "portal-notification", "--type=merge", "-p", json.dumps({"spec": {"maxReplicas": pods}}))
 
 
+# Its own waits (scale-out, every event in the feed and the mailbox, scale-in) are bounded one by one; together they
+# go past the suite's 300 s default when the HPA is slow to react and more events pile up.
 @pytest.mark.timeout(1200)
 def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platform, family, sinks, request):
     """A flood of events for a structure's families: the HPA (CPU, metrics-server) adds notification pods, the
