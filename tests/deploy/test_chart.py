@@ -476,3 +476,23 @@ def test_workload_knobs_reach_every_pod():
             continue
         assert pod["metadata"]["annotations"]["team"] == "famille"
         assert {"name": "HTTPS_PROXY", "value": "http://proxy:3128"} in pod["spec"]["containers"][0]["env"]
+
+
+@pytest.mark.parametrize(
+    "setting", ["mongoDatabasePrefix=bench_", "publicUrl=https://famille.example.org", "kafka.eventsTopic=other"]
+)
+def test_a_changed_release_wide_setting_rolls_the_pods_that_read_it(setting):
+    """Pods read their ConfigMap once, at start: an upgrade that changes it must change their template too,
+    or they keep the old setting until something else restarts them."""
+    for service in ("identity", "notification", "web"):
+        before = deployment(service)["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        after = deployment(service, "--set", setting)["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        if service == "web" and not setting.startswith("mongo"):
+            continue  # the web pods read neither the public URL nor Kafka
+        assert before != after, f"{service} keeps its pods after {setting}"
+
+
+def test_an_unrelated_setting_leaves_the_pods_alone():
+    before = deployment("identity")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    changed = deployment("identity", "--set-string", "services.notification.env.SMTP_PORT=2526")
+    assert changed["spec"]["template"]["metadata"]["annotations"]["checksum/config"] == before

@@ -221,3 +221,40 @@ the Certificate of grpc-certificates.yaml makes), mounted where GRPC_TLS_* point
   {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* A service's settings (its ConfigMap's data), from a dict of root, name and svc. The Deployment carries
+their hash, so an upgrade that changes any of them, release-wide ones included, rolls that service's pods. */}}
+{{- define "portal.config" -}}
+HTTP_HOST: "0.0.0.0"
+HTTP_PORT: {{ $.svc.httpPort | quote }}
+MONGO_DB: {{ printf "%s%s" $.root.Values.mongoDatabasePrefix ($.name | replace "-" "_") | quote }}
+LOG_LEVEL: {{ $.root.Values.logLevel | quote }}
+TRUSTED_PROXY_HOPS: {{ $.root.Values.trustedProxyHops | quote }}
+{{- range $callee := $.svc.httpCalls }}
+{{- $target := index $.root.Values.services $callee }}
+{{ upper (replace "-" "_" $callee) }}_URL: {{ printf "http://%s-%s:%v" $.root.Release.Name $callee $target.httpPort | quote }}
+{{- end }}
+{{- if ne $.svc.kafka false }}
+GRPC_PORT: {{ $.svc.grpcPort | quote }}
+KAFKA_BOOTSTRAP_SERVERS: {{ $.root.Values.kafka.bootstrapServers | quote }}
+KAFKA_SECURITY_PROTOCOL: {{ $.root.Values.kafka.securityProtocol | quote }}
+KAFKA_SASL_USERNAME: {{ $.name | quote }}  # its SCRAM user (Secret <kafka.userSecretPrefix><name>)
+GRPC_TLS: {{ $.root.Values.grpcTls.enabled | quote }}
+EVENTS_TOPIC: {{ $.root.Values.kafka.eventsTopic | quote }}
+EVENTS_DLQ_TOPIC: {{ $.root.Values.kafka.dlqTopic | quote }}
+TOKEN_ISSUER: {{ $.root.Values.auth.issuer | quote }}
+TOKEN_AUDIENCE: {{ $.root.Values.auth.audience | quote }}
+ACCESS_TOKEN_TTL_SECONDS: {{ $.root.Values.auth.accessTokenTtlSeconds | quote }}
+PORTAL_PUBLIC_URL: {{ $.root.Values.publicUrl | quote }}
+{{- range $callee := $.svc.grpcCalls }}
+{{- $target := index $.root.Values.services $callee }}
+{{ upper (replace "-" "_" $callee) }}_GRPC_TARGET: {{ printf "%s-%s:%v" $.root.Release.Name $callee $target.grpcPort | quote }}
+{{- end }}
+{{- if not $.svc.servesJwks }}
+JWKS_URL: {{ include "portal.jwksUrl" $.root | quote }}
+{{- end }}
+{{- end }}
+{{- range $key, $value := $.svc.env }}
+{{ $key }}: {{ $value | quote }}
+{{- end }}
+{{- end }}
