@@ -18,7 +18,7 @@ from bench.common import judged, write_results
 from bench.platform_bench import MIX, demo_family_targets, mixed_load
 from tests.cluster.conftest import NODE_IP, PUSH_PORT, SMTP_PORT, ClusterPlatform, helm
 from tests.e2e.conftest import Platform
-from tests.support.env import ROOT
+from tests.support.env import MAILDIR, ROOT
 from tests.support.memory import PeakMemory
 from tests.support.sinks import PushSink, SmtpSink
 from tests.support.wait import wait_for
@@ -74,10 +74,8 @@ def seed_family(platform: ClusterPlatform, smtp: SmtpSink) -> dict[str, str]:
 
 
 def release() -> tuple[dict[str, object], float]:
-    maildir = Path(tempfile.mkdtemp(prefix="bench-cluster-maildir-"))
-    for sub in ("tmp", "new", "cur"):
-        (maildir / sub).mkdir()
-    smtp = SmtpSink(maildir, port=SMTP_PORT, host=NODE_IP)  # where the release's notification pods send
+    # Where the release's notification pods send; the agent's activation mail is read there (TEST_MAILDIR).
+    smtp = SmtpSink(MAILDIR, port=SMTP_PORT, host=NODE_IP)
     smtp.start()
     push = PushSink(host=NODE_IP, port=PUSH_PORT)
     # Fresh databases, as the loose run has: FerretDB's SQLite backend scans whole collections, so what the
@@ -109,10 +107,9 @@ def release() -> tuple[dict[str, object], float]:
 
 
 def main() -> None:
-    maildir = Path(os.environ.get("TEST_MAILDIR") or tempfile.mkdtemp(prefix="bench-maildir-"))
     for sub in ("tmp", "new", "cur"):
-        (maildir / sub).mkdir(parents=True, exist_ok=True)
-    loose = loose_processes(maildir)
+        (MAILDIR / sub).mkdir(parents=True, exist_ok=True)
+    loose = loose_processes(MAILDIR)
     cluster, node_peak_gib = release()
     results = {
         "seconds_each": SECONDS,
