@@ -72,7 +72,8 @@ def measure(
 ) -> Measured:
     """Run `work(thread_index)` in `threads` threads for `seconds` (bounded by `max_ops`), adding to `into`;
     with `cpu`, also add the CPU seconds it counted meanwhile. With `pause`, each thread waits between 0.5 and
-    1.5 times that many seconds after each operation, untimed (a person reading the page before the next)."""
+    1.5 times that many seconds after each operation, untimed (a person reading the page before the next), and
+    starts after a random part of such a wait (people who read do not all ask for a page at the same instant)."""
     into = into or Measured()
     cpu_before = cpu() if cpu else 0.0
     lock = threading.Lock()
@@ -80,6 +81,8 @@ def measure(
 
     def loop(index: int) -> None:
         local, failed = [], 0
+        if pause:  # readers are already somewhere in a page when the block starts, not all arriving at once
+            time.sleep(pause * random.uniform(0.0, 1.5))
         while time.perf_counter() < deadline and len(local) < max_ops // threads:
             started = time.perf_counter()
             try:
