@@ -705,12 +705,28 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
     wait_for(lambda: all_in(mails_out()), timeout=420, interval=5, what=f"{sum(sent)} emails")
     time.sleep(10)  # anything sent twice would arrive by now
     feeds, mails = feed_out(), mails_out()
-    # Once calm, back to the minimum (values-portal.yaml: one minute of stabilisation), for the tests after.
+    assert scaled_to > pods_before
+    assert feeds == sent
+    assert mails == sent
+    # Once calm, back to the minimum (values-portal.yaml: one minute of stabilisation). Not this test's claim: in two
+    # full runs on a slow machine notification stayed above its CPU target for minutes after a catch-up (session 26's
+    # note); the figures then carry what the HPA saw instead of failing the scale-out proven above.
     calm = time.monotonic()
-    wait_for(lambda: len(pods(selector)) <= pods_before, timeout=300, interval=5, what="scale-in after the flood")
+    try:
+        wait_for(lambda: len(pods(selector)) <= pods_before, timeout=300, interval=5, what="scale-in after the flood")
+        scaled_in: dict[str, object] = {"scaled_in_after_calm_s": round(time.monotonic() - calm)}
+    except AssertionError:
+        scaled_in = {
+            "scaled_in_after_calm_s": None,
+            "pods_300s_after_calm": len(pods(selector)),
+            "hpa_metrics": kubectl(
+                "get", "hpa", "portal-notification", "-o", "jsonpath={.status.currentMetrics}", check=False
+            ),
+            "top": kubectl("top", "pods", "-l", selector, check=False),
+        }
     report(
         "hpa scale-out",
-        scaled_in_after_calm_s=round(time.monotonic() - calm),
+        **scaled_in,
         pods_before=pods_before,
         pods_after=scaled_to,
         scaled_after_s=round(scaled_after),
@@ -720,9 +736,6 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
         feed_out=sum(feeds),
         emails_out=sum(mails),
     )
-    assert scaled_to > pods_before
-    assert feeds == sent
-    assert mails == sent
 
 
 def test_prometheus_scrapes_every_service_pod_and_a_dead_letter_fires_its_alert(platform, release):
