@@ -1,9 +1,10 @@
 """The platform's mixed load through the test cluster's Ingress, beside the same load on loose processes.
 
-Both in the same run, one after the other on the same machine (the cluster stays up, idle, during the
-loose run): `make up`'s processes behind the nginx gateway, then the Helm release behind Traefik on
-deploy/cluster (two pods per service). Same kind of family (an invoice, a statement, a document), same mix, same
-threads (bench/platform_bench.py). Also the node's peak memory in use while the release serves.
+Both up at once on the same machine, measured in turns (three blocks each, so a change in the machine's speed
+weighs on both alike; each side idles while the other is measured): `make up`'s processes behind the nginx
+gateway, and the Helm release behind Traefik on deploy/cluster (two pods per service), each on fresh databases.
+Same kind of family (an invoice, a statement, a document), same mix, same threads (bench/platform_bench.py).
+Also the machine's peak memory in use during the run.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import json
 import os
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.common import judged, write_results
-from bench.platform_bench import MIX, demo_family_targets, mixed_load
+from bench.platform_bench import MIX, MixedLoad, demo_family_targets
 from tests.cluster.conftest import NODE_IP, PUSH_PORT, SMTP_PORT, ClusterPlatform, helm
 from tests.e2e.conftest import Platform
 from tests.support.env import MAILDIR, ROOT
@@ -23,24 +26,10 @@ from tests.support.memory import PeakMemory
 from tests.support.sinks import PushSink, SmtpSink
 from tests.support.wait import wait_for
 
-SECONDS = float(os.environ.get("BENCH_CLUSTER_SECONDS", "45"))
+SECONDS = float(os.environ.get("BENCH_CLUSTER_SECONDS", "45"))  # for each side, in BLOCKS turns
+BLOCKS = 3
 ROUTES = tuple(MIX)
 PASSWORD = "mesure sous kubernetes"
-
-
-def loose_processes(maildir: Path) -> dict[str, object]:
-    push = PushSink()
-    platform = Platform(Path(tempfile.mkdtemp(prefix="bench-loose-")), push)
-    platform.env["PORTAL_MAILDIR"] = str(maildir)
-    try:
-        platform.script("up")  # seeds the demo family too
-        targets = demo_family_targets(platform)
-        return mixed_load(
-            dict.fromkeys(("login", "feed", "statement_pdf", "document_content"), platform.gateway), targets, SECONDS
-        )
-    finally:
-        platform.script("down")
-        push.close()
 
 
 def seed_family(platform: ClusterPlatform, smtp: SmtpSink) -> dict[str, str]:
@@ -73,7 +62,9 @@ def seed_family(platform: ClusterPlatform, smtp: SmtpSink) -> dict[str, str]:
     }
 
 
-def release() -> tuple[dict[str, object], float]:
+@contextmanager
+def fresh_release() -> Iterator[tuple[ClusterPlatform, dict[str, str]]]:
+    """The release on fresh databases, its seeded family; the release's previous revision back afterwards."""
     # Where the release's notification pods send; the agent's activation mail is read there (TEST_MAILDIR).
     smtp = SmtpSink(MAILDIR, port=SMTP_PORT, host=NODE_IP)
     smtp.start()
@@ -96,10 +87,7 @@ def release() -> tuple[dict[str, object], float]:
     )
     try:
         platform = ClusterPlatform(push)
-        targets = seed_family(platform, smtp)
-        with PeakMemory() as memory:
-            load = mixed_load(dict.fromkeys(ROUTES, platform.gateway), targets, SECONDS)
-        return load, memory.peak_gib
+        yield platform, seed_family(platform, smtp)
     finally:
         helm("rollback", "portal", str(revision), "--wait", "--timeout", "10m")
         smtp.stop()
@@ -109,21 +97,34 @@ def release() -> tuple[dict[str, object], float]:
 def main() -> None:
     for sub in ("tmp", "new", "cur"):
         (MAILDIR / sub).mkdir(parents=True, exist_ok=True)
-    loose = loose_processes(MAILDIR)
-    cluster, node_peak_gib = release()
+    push = PushSink()
+    loose_platform = Platform(Path(tempfile.mkdtemp(prefix="bench-loose-")), push)
+    loose_platform.env["PORTAL_MAILDIR"] = str(MAILDIR)
+    loose_load, cluster_load = MixedLoad(), MixedLoad()
+    try:
+        loose_platform.script("up")  # seeds the demo family too
+        loose_targets = demo_family_targets(loose_platform)
+        with fresh_release() as (cluster_platform, cluster_targets), PeakMemory() as memory:
+            for _ in range(BLOCKS):
+                loose_load.run(dict.fromkeys(ROUTES, loose_platform.gateway), loose_targets, SECONDS / BLOCKS)
+                cluster_load.run(dict.fromkeys(ROUTES, cluster_platform.gateway), cluster_targets, SECONDS / BLOCKS)
+    finally:
+        loose_platform.script("down")
+        push.close()
+    loose, cluster, node_peak_gib = loose_load.summary(), cluster_load.summary(), memory.peak_gib
     results = {
         "seconds_each": SECONDS,
         "mixed_load_loose_processes": loose,
         "mixed_load_cluster_ingress": cluster,
         "cluster_vs_loose_throughput_ratio": round(cluster["per_second"] / loose["per_second"], 3),
-        "node_peak_memory_gib_during_cluster_load": node_peak_gib,
+        "machine_peak_memory_gib_both_up": node_peak_gib,
     }
     results |= judged(cluster_errors=("==", 0, cluster["errors"]), loose_errors=("==", 0, loose["errors"]))
     write_results("cluster", results)
     print(
         f"cluster Ingress: {cluster['per_second']} req/s, {cluster['errors']} errors; loose processes: "
         f"{loose['per_second']} req/s, {loose['errors']} errors; ratio {results['cluster_vs_loose_throughput_ratio']}; "
-        f"node peak {node_peak_gib} GiB"
+        f"machine peak (both up) {node_peak_gib} GiB"
     )
     for name, load in (("cluster", cluster), ("loose", loose)):
         for route, figures in load["routes"].items():

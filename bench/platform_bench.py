@@ -58,71 +58,88 @@ def demo_family_targets(platform: Platform) -> dict[str, str]:
     }
 
 
+class MixedLoad:
+    """The mix run by LOAD_THREADS clients, in one go or in blocks (`run` adds to what earlier blocks measured)."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = {route: [] for route in MIX}
+        self.errors: dict[str, int] = dict.fromkeys(MIX, 0)
+        self.refusals: collections.Counter[str] = collections.Counter()  # "route status": what the errors were
+        self.seconds = 0.0
+        self.lock = threading.Lock()
+        self.tokens: dict[int, str] = {}  # each client signs in once, in its first block (identity throttles sign-ins)
+
+    def run(self, bases: dict[str, str], targets: dict[str, str], seconds: float) -> None:
+        """`bases` maps each route to the base URL serving it (the gateway, or each service directly)."""
+        routes = [route for route, weight in MIX.items() for _ in range(weight)]
+        deadline = time.monotonic() + seconds
+        credentials = {"login": targets["login"], "password": targets["password"]}
+
+        def worker(seed: int) -> None:
+            session, pick = requests.Session(), random.Random(seed)
+            token = self.tokens.get(seed, "")
+            while time.monotonic() < deadline:
+                first = not token  # each client's own sign-in: not part of the mix, but a refusal counts
+                route = "login" if first else pick.choice(routes)
+                headers = {"Authorization": f"Bearer {token}"}
+                started = time.perf_counter()
+                try:
+                    if route == "login":
+                        response = session.post(bases[route] + "/v1/auth/login", json=credentials, timeout=30)
+                        ok = response.status_code == 200
+                        if ok:
+                            token = response.json()["access_token"]
+                    elif route == "feed":
+                        response = session.get(bases[route] + "/v1/notifications", headers=headers, timeout=30)
+                        ok = response.status_code == 200 and "items" in response.json()
+                    elif route == "statement_pdf":
+                        path = f"/v1/statements/{targets['statement_id']}/pdf"
+                        response = session.get(bases[route] + path, headers=headers, timeout=30)
+                        ok = response.status_code == 200 and response.content.startswith(b"%PDF")
+                    else:
+                        path = f"/v1/documents/{targets['document_id']}/content"
+                        response = session.get(bases[route] + path, headers=headers, timeout=30)
+                        ok = response.status_code == 200 and len(response.content) > 0
+                    status = str(response.status_code)
+                except requests.RequestException as exc:
+                    ok, status = False, type(exc).__name__
+                elapsed = time.perf_counter() - started
+                with self.lock:
+                    if not ok:
+                        self.errors[route] += 1
+                        self.refusals[f"{route} {status}"] += 1
+                    elif not first:
+                        self.samples[route].append(elapsed)
+            self.tokens[seed] = token
+
+        self.seconds += run_threads(LOAD_THREADS, worker)
+
+    def summary(self) -> dict[str, object]:
+        total = sum(len(v) for v in self.samples.values())
+        return {
+            "seconds": round(self.seconds, 1),
+            "threads": LOAD_THREADS,
+            "requests": total,
+            "per_second": round(total / self.seconds, 1),
+            "errors": sum(self.errors.values()),
+            "refusals": dict(self.refusals),
+            "routes": {
+                route: {
+                    "requests": len(values),
+                    "errors": self.errors[route],
+                    "per_second": round(len(values) / self.seconds, 1),
+                    "p50_ms": round(percentile(values, 50) * 1000, 1) if values else None,
+                    "p99_ms": round(percentile(values, 99) * 1000, 1) if values else None,
+                }
+                for route, values in self.samples.items()
+            },
+        }
+
+
 def mixed_load(bases: dict[str, str], targets: dict[str, str], seconds: float) -> dict[str, object]:
-    """`bases` maps each route to the base URL serving it (the gateway, or each service directly)."""
-    samples: dict[str, list[float]] = {route: [] for route in MIX}
-    errors: dict[str, int] = dict.fromkeys(MIX, 0)
-    refusals: collections.Counter[str] = collections.Counter()  # "route status": what the errors were
-    lock = threading.Lock()
-    routes = [route for route, weight in MIX.items() for _ in range(weight)]
-    deadline = time.monotonic() + seconds
-    credentials = {"login": targets["login"], "password": targets["password"]}
-
-    def worker(seed: int) -> None:
-        session, pick = requests.Session(), random.Random(seed)
-        token = ""
-        while time.monotonic() < deadline:
-            route = pick.choice(routes) if token else "login"  # a refused first login counts, and is tried again
-            headers = {"Authorization": f"Bearer {token}"}
-            started = time.perf_counter()
-            try:
-                if route == "login":
-                    response = session.post(bases[route] + "/v1/auth/login", json=credentials, timeout=30)
-                    ok = response.status_code == 200
-                    if ok:
-                        token = response.json()["access_token"]
-                elif route == "feed":
-                    response = session.get(bases[route] + "/v1/notifications", headers=headers, timeout=30)
-                    ok = response.status_code == 200 and "items" in response.json()
-                elif route == "statement_pdf":
-                    path = f"/v1/statements/{targets['statement_id']}/pdf"
-                    response = session.get(bases[route] + path, headers=headers, timeout=30)
-                    ok = response.status_code == 200 and response.content.startswith(b"%PDF")
-                else:
-                    path = f"/v1/documents/{targets['document_id']}/content"
-                    response = session.get(bases[route] + path, headers=headers, timeout=30)
-                    ok = response.status_code == 200 and len(response.content) > 0
-                status = str(response.status_code)
-            except requests.RequestException as exc:
-                ok, status = False, type(exc).__name__
-            elapsed = time.perf_counter() - started
-            with lock:
-                if ok:
-                    samples[route].append(elapsed)
-                else:
-                    errors[route] += 1
-                    refusals[f"{route} {status}"] += 1
-
-    elapsed = run_threads(LOAD_THREADS, worker)
-    total = sum(len(v) for v in samples.values())
-    return {
-        "seconds": round(elapsed, 1),
-        "threads": LOAD_THREADS,
-        "requests": total,
-        "per_second": round(total / elapsed, 1),
-        "errors": sum(errors.values()),
-        "refusals": dict(refusals),
-        "routes": {
-            route: {
-                "requests": len(values),
-                "errors": errors[route],
-                "per_second": round(len(values) / elapsed, 1),
-                "p50_ms": round(percentile(values, 50) * 1000, 1) if values else None,
-                "p99_ms": round(percentile(values, 99) * 1000, 1) if values else None,
-            }
-            for route, values in samples.items()
-        },
-    }
+    load = MixedLoad()
+    load.run(bases, targets, seconds)
+    return load.summary()
 
 
 def main() -> None:
