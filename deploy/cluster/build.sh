@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the test cluster's programs through the Go module proxy, once, into the cache:
-#   build.sh [all|helm|kubernetes|etcd|coredns|kube-router|metrics-server|traefik|promtool|prometheus|skaffold|pause]...
-# Each binary lands in $CLUSTER_CACHE/bin/<name>-<version>; an existing one is never rebuilt.
+#   build.sh [all|cluster|helm|kubernetes|etcd|coredns|kube-router|metrics-server|traefik|promtool|prometheus|skaffold|pause]...
+# `cluster`: what `cluster.sh up` runs; `all` (the default): that, helm, promtool and skaffold.
+# Each binary lands in $CLUSTER_CACHE/bin/<name>-<version>; an existing one is never rebuilt. A part being built by
+# another build.sh (make test compiles in the background) is waited for, not compiled twice: one lock per part.
 # Go's module and build caches live in $CLUSTER_CACHE/go so a new machine rebuilds them from nothing.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,7 +13,7 @@ source "$HERE/common.sh"
 WORK=$CLUSTER_CACHE/build
 export GOMODCACHE=$CLUSTER_CACHE/go/mod GOCACHE=$CLUSTER_CACHE/go/cache
 export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false -trimpath"
-mkdir -p "$BIN" "$WORK"
+mkdir -p "$BIN" "$WORK/locks"
 
 have() { [ -x "$BIN/$1" ]; }
 
@@ -62,7 +64,8 @@ build_etcd() {
   local wrap=$WORK/etcd-wrapper-$ETCD_VERSION
   rm -rf "$wrap" && mkdir -p "$wrap"
   printf 'module portal.local/etcd-wrapper\ngo 1.24\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > "$wrap/go.mod"
-  (cd "$wrap" && go build -ldflags "-s -w" -o "$BIN/etcd-$ETCD_VERSION" go.etcd.io/etcd/server/v3)
+  (cd "$wrap" && go build -ldflags "-s -w" -o "$BIN/.etcd.tmp" go.etcd.io/etcd/server/v3)
+  mv "$BIN/.etcd.tmp" "$BIN/etcd-$ETCD_VERSION"
 }
 
 build_coredns() {
@@ -90,14 +93,16 @@ import (
 
 func main() { coremain.Run() }
 GO
-  (cd "$src" && go build -ldflags "-s -w" -o "$BIN/coredns-$COREDNS_VERSION" ./cmd/portal-coredns)
+  (cd "$src" && go build -ldflags "-s -w" -o "$BIN/.coredns.tmp" ./cmd/portal-coredns)
+  mv "$BIN/.coredns.tmp" "$BIN/coredns-$COREDNS_VERSION"
 }
 
 build_from_module() {  # build_from_module NAME MODULE VERSION PACKAGE_DIR
   have "$1-$3" && return 0
   say "$1 $3..."
   local src; src=$(module_copy "$2" "$3")
-  (cd "$src" && go build -ldflags "-s -w" -o "$BIN/$1-$3" "$4")
+  (cd "$src" && go build -ldflags "-s -w" -o "$BIN/.$1.tmp" "$4")
+  mv "$BIN/.$1.tmp" "$BIN/$1-$3"  # whole or absent: a waiting test may start it as soon as it exists
 }
 
 build_pause() {
@@ -105,7 +110,8 @@ build_pause() {
   local dir=$WORK/pause; mkdir -p "$dir"
   cp "$HERE/pause/main.go" "$dir/main.go"
   printf 'module portal.local/pause\ngo 1.24\n' > "$dir/go.mod"
-  (cd "$dir" && go build -ldflags "-s -w" -o "$BIN/pause-1" .)
+  (cd "$dir" && go build -ldflags "-s -w" -o "$BIN/.pause.tmp" .)
+  mv "$BIN/.pause.tmp" "$BIN/pause-1"
 }
 
 build_helm() {  # the path check-charts.sh has always used
@@ -116,7 +122,7 @@ build_helm() {  # the path check-charts.sh has always used
   mkdir -p "$PORTAL_CACHE/bin" && mv "$tmp/helm" "$PORTAL_CACHE/bin/helm-$HELM_VERSION" && rm -rf "$tmp"
 }
 
-build() {
+part() {
   case $1 in
     helm) timed "$1" build_helm ;;
     kubernetes) timed "$1" build_kubernetes ;;
@@ -133,6 +139,21 @@ build() {
   esac
 }
 
-parts=("$@"); [ ${#parts[@]} -gt 0 ] && [ "${parts[0]}" != all ] ||
-  parts=(pause helm kubernetes etcd coredns kube-router metrics-server traefik promtool prometheus skaffold)
+build() {  # one part under its lock
+  local lock=$WORK/locks/$1
+  exec 9>"$lock"
+  flock -n 9 || { say "$1: waiting for the build already under way..."; flock 9; }
+  part "$1"
+  exec 9>&-
+}
+
+CLUSTER_PARTS=(pause kubernetes etcd coredns kube-router metrics-server traefik prometheus)
+parts=()
+for p in "${@:-all}"; do
+  case $p in
+    cluster) parts+=("${CLUSTER_PARTS[@]}") ;;
+    all) parts+=(helm "${CLUSTER_PARTS[@]}" promtool skaffold) ;;  # in the order make test needs them
+    *) parts+=("$p") ;;
+  esac
+done
 for p in "${parts[@]}"; do build "$p"; done

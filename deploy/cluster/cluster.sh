@@ -298,7 +298,7 @@ cmd_up() {
   local t0=$SECONDS
   [ "$(id -u)" -eq 0 ] || die "run as root (containerd, iptables, bridges)"
   install_packages
-  [ "${CLUSTER_SKIP_BUILD:-0}" = 1 ] || "$HERE/build.sh" all
+  [ "${CLUSTER_SKIP_BUILD:-0}" = 1 ] || "$HERE/build.sh" cluster
   links
   net_up; pki
   say "starting containerd, etcd and the control plane..."

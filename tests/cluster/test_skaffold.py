@@ -23,6 +23,14 @@ SKAFFOLD = CACHE / "cluster" / "bin" / f"skaffold-{VERSIONS['SKAFFOLD_VERSION']}
 GLOBAL_CONFIG = ROOT / "deploy" / "cluster" / "skaffold" / "global-config.yaml"  # no metrics, no update check
 
 
+@pytest.fixture(scope="module")
+def skaffold() -> Path:
+    """The skaffold binary: cached, or waited for while make test compiles it in the background (the cluster tests
+    run meanwhile: it is the one program only this test needs), or compiled here."""
+    run(ROOT / "deploy" / "cluster" / "build.sh", "skaffold", timeout=2400)
+    return SKAFFOLD
+
+
 @pytest.fixture
 def skaffold_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A Docker-compatible API on a private socket (podman), the cluster's helm and kubectl on PATH, and a home
@@ -48,10 +56,12 @@ def skaffold_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         service.wait(timeout=30)
 
 
-def test_skaffold_builds_what_the_node_runs_and_renders_what_the_cluster_accepts(release, skaffold_env, tmp_path):
+def test_skaffold_builds_what_the_node_runs_and_renders_what_the_cluster_accepts(
+    release, skaffold, skaffold_env, tmp_path
+):
     common = ["--filename", ROOT / "skaffold.yaml", "--profile", "test-cluster"]
     built = tmp_path / "build.json"
-    run(SKAFFOLD, "build", *common, "--cache-artifacts=false", "--file-output", built, env=skaffold_env, timeout=900)
+    run(skaffold, "build", *common, "--cache-artifacts=false", "--file-output", built, env=skaffold_env, timeout=900)
     tags = {b["tag"] for b in json.loads(built.read_text())["builds"]}
     assert {tag.split(":")[0] for tag in tags} == {
         "portal-identity",
@@ -64,7 +74,7 @@ def test_skaffold_builds_what_the_node_runs_and_renders_what_the_cluster_accepts
     assert {f"docker.io/library/{tag}" for tag in tags} <= set(on_node.split())
 
     rendered = run(
-        SKAFFOLD, "render", *common, "--offline", "--digest-source=tag", "--build-artifacts", built, env=skaffold_env
+        skaffold, "render", *common, "--offline", "--digest-source=tag", "--build-artifacts", built, env=skaffold_env
     ).stdout
     assert set(re.findall(r"image: (\S+)", rendered)) == tags  # every workload, the Job and the test Pod
     manifests = tmp_path / "rendered.yaml"
