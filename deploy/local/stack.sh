@@ -52,6 +52,8 @@ install_ferretdb() {
   command -v go >/dev/null || die "go is required to build FerretDB"
   say "building FerretDB $FERRETDB_VERSION through the Go module proxy (first run only, a few minutes)..."
   local dir src
+  # Go's caches in the project's cache, as the cluster's builds have theirs: removing it makes a machine new again.
+  export GOMODCACHE=$PORTAL_CACHE/go/mod GOCACHE=$PORTAL_CACHE/go/cache
   dir=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
         | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [ -n "$dir" ] || die "go mod download gave no module directory"
