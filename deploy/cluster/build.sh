@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test cluster's programs through the Go module proxy, once, into the cache:
 #   build.sh [all|cluster|helm|kubernetes|etcd|coredns|kube-router|metrics-server|traefik|promtool|prometheus|skaffold|pause]...
-# `cluster`: what `cluster.sh up` runs; `all` (the default): that, helm, promtool and skaffold.
+# `cluster`: what `cluster.sh up` runs; `all` (the default): helm, that, then Prometheus and promtool (release.sh
+# monitoring and check-charts.sh rules) and skaffold (its test).
 # Each binary lands in $CLUSTER_CACHE/bin/<name>-<version>; an existing one is never rebuilt. A part being built by
 # another build.sh (make test compiles in the background) is waited for, not compiled twice: one lock per part.
 # Go's module and build caches live in $CLUSTER_CACHE/go so a new machine rebuilds them from nothing.
@@ -147,12 +148,12 @@ build() {  # one part under its lock
   exec 9>&-
 }
 
-CLUSTER_PARTS=(pause kubernetes etcd coredns kube-router metrics-server traefik prometheus)
+CLUSTER_PARTS=(pause kubernetes etcd coredns kube-router metrics-server traefik)
 parts=()
 for p in "${@:-all}"; do
   case $p in
     cluster) parts+=("${CLUSTER_PARTS[@]}") ;;
-    all) parts+=(helm "${CLUSTER_PARTS[@]}" promtool skaffold) ;;  # in the order make test needs them
+    all) parts+=(helm "${CLUSTER_PARTS[@]}" prometheus promtool skaffold) ;;  # in the order make test needs them
     *) parts+=("$p") ;;
   esac
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Container images for the test cluster, built here and imported into containerd (no registry is reachable):
 #   images.sh pause              the pod sandbox image
-#   images.sh addons             CoreDNS, metrics-server, Traefik, Prometheus (static binaries in scratch images)
+#   images.sh addons             CoreDNS, metrics-server, Traefik (static binaries in scratch images)
+#   images.sh prometheus         Prometheus, for release.sh monitoring (the same way)
 #   images.sh deps               Kafka (KRaft, Maven Central jars on a Debian JRE) and FerretDB
 #   images.sh services [TAG]     the five services from deploy/docker/Dockerfile; prints the tag
 #   images.sh tag                the services' tag for this checkout (a hash of what goes into them)
@@ -139,8 +140,8 @@ case ${1:-} in
   addons)
     scratch_image "portal-coredns:$COREDNS_VERSION" "$BIN/coredns-$COREDNS_VERSION" /coredns
     scratch_image "portal-metrics-server:$METRICS_SERVER_VERSION" "$BIN/metrics-server-$METRICS_SERVER_VERSION" /metrics-server
-    scratch_image "portal-traefik:$TRAEFIK_VERSION" "$BIN/traefik-$TRAEFIK_VERSION" /traefik
-    scratch_image "portal-prometheus:$PROMETHEUS_VERSION" "$BIN/prometheus-$PROMETHEUS_VERSION" /prometheus ;;
+    scratch_image "portal-traefik:$TRAEFIK_VERSION" "$BIN/traefik-$TRAEFIK_VERSION" /traefik ;;
+  prometheus) scratch_image "portal-prometheus:$PROMETHEUS_VERSION" "$BIN/prometheus-$PROMETHEUS_VERSION" /prometheus ;;
 
   base) base_image ;;
   deps) deps_images ;;
@@ -148,5 +149,5 @@ case ${1:-} in
   skaffold) skaffold_image ;;
   tag) services_tag ;;
   kafka-tag) kafka_tag ;;
-  *) sed -n '2,8p' "$0"; exit 2 ;;
+  *) sed -n '2,9p' "$0"; exit 2 ;;
 esac

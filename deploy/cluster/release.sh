@@ -170,7 +170,9 @@ monitoring() {
   dir=$(mktemp -d)
   "$HELM" get values "$release" --namespace "$ns" -o yaml > "$dir/values.yaml"
   "$ROOT/deploy/k8s/alert-rules.sh" "$HELM" "${PYTHON:-python3}" "$release" "$ns" -f "$dir/values.yaml" > "$dir/rules.yml"
-  "$HERE/build.sh" promtool  # cached, or being compiled in the background by make test: waited for
+  # Cached, or being compiled in the background by make test (after what cluster.sh up needs): waited for.
+  "$HERE/build.sh" prometheus promtool
+  "$HERE/images.sh" prometheus
   "$BIN/promtool-$PROMETHEUS_VERSION" check rules "$dir/rules.yml" >/dev/null
   say "installing Prometheus (charts/portal-dev-monitoring) in monitoring, scraping $ns..."
   "$HELM" upgrade --install monitoring "$ROOT/charts/portal-dev-monitoring" --namespace monitoring --create-namespace \

@@ -738,11 +738,14 @@ def test_an_event_flood_scales_notification_out_without_loss_or_duplicate(platfo
     )
 
 
+# On a new machine Prometheus may still be compiling in the background (make test builds it after what the cluster
+# needs): release.sh monitoring waits for it.
+@pytest.mark.timeout(1800)
 def test_prometheus_scrapes_every_service_pod_and_a_dead_letter_fires_its_alert(platform, release):
     """The chart's ServiceMonitor and PrometheusRule as kube-prometheus-stack would load them (release.sh
     monitoring): every service pod is scraped through the NetworkPolicy, and records no consumer can read
     (what a broken producer would send) fire PortalDeadLetters with its runbook link."""
-    run("bash", RELEASE_SH, "monitoring", timeout=400)
+    run("bash", RELEASE_SH, "monitoring", timeout=1500)
     ip = kubectl("get", "service", "prometheus", "-o", "jsonpath={.spec.clusterIP}", namespace="monitoring")
     prometheus = f"http://{ip}:9090/api/v1"
     service_pods = {pod["metadata"]["name"] for pod in pods("app.kubernetes.io/component=service")}

@@ -56,6 +56,7 @@ def skaffold_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         service.wait(timeout=30)
 
 
+@pytest.mark.timeout(2400)  # the fixture may wait for skaffold's compilation (about 5 minutes of both cores)
 def test_skaffold_builds_what_the_node_runs_and_renders_what_the_cluster_accepts(
     release, skaffold, skaffold_env, tmp_path
 ):
