@@ -148,7 +148,7 @@ build() {  # one part under its lock
   exec 9>&-
 }
 
-CLUSTER_PARTS=(pause kubernetes etcd coredns kube-router metrics-server traefik)
+CLUSTER_PARTS=(pause kubernetes etcd kube-router coredns metrics-server traefik)  # the node's, then the add-ons'
 parts=()
 for p in "${@:-all}"; do
   case $p in

@@ -2,6 +2,8 @@
 # A real single-node Kubernetes on this machine, for the chart's tests and for trying the platform as ops will:
 #   cluster.sh up       build what is missing (cached), start containerd, etcd, the control plane, kubelet,
 #                       kube-proxy and kube-router, then the add-ons (CoreDNS, metrics-server, Traefik)
+#   cluster.sh node     the same without the add-ons; `cluster.sh addons` adds them (make test builds the
+#                       platform's images in between, while the add-ons may still be compiling)
 #   cluster.sh down     stop everything and undo every change to the host (network, mounts, sysctls);
 #                       etcd's data, the images and the volumes' data stay, so `up` brings the same cluster back
 #   cluster.sh status   one line per component
@@ -294,11 +296,11 @@ up_addons() {
 
 # ---------------------------------------------------------------------------------------------- commands
 
-cmd_up() {
+cmd_node() {
   local t0=$SECONDS
   [ "$(id -u)" -eq 0 ] || die "run as root (containerd, iptables, bridges)"
   install_packages
-  [ "${CLUSTER_SKIP_BUILD:-0}" = 1 ] || "$HERE/build.sh" cluster
+  [ "${CLUSTER_SKIP_BUILD:-0}" = 1 ] || "$HERE/build.sh" pause kubernetes etcd kube-router
   links
   net_up; pki
   say "starting containerd, etcd and the control plane..."
@@ -307,9 +309,21 @@ cmd_up() {
   up_etcd; up_apiserver; up_controllers
   say "control plane ready in $((SECONDS - t0))s; starting the node..."
   up_node
-  say "node Ready in $((SECONDS - t0))s; add-ons..."
+  say "node Ready in $((SECONDS - t0))s"
+}
+
+cmd_addons() {
+  local t0=$SECONDS
+  [ "${CLUSTER_SKIP_BUILD:-0}" = 1 ] || "$HERE/build.sh" coredns metrics-server traefik
   up_addons
-  say "cluster ready in $((SECONDS - t0))s: export KUBECONFIG=$KUBECONFIG_ADMIN"
+  say "add-ons ready in $((SECONDS - t0))s: export KUBECONFIG=$KUBECONFIG_ADMIN"
+}
+
+cmd_up() {
+  local t0=$SECONDS
+  cmd_node
+  cmd_addons
+  say "cluster ready in $((SECONDS - t0))s"
 }
 
 cmd_down() {
@@ -344,9 +358,11 @@ cmd_status() {
 
 case ${1:-} in
   up) cmd_up ;;
+  node) cmd_node ;;
+  addons) cmd_addons ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) echo "export KUBECONFIG=$KUBECONFIG_ADMIN" ;;
   wipe) cmd_down; rm -rf "$RUN" /var/lib/kubelet/pods; say "cluster state removed" ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  *) sed -n '2,14p' "$0"; exit 2 ;;
 esac
