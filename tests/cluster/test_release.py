@@ -558,6 +558,12 @@ def test_kafka_away_for_a_minute_keeps_pods_ready_and_the_platform_serving(platf
     )
     assert traffic.failed == [], traffic.failed[:10]
     assert feed_count(fresh_token(family), "dossier.review_completed") == feed_before
+    # Calm again, no pod busy: a connection made while Kafka's Service had no endpoint kept kube-proxy's ICMP
+    # "unreachable" in its socket's error queue, which made kafka-python's network thread spin at 0.8 CPU for good
+    # (portal_common/kafka_selector.py). Idle pods use 15-40m here.
+    busy = cpu_millicores("app.kubernetes.io/component=service", 20)
+    report("after the kafka outage", cpu_millicores=busy)
+    assert max(busy.values()) < 400, busy
 
 
 def families_across_partitions(platform: ClusterPlatform, smtp: SmtpSink, first: dict, partitions: int) -> list[dict]:
@@ -809,11 +815,29 @@ def test_a_second_release_in_another_namespace_installs_beside_the_first(release
         kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)
 
 
-def container_cgroup(pod: dict) -> Path:
-    """The node's memory cgroup of a pod's (only) container: where the kernel enforces its limit."""
+def container_cgroup(pod: dict, controller: str = "memory") -> Path:
+    """The node's cgroup (v1) of a pod's (only) container: where the kernel enforces its memory limit, or counts
+    its CPU time (cpuacct)."""
     container = pod["status"]["containerStatuses"][0]["containerID"].split("://")[1]
-    pattern = f"/sys/fs/cgroup/memory/kubepods*/**/pod{pod['metadata']['uid']}/{container}"
+    pattern = f"/sys/fs/cgroup/{controller}/kubepods*/**/pod{pod['metadata']['uid']}/{container}"
     return Path(glob.glob(pattern, recursive=True)[0])
+
+
+def cpu_millicores(selector: str, seconds: float) -> dict[str, int]:
+    """Each selected pod's CPU use over `seconds`, from its container's cpuacct counter (pods started or gone
+    meanwhile left out)."""
+    counters = {
+        pod["metadata"]["name"]: container_cgroup(pod, "cpuacct") / "cpuacct.usage"
+        for pod in pods(selector)
+        if pod["status"].get("containerStatuses", [{}])[0].get("containerID")
+    }
+    before = {name: int(path.read_text()) for name, path in counters.items()}
+    time.sleep(seconds)
+    used = {}
+    for name, path in counters.items():
+        with contextlib.suppress(FileNotFoundError):
+            used[name] = round((int(path.read_text()) - before[name]) / seconds / 1e6)
+    return used
 
 
 def oom_killed() -> list[str]:

@@ -15,6 +15,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from portal_common import events
+from portal_common.kafka_selector import KafkaSelector
 
 if TYPE_CHECKING:
     from portal_common.config import Env
@@ -64,7 +65,11 @@ class KafkaAccess:
 
     def client_settings(self) -> dict[str, Any]:
         """kafka-python settings shared by producers, consumers and admin clients."""
-        settings: dict[str, Any] = {"bootstrap_servers": self.bootstrap, "security_protocol": self.security_protocol}
+        settings: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.security_protocol,
+            "selector": KafkaSelector,  # kafka-python's own spins on a socket error epoll reports (kafka_selector.py)
+        }
         if self.security_protocol == "SASL_SSL":
             settings |= {
                 "sasl_mechanism": MECHANISM,
