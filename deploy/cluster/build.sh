@@ -18,6 +18,10 @@ mkdir -p "$BIN" "$WORK/locks"
 
 have() { [ -x "$BIN/$1" ]; }
 
+go_build() {  # go_build BINARY PACKAGE (in the current directory): whole or absent, a waiting reader may run it
+  go build -ldflags "-s -w" -o "$BIN/.$1.tmp" "$2" && mv "$BIN/.$1.tmp" "$BIN/$1"
+}
+
 # A writable copy of a module's source: replace directives and generated files then work as upstream's.
 module_copy() {  # module_copy MODULE VERSION -> prints the copy's directory
   local dir dst=$WORK/$(basename "$1")-$2
@@ -65,8 +69,7 @@ build_etcd() {
   local wrap=$WORK/etcd-wrapper-$ETCD_VERSION
   rm -rf "$wrap" && mkdir -p "$wrap"
   printf 'module portal.local/etcd-wrapper\ngo 1.24\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > "$wrap/go.mod"
-  (cd "$wrap" && go build -ldflags "-s -w" -o "$BIN/.etcd.tmp" go.etcd.io/etcd/server/v3)
-  mv "$BIN/.etcd.tmp" "$BIN/etcd-$ETCD_VERSION"
+  (cd "$wrap" && go_build "etcd-$ETCD_VERSION" go.etcd.io/etcd/server/v3)
 }
 
 build_coredns() {
@@ -94,16 +97,14 @@ import (
 
 func main() { coremain.Run() }
 GO
-  (cd "$src" && go build -ldflags "-s -w" -o "$BIN/.coredns.tmp" ./cmd/portal-coredns)
-  mv "$BIN/.coredns.tmp" "$BIN/coredns-$COREDNS_VERSION"
+  (cd "$src" && go_build "coredns-$COREDNS_VERSION" ./cmd/portal-coredns)
 }
 
 build_from_module() {  # build_from_module NAME MODULE VERSION PACKAGE_DIR
   have "$1-$3" && return 0
   say "$1 $3..."
   local src; src=$(module_copy "$2" "$3")
-  (cd "$src" && go build -ldflags "-s -w" -o "$BIN/.$1.tmp" "$4")
-  mv "$BIN/.$1.tmp" "$BIN/$1-$3"  # whole or absent: a waiting test may start it as soon as it exists
+  (cd "$src" && go_build "$1-$3" "$4")
 }
 
 build_pause() {
@@ -111,8 +112,7 @@ build_pause() {
   local dir=$WORK/pause; mkdir -p "$dir"
   cp "$HERE/pause/main.go" "$dir/main.go"
   printf 'module portal.local/pause\ngo 1.24\n' > "$dir/go.mod"
-  (cd "$dir" && go build -ldflags "-s -w" -o "$BIN/.pause.tmp" .)
-  mv "$BIN/.pause.tmp" "$BIN/pause-1"
+  (cd "$dir" && go_build pause-1 .)
 }
 
 build_helm() {  # the path check-charts.sh has always used

@@ -17,7 +17,7 @@ build_log=$PORTAL_RUN_DIR/cluster-build.log
 cleanup() {
   if [ -n "$build" ]; then
     kill -- "-$build" 2>/dev/null || true
-    sed 's/^/[test] (compiled in the background) /' "$build_log" >&2
+    grep -v '^go: downloading' "$build_log" | sed 's/^/[test] (compiled in the background) /' >&2 || true
   fi
   [ $cluster_up = 0 ] || "$CLUSTER" down
   "$STACK" down
