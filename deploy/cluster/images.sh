@@ -66,13 +66,13 @@ base_image() {
   say "base image made in $((SECONDS - t))s"
 }
 
-# pip inside the build reaches PyPI through this machine's egress, whose CA the image does not know.
+# pip and uv inside the build reach PyPI through this machine's egress, whose CA the image does not know.
 bud() {  # bud ARGS...: buildah bud with the host's CA bundle for pip
   local conf=$IMAGES/pip.conf
   printf '[global]\ncert = /etc/ssl/certs/host-ca-bundle.crt\ndisable-pip-version-check = true\n' > "$conf"
   buildah bud -q --layers --network host \
     --volume /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/host-ca-bundle.crt:ro \
-    --volume "$conf:/etc/pip.conf:ro" "$@"
+    --volume "$conf:/etc/pip.conf:ro" --build-arg SSL_CERT_FILE=/etc/ssl/certs/host-ca-bundle.crt "$@"
 }
 
 services_tag() {  # a hash of every file that goes into the service images

@@ -872,14 +872,22 @@ def test_a_render_at_the_memory_limit_fails_that_statement_alone_and_keeps_nothi
                 held = int(stat["total_rss"]) + int(stat["total_mapped_file"]) + int(stat["total_shmem"])
                 (cgroup / "memory.limit_in_bytes").write_text(str(held + OOM_HEADROOM))
             started = time.monotonic()
-            answer = call("POST", "/v1/statements", token, json=period)
+            # Longer than billing's own limit on a render (RENDER_TIMEOUT_SECONDS, 30): its answer is the subject.
+            answer = requests.post(
+                INGRESS + "/v1/statements", json=period, headers={"Authorization": f"Bearer {token}"}, timeout=90
+            )
             answered_in = time.monotonic() - started
         finally:
             for cgroup, limit in limits.items():
                 with contextlib.suppress(OSError):  # gone with its container when the kernel killed it
                     (cgroup / "memory.limit_in_bytes").write_text(limit)
-        if answer.status_code == 503:  # the kernel took the renderer (score 1000): that request alone failed
-            assert answer.json()["detail"].startswith("La mise en page du relevé a été interrompue"), answer.text
+        if answer.status_code == 503:  # that request alone failed, with a French problem and a time to retry
+            # Either the kernel took the renderer (score 1000), or it kept reclaiming the container's file pages
+            # instead (each refault a disk read, slow while the disk is busy) until billing's render time limit
+            # killed the renderer: seen once while Go compiled beside the tests.
+            assert answer.json()["detail"].startswith(
+                ("La mise en page du relevé a été interrompue", "La mise en page du relevé a pris trop de temps")
+            ), answer.text
             assert answer.headers["Retry-After"] == "5"
             assert oom_killed() == []
         else:  # it took the service's own process (a Burstable pod's score is 994 + its size): the pod restarts
@@ -888,7 +896,7 @@ def test_a_render_at_the_memory_limit_fails_that_statement_alone_and_keeps_nothi
         wait_for(
             lambda: all(ready for _, ready in restarts_and_readiness().values()), timeout=180, what="every pod ready"
         )
-    assert answered_in < 30
+    assert answered_in < 30 + 15  # the render time limit, and the time to answer after it
     assert call("GET", "/v1/statements", token).json()["items"] == listed  # nothing half-made
     again = wait_for(
         lambda: (r := call("POST", "/v1/statements", token, json=period)).status_code == 201 and r,
