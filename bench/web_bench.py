@@ -7,11 +7,14 @@ between pages (saturated), then with about a second of reading between pages (pa
 shape: each page's p95 server time under 250 ms, the web layer adding at most 30 % to the p95 of the calls it
 makes; and every page (HTML, CSS and JavaScript, uncompressed) under 150 KB. Server time is what the gateway
 logs ($request_time: from the request's first byte to the answer's last), so the load generator's own Python,
-sharing the machine, is not counted; the times this client saw are in the results too.
+sharing the machine, is not counted; the times this client saw are in the results too. Each page's time is then
+split, from the gateway's and the services' logs joined on the request id, into the gateway and its hop to the
+web process, the web's own work, and the API calls the page made (`where_a_page_spends_its_time`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -69,13 +72,16 @@ def main() -> None:
         weights = page_weights(gateway, browsers[0])
     finally:
         platform.script("down")
-    server = server_times((run_dir / "gateway" / "access.log").read_text())
+    access_log = (run_dir / "gateway" / "access.log").read_text()
+    server = server_times(access_log)
+    layers = web_layers(access_log, service_logs(run_dir / "services"))
 
     targets: dict[str, tuple[str, float, float]] = {}
     shapes = {}
     for name, (totals, seen) in client.items():
         shape = summary(server[name], seen, weights)
         shape |= totals
+        shape["where_a_page_spends_its_time"] = layers[name]
         shapes[name] = shape
         targets[f"web_overhead_{name}"] = ("<=", 1.30, shape["web_p95_over_api_p95"])
         targets[f"slowest_page_p95_ms_{name}"] = ("<", 250, max(p["web_p95_ms"] for p in shape["pages"].values()))
@@ -145,6 +151,54 @@ def load(
 
 TAG = "portal-bench"
 LOG_LINE = re.compile(r'"(' + TAG + r'/[^"]+)" rt=([0-9.]+)')
+PAGE_LINE = re.compile(r'"(' + TAG + r'/[^/]+/web/[^"]+)" rt=([0-9.]+) urt=\S+ rid=([0-9a-f]+)')
+
+
+def service_logs(directory: Path) -> dict[str, dict[str, float]]:
+    """Each service's access-log durations (ms) by request id: the web's pages, and the API calls a page made
+    (the web passes its request id on, so they carry the page's)."""
+    found: dict[str, dict[str, float]] = {}
+    for path in directory.glob("*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            if '"portal.access"' not in line:
+                continue
+            entry = json.loads(line)
+            by_id = found.setdefault(entry["service"], {})
+            rid = entry.get("request_id") or ""
+            by_id[rid] = by_id.get(rid, 0.0) + entry["duration_ms"]
+    return found
+
+
+def web_layers(access_log: str, logged: dict[str, dict[str, float]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per shape and page, p50 and p95 (ms) of where a page's server time went: the gateway and the hop to the
+    web process (the gateway's time minus the web's), the web's own work (session, rendering, its HTTP client: the
+    web's time minus its API calls'), and the API calls the page made (their services' logged time)."""
+    web = logged.get("web", {})
+    apis = [durations for service, durations in logged.items() if service != "web"]
+    parts: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for tag, seconds, rid in PAGE_LINE.findall(access_log):
+        _, shape, _, page, *_ = tag.split("/")
+        if rid not in web:
+            continue
+        in_apis = sum(durations.get(rid, 0.0) for durations in apis)
+        page_parts = parts.setdefault(shape, {}).setdefault(list(PAGES)[int(page)], {})
+        for part, ms in (
+            ("gateway_and_hop", float(seconds) * 1000 - web[rid]),
+            ("web_own", web[rid] - in_apis),
+            ("api_calls", in_apis),
+        ):
+            page_parts.setdefault(part, []).append(ms)
+    return {
+        shape: {
+            page: {
+                f"{part}_{q}_ms": round(percentile(values, q), 1)
+                for part, values in page_parts.items()
+                for q in (50, 95)
+            }
+            for page, page_parts in pages.items()
+        }
+        for shape, pages in parts.items()
+    }
 
 
 def server_times(access_log: str) -> dict[str, Times]:

@@ -117,9 +117,10 @@ pid {run_dir}/nginx.pid;
 error_log {run_dir}/error.log warn;
 events {{ worker_connections 512; }}
 http {{
-  # The combined format, and how long each request took here (rt) and at the service (urt), in seconds.
+  # The combined format, how long each request took here (rt) and at the service (urt), in seconds, and the
+  # request id the services log too (rid).
   log_format timed '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
-                   '"$http_referer" "$http_user_agent" rt=$request_time urt=$upstream_response_time';
+                   '"$http_referer" "$http_user_agent" rt=$request_time urt=$upstream_response_time rid=$request_id';
   access_log {run_dir}/access.log timed;
   client_body_temp_path {run_dir}/body;
   proxy_temp_path {run_dir}/proxy;

@@ -30,6 +30,7 @@ from portal_web.sessions import BrowserSession, SessionStore, Tokens
 log = logging.getLogger(__name__)
 
 IDENTITY, BILLING, DOCUMENTS, NOTIFICATION = "identity", "billing-statement", "document-store", "notification"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 _REFRESH_BEFORE = timedelta(seconds=30)  # an access token this close to its end is renewed before the call
 T = TypeVar("T")
 Operation = Callable[..., Answer[T | Problem]]  # a generated operation's `sync_detailed`: its model, or a refusal
@@ -88,6 +89,22 @@ class SignedOut(Exception):
     """The user's tokens no longer work (session ended elsewhere, password changed, account deleted)."""
 
 
+class ReadsResentTransport(httpx.HTTPTransport):
+    """A pool's transport that sends a read (GET, HEAD) once more, on another connection, when the connection it
+    went on failed before any answer: a service pod that stops during a rollout closes its kept-alive connections,
+    and one can close just as a request leaves on it (the 503 a family saw once mid-upgrade). A change (POST, PUT,
+    PATCH, DELETE) is never sent twice: the service may have acted on it."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            if request.method not in SAFE_METHODS:
+                raise
+            log.info("%s %s: connection lost (%s), sent again", request.method, request.url.path, type(exc).__name__)
+            return super().handle_request(request)
+
+
 class Api:
     """One connection pool per service (an httpx transport), shared by every call to it."""
 
@@ -95,7 +112,7 @@ class Api:
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
         self.timeout = httpx.Timeout(timeout_s)
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
-        self.transports = {name: httpx.HTTPTransport(limits=limits) for name in urls}
+        self.transports = {name: ReadsResentTransport(limits=limits) for name in urls}
 
     def http(self, service: str, headers: Mapping[str, str]) -> httpx.Client:
         """A client with this call's headers on the service's shared pool (never closed: the pool lives on)."""
