@@ -560,9 +560,16 @@ def test_kafka_away_for_a_minute_keeps_pods_ready_and_the_platform_serving(platf
     assert feed_count(fresh_token(family), "dossier.review_completed") == feed_before
     # Calm again, no pod busy: a connection made while Kafka's Service had no endpoint kept kube-proxy's ICMP
     # "unreachable" in its socket's error queue, which made kafka-python's network thread spin at 0.8 CPU for good
-    # (portal_common/kafka_selector.py). Idle pods use 15-40m here.
-    busy = cpu_millicores("app.kubernetes.io/component=service", 20)
-    report("after the kafka outage", cpu_millicores=busy)
+    # (portal_common/kafka_selector.py). Idle pods use 15-40m here. A pod may still be catching up on what the
+    # outage held back (a notification pod once used 428m in the first 20 s, 25m beside it): a spinning one stays
+    # busy, so each pod is judged on its quietest of up to three 20 s windows.
+    busy: dict[str, int] = {}
+    for _ in range(3):
+        window = cpu_millicores("app.kubernetes.io/component=service", 20)
+        busy = {name: min(used, busy.get(name, used)) for name, used in window.items()}
+        if max(busy.values()) < 400:
+            break
+    report("after the kafka outage", quietest_cpu_millicores=busy)
     assert max(busy.values()) < 400, busy
 
 
