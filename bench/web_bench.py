@@ -150,8 +150,7 @@ def load(
 
 
 TAG = "portal-bench"
-LOG_LINE = re.compile(r'"(' + TAG + r'/[^"]+)" rt=([0-9.]+)')
-PAGE_LINE = re.compile(r'"(' + TAG + r'/[^/]+/web/[^"]+)" rt=([0-9.]+) urt=\S+ rid=([0-9a-f]+)')
+LOG_LINE = re.compile(r'"(' + TAG + r'/[^"]+)" rt=([0-9.]+) urt=\S+ rid=([0-9a-f]+)')  # tag, seconds, request id
 
 
 def service_logs(directory: Path) -> dict[str, dict[str, float]]:
@@ -176,9 +175,9 @@ def web_layers(access_log: str, logged: dict[str, dict[str, float]]) -> dict[str
     web = logged.get("web", {})
     apis = [durations for service, durations in logged.items() if service != "web"]
     parts: dict[str, dict[str, dict[str, list[float]]]] = {}
-    for tag, seconds, rid in PAGE_LINE.findall(access_log):
-        _, shape, _, page, *_ = tag.split("/")
-        if rid not in web:
+    for tag, seconds, rid in LOG_LINE.findall(access_log):
+        _, shape, kind, page, *_ = tag.split("/")
+        if kind != "web" or rid not in web:
             continue
         in_apis = sum(durations.get(rid, 0.0) for durations in apis)
         page_parts = parts.setdefault(shape, {}).setdefault(list(PAGES)[int(page)], {})
@@ -205,7 +204,7 @@ def server_times(access_log: str) -> dict[str, Times]:
     """Per shape, each page's server time from the gateway's log: the page's request, or the sum of the page's API
     calls (made one after the other)."""
     by_tag: dict[str, float] = {}
-    for tag, seconds in LOG_LINE.findall(access_log):
+    for tag, seconds, _ in LOG_LINE.findall(access_log):
         by_tag[tag] = by_tag.get(tag, 0.0) + float(seconds)
     pages = list(PAGES)
     found: dict[str, Times] = {}
