@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import secrets
 import sys
+import time
 from pathlib import Path
 
+from kafka import KafkaAdminClient
 from kafka.admin import (
     ACL,
+    ACLFilter,
     ACLOperation,
     ACLPermissionType,
     ACLResourcePatternType,
@@ -120,9 +123,28 @@ def grant(directory: Path, bootstrap: str, base: str, dlq: str) -> None:
                 for p in (*events.PUBLISHERS, TOPICS_USER)
             ]
         )
-        admin.create_acls(platform_acls(base, dlq))
+        acls = platform_acls(base, dlq)
+        admin.create_acls(acls)
+        wait_enforced(admin, acls)
     finally:
         admin.close()
+
+
+def wait_enforced(admin: KafkaAdminClient, acls: list[ACL], timeout_s: float = 30.0) -> None:
+    """Return once the broker enforces `acls`. CreateAcls returns when the controller has them; the broker's
+    authorizer applies them a moment later, and a client refused meanwhile is not told again for a while. The
+    broker answers DescribeAcls from that authorizer, so what it lists is enforced (one broker here)."""
+    deadline = time.monotonic() + timeout_s
+    missing = set(acls)
+    while True:
+        for pattern in {acl.resource_pattern for acl in missing}:
+            found, _ = admin.describe_acls(ACLFilter(None, None, ACLOperation.ANY, ACLPermissionType.ANY, pattern))
+            missing -= set(found)
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the broker does not enforce {len(missing)} of {len(acls)} ACLs after {timeout_s}s")
+        time.sleep(0.1)
 
 
 def main(argv: list[str]) -> None:

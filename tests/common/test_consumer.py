@@ -4,15 +4,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import pytest
 
+from deploy.local import kafka_security
 from portal_common import events
 from portal_common.consumer import EventConsumer
 from portal_common.kafka_client import create_producer
-from tests.support.env import KAFKA, MONGO_URI
+from tests.support.env import KAFKA, LAYOUT, MONGO_URI
 from tests.support.kafka import create_event_topics, create_topics, read_all, unique_topic
 from tests.support.wait import wait_for
 
@@ -244,3 +246,34 @@ def test_the_consumer_tells_how_far_behind_it_runs(topics, mongo_db, producer):
         assert consumer.delay_s == 0.0
     finally:
         consumer.close()
+
+
+def test_a_service_started_before_its_acls_consumes_once_they_are_granted(mongo_db, producer):
+    """Production grants a service's ACLs (Strimzi KafkaUser) while its pods may already be starting; locally
+    the grant may reach the broker's authorizer after the service subscribed. The first metadata then says
+    "not authorized": the member must look again soon, not after kafka-python's 5-minute metadata age."""
+    topic, dlq = unique_topic("events"), unique_topic("dlq")
+    create_topics(*events.topics(topic), dlq)  # no ACLs for this base yet
+    handled: list[str] = []
+    consumer = EventConsumer(
+        access=kafka_security.access(LAYOUT.kafka_dir, KAFKA.bootstrap, "notification"),
+        group_id=f"notification-{uuid.uuid4().hex[:8]}",
+        handler=lambda e: handled.append(e.event_id),
+        db=mongo_db,
+        topic=topic,
+        dlq_topic=dlq,
+        dlq_producer_factory=lambda: create_producer(KAFKA, "dlq"),
+    )
+    stop = threading.Event()
+    worker = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    worker.start()
+    try:
+        time.sleep(3)  # subscribed and refused: the group is joined with no partition
+        kafka_security.grant(LAYOUT.kafka_dir, KAFKA.bootstrap, topic, dlq)
+        event = make_event()
+        send(producer, topic, event.SerializeToString())
+        wait_for(lambda: handled, timeout=30, what="the event handled once the ACLs exist")
+        assert handled == [event.event_id]
+    finally:
+        stop.set()
+        worker.join(timeout=15)

@@ -32,12 +32,16 @@ def test_a_paced_load_waits_between_operations_without_counting_the_wait():
 
 
 def test_a_page_server_time_is_its_request_or_the_sum_of_its_calls_from_the_gateway_log():
+    # The gateway's `timed` format (deploy/local/gateway.py), request id last.
     log = "\n".join(
         [
-            '- - - [x] "GET /mes-documents HTTP/1.1" 200 9 "" "portal-bench/paced/web/3/0/1" rt=0.031 urt=0.030',
-            '- - - [x] "GET /v1/documents HTTP/1.1" 200 9 "" "portal-bench/paced/api/3/0/1" rt=0.012 urt=0.012',
-            '- - - [x] "GET /v1/dossier/documents HTTP/1.1" 200 9 "" "portal-bench/paced/api/3/0/1" rt=0.008 urt=-',
-            '- - - [x] "GET /static/portal.css HTTP/1.1" 200 9 "-" "python-requests/2.34" rt=0.001 urt=-',
+            '- - - [x] "GET /mes-documents HTTP/1.1" 200 9 "" "portal-bench/paced/web/3/0/1"'
+            " rt=0.031 urt=0.030 rid=9f0a",
+            '- - - [x] "GET /v1/documents HTTP/1.1" 200 9 "" "portal-bench/paced/api/3/0/1"'
+            " rt=0.012 urt=0.012 rid=9f0b",
+            '- - - [x] "GET /v1/dossier/documents HTTP/1.1" 200 9 "" "portal-bench/paced/api/3/0/1"'
+            " rt=0.008 urt=- rid=9f0c",
+            '- - - [x] "GET /static/portal.css HTTP/1.1" 200 9 "-" "python-requests/2.34" rt=0.001 urt=- rid=9f0d',
         ]
     )
     times = server_times(log)

@@ -102,6 +102,9 @@ class EventConsumer:
             "max_poll_records": max_poll_records,
             "session_timeout_ms": 10_000,
             "heartbeat_interval_ms": 2_000,
+            # A topic refused at the first look (ACLs granted while the pod starts) or partitions added later
+            # are only seen at the next metadata refresh; kafka-python's default waits 5 minutes for it.
+            "metadata_max_age_ms": 10_000,
         }
         settings.update(consumer_overrides or {})
         self._settings = settings
