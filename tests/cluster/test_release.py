@@ -867,6 +867,8 @@ def test_a_render_at_the_memory_limit_fails_that_statement_alone_and_keeps_nothi
     traffic = family_traffic({**family, "token": token})
     del traffic.calls["statement_pdf"]  # billing's pods are the ones under test
     limits = {}
+    # The tests before may leave a pod starting (a scale-out, a rollout): it has no container to limit yet.
+    wait_for(lambda: all(ready for _, ready in restarts_and_readiness().values()), timeout=180, what="every pod ready")
     with traffic:
         try:
             # Lowered in place on each billing container: room for the service as it is, not for a renderer.
