@@ -107,6 +107,18 @@ build_from_module() {  # build_from_module NAME MODULE VERSION PACKAGE_DIR
   (cd "$src" && go_build "$1-$3" "$4")
 }
 
+# Prometheus and promtool with only the Kubernetes service discovery, the one the test Prometheus uses
+# (charts/portal-dev-monitoring): upstream's way to a smaller build (README, "plugins.yml"). The 23 others
+# (cloud SDKs) were half of the 95 MB of Go source the two programs compiled. Alone from an empty build cache:
+# 211 s instead of 390 for Prometheus, a 71 MB binary instead of 135.
+build_prometheus() {  # build_prometheus NAME PACKAGE_DIR
+  have "$1-$PROMETHEUS_BUILD" && return 0
+  say "$1 $PROMETHEUS_VERSION (Kubernetes service discovery only)..."
+  local src; src=$(module_copy github.com/prometheus/prometheus "$PROMETHEUS_VERSION")
+  echo "- github.com/prometheus/prometheus/discovery/kubernetes" > "$src/plugins.yml"
+  (cd "$src" && go generate -tags plugins ./plugins && go_build "$1-$PROMETHEUS_BUILD" "$2")
+}
+
 build_pause() {
   have "pause-1" && return 0
   local dir=$WORK/pause; mkdir -p "$dir"
@@ -132,8 +144,8 @@ part() {
     kube-router) timed "$1" build_from_module kube-router github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" ./cmd/kube-router ;;
     metrics-server) timed "$1" build_from_module metrics-server sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" ./cmd/metrics-server ;;
     traefik) timed "$1" build_from_module traefik github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" ./cmd/traefik ;;
-    promtool) timed "$1" build_from_module promtool github.com/prometheus/prometheus "$PROMETHEUS_VERSION" ./cmd/promtool ;;
-    prometheus) timed "$1" build_from_module prometheus github.com/prometheus/prometheus "$PROMETHEUS_VERSION" ./cmd/prometheus ;;
+    promtool) timed "$1" build_prometheus promtool ./cmd/promtool ;;
+    prometheus) timed "$1" build_prometheus prometheus ./cmd/prometheus ;;
     skaffold) timed "$1" build_from_module skaffold github.com/GoogleContainerTools/skaffold/v2 "$SKAFFOLD_VERSION" ./cmd/skaffold ;;
     pause) build_pause ;;
     *) die "unknown part: $1" ;;

@@ -141,7 +141,7 @@ case ${1:-} in
     scratch_image "portal-coredns:$COREDNS_VERSION" "$BIN/coredns-$COREDNS_VERSION" /coredns
     scratch_image "portal-metrics-server:$METRICS_SERVER_VERSION" "$BIN/metrics-server-$METRICS_SERVER_VERSION" /metrics-server
     scratch_image "portal-traefik:$TRAEFIK_VERSION" "$BIN/traefik-$TRAEFIK_VERSION" /traefik ;;
-  prometheus) scratch_image "portal-prometheus:$PROMETHEUS_VERSION" "$BIN/prometheus-$PROMETHEUS_VERSION" /prometheus ;;
+  prometheus) scratch_image "portal-prometheus:$PROMETHEUS_BUILD" "$BIN/prometheus-$PROMETHEUS_BUILD" /prometheus ;;
 
   base) base_image ;;
   deps) deps_images ;;

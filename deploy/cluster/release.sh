@@ -173,10 +173,10 @@ monitoring() {
   # Cached, or being compiled in the background by make test (after what cluster.sh up needs): waited for.
   "$HERE/build.sh" prometheus promtool
   "$HERE/images.sh" prometheus
-  "$BIN/promtool-$PROMETHEUS_VERSION" check rules "$dir/rules.yml" >/dev/null
+  "$BIN/promtool-$PROMETHEUS_BUILD" check rules "$dir/rules.yml" >/dev/null
   say "installing Prometheus (charts/portal-dev-monitoring) in monitoring, scraping $ns..."
   "$HELM" upgrade --install monitoring "$ROOT/charts/portal-dev-monitoring" --namespace monitoring --create-namespace \
-    --set image="portal-prometheus:$PROMETHEUS_VERSION" --set "watchNamespaces={$ns}" \
+    --set image="portal-prometheus:$PROMETHEUS_BUILD" --set "watchNamespaces={$ns}" \
     --set-file rules="$dir/rules.yml" --wait --timeout 3m >/dev/null
   rm -rf "$dir"
   say "Prometheus ready: http://$(k -n monitoring get service prometheus -o jsonpath='{.spec.clusterIP}'):9090/"

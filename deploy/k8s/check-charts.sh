@@ -56,7 +56,7 @@ rules() {
   # The alert rules as Prometheus loads them (the PrometheusRule's spec): checked, then unit-tested.
   say "promtool: check and test the alert rules"
   "$ROOT/deploy/cluster/build.sh" promtool
-  local promtool=$PORTAL_CACHE/cluster/bin/promtool-$PROMETHEUS_VERSION
+  local promtool=$PORTAL_CACHE/cluster/bin/promtool-$PROMETHEUS_BUILD
   rm -rf "$OUT/rules" && mkdir -p "$OUT/rules"
   "$ROOT/deploy/k8s/alert-rules.sh" "$HELM" "$TOOLS/bin/python" portal portal > "$OUT/rules/portal-rules.yml"
   cp "$ROOT/deploy/k8s/alerts.test.yml" "$OUT/rules/"
