@@ -822,10 +822,15 @@ def test_a_second_release_in_another_namespace_installs_beside_the_first(release
         kubectl("delete", "namespace", namespace, "--wait=false", namespace="default", check=False)
 
 
+def container_status(pod: dict) -> dict:
+    """The status of a pod's (only) container; empty until it is created (a pod the HPA just added)."""
+    return pod["status"].get("containerStatuses", [{}])[0]
+
+
 def container_cgroup(pod: dict, controller: str = "memory") -> Path:
     """The node's cgroup (v1) of a pod's (only) container: where the kernel enforces its memory limit, or counts
     its CPU time (cpuacct)."""
-    container = pod["status"]["containerStatuses"][0]["containerID"].split("://")[1]
+    container = container_status(pod)["containerID"].split("://")[1]
     pattern = f"/sys/fs/cgroup/{controller}/kubepods*/**/pod{pod['metadata']['uid']}/{container}"
     return Path(glob.glob(pattern, recursive=True)[0])
 
@@ -836,7 +841,7 @@ def cpu_millicores(selector: str, seconds: float) -> dict[str, int]:
     counters = {
         pod["metadata"]["name"]: container_cgroup(pod, "cpuacct") / "cpuacct.usage"
         for pod in pods(selector)
-        if pod["status"].get("containerStatuses", [{}])[0].get("containerID")
+        if container_status(pod).get("containerID")
     }
     before = {name: int(path.read_text()) for name, path in counters.items()}
     time.sleep(seconds)
@@ -852,9 +857,7 @@ def oom_killed() -> list[str]:
     return [
         pod["metadata"]["name"]
         for pod in pods("app.kubernetes.io/name=billing-statement")
-        # A pod the HPA just added has no container status yet (billing scales out on a render's CPU).
-        if pod["status"].get("containerStatuses", [{}])[0].get("lastState", {}).get("terminated", {}).get("reason")
-        == "OOMKilled"
+        if container_status(pod).get("lastState", {}).get("terminated", {}).get("reason") == "OOMKilled"
     ]
 
 
@@ -875,7 +878,7 @@ def test_a_render_at_the_memory_limit_fails_that_statement_alone_and_keeps_nothi
         try:
             # Lowered in place on each billing container: room for the service as it is, not for a renderer.
             for pod in pods("app.kubernetes.io/name=billing-statement"):
-                if not pod["status"].get("containerStatuses", [{}])[0].get("containerID"):
+                if not container_status(pod).get("containerID"):
                     continue  # added since by the HPA: not ready for a while, so sent no request
                 cgroup = container_cgroup(pod)
                 limits[cgroup] = (cgroup / "memory.limit_in_bytes").read_text().strip()
