@@ -69,10 +69,19 @@ class MixedLoad:
         self.lock = threading.Lock()
         self.tokens: dict[int, str] = {}  # each client's access token, kept from one block to the next
 
-    def run(self, bases: dict[str, str], targets: dict[str, str], seconds: float) -> None:
-        """`bases` maps each route to the base URL serving it (the gateway, or each service directly)."""
+    def run(
+        self,
+        bases: dict[str, str],
+        targets: dict[str, str],
+        seconds: float,
+        sign_ins: list[dict[str, str]] | None = None,
+    ) -> None:
+        """`bases` maps each route to the base URL serving it (the gateway, or each service directly). The mix's
+        sign-ins are client i's family's `sign_ins[i]` when given (as many families as clients), else the target
+        family's for every client."""
         routes = [route for route, weight in MIX.items() for _ in range(weight)]
         credentials = {"login": targets["login"], "password": targets["password"]}
+        logins = sign_ins or [credentials] * LOAD_THREADS
         # Each client signs in once, before the clock starts and one after another: the mix's clients all share
         # one family, and identity counts sign-ins on one login sent in parallel as guesses (429 after the fifth).
         for seed in range(LOAD_THREADS):
@@ -88,7 +97,7 @@ class MixedLoad:
                 started = time.perf_counter()
                 try:
                     if route == "login":
-                        response = session.post(bases[route] + "/v1/auth/login", json=credentials, timeout=30)
+                        response = session.post(bases[route] + "/v1/auth/login", json=logins[seed], timeout=30)
                         ok = response.status_code == 200
                     elif route == "feed":
                         response = session.get(bases[route] + "/v1/notifications", headers=headers, timeout=30)

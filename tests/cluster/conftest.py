@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -28,11 +27,10 @@ from deploy.local import kafka_security, pki
 from deploy.local.topology import services
 from portal_common.grpc_tls import GrpcTls
 from portal_common.kafka_client import KafkaAccess
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, ok
 from tests.support.env import MAILDIR, ROOT
 from tests.support.memory import PeakMemory
-from tests.support.sinks import PushSink, SmtpSink, part_of
-from tests.support.wait import wait_for
+from tests.support.sinks import PushSink, SmtpSink
 
 CACHE = Path(os.environ.get("PORTAL_CACHE", Path.home() / ".cache" / "portal"))
 VERSIONS = dict(
@@ -153,26 +151,10 @@ class ClusterPlatform(Platform):
             "statement": statement.json()["statement_id"],
         }
 
-    def new_family(self, smtp: SmtpSink, agent_token: str, login: str, password: str) -> tuple[str, str]:
-        """A family created by an agent and activated from its email: its account id and an access token."""
-        new = {"login": login, "display_name": "Famille K"}
-        created = ok(self.call("POST", "/v1/admin/accounts", agent_token, json=new), 201)
-        [mail] = wait_for(lambda: smtp.messages(to=login), timeout=60, what="activation email")
-        secret = re.search(r"token=([A-Za-z0-9_-]+)", part_of(mail)).group(1)
-        ok(self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password}), 204)
-        session = ok(self.call("POST", "/v1/auth/login", json={"login": login, "password": password}), 200)
-        return created.json()["account_id"], session.json()["access_token"]
-
     def signing_key(self) -> tuple[str, bytes]:
         data = json.loads(kubectl("get", "secret", "portal-identity-signing-keys", "-o", "jsonpath={.data}"))
         name = max(data)
         return name.removesuffix(".pem"), base64.b64decode(data[name])
-
-
-def ok(response: requests.Response, status: int) -> requests.Response:
-    """The response, if it has the status a set-up step expects; otherwise the test fails with what came back."""
-    assert response.status_code == status, f"{response.status_code} {response.text[:300]}"
-    return response
 
 
 FIGURES: list[str] = []  # what the chaos tests measured, repeated at the end of the run for the report

@@ -30,6 +30,12 @@ from tests.support.wait import wait_for
 from tests.support.webpush import PushService
 
 
+def ok(response: requests.Response, status: int) -> requests.Response:
+    """The response, if it has the status a set-up step expects; otherwise the test fails with what came back."""
+    assert response.status_code == status, f"{response.status_code} {response.text[:300]}"
+    return response
+
+
 class Platform:
     def __init__(self, run_dir: Path, push: PushSink, web_push: PushService | None = None) -> None:
         self.run_dir = run_dir
@@ -79,6 +85,16 @@ class Platform:
             "family": {"login": seed.FAMILY, "password": seed.FAMILY_PASSWORD},
             "agent": {"login": seed.AGENT, "password": seed.AGENT_PASSWORD},
         }
+
+    def new_family(self, smtp: SmtpSink, agent_token: str, login: str, password: str) -> tuple[str, str]:
+        """A family created by an agent and activated from its email: its account id and an access token."""
+        new = {"login": login, "display_name": "Famille K"}
+        created = ok(self.call("POST", "/v1/admin/accounts", agent_token, json=new), 201)
+        [mail] = wait_for(lambda: smtp.messages(to=login), timeout=60, what="activation email")
+        secret = re.search(r"token=([A-Za-z0-9_-]+)", part_of(mail)).group(1)
+        ok(self.call("POST", "/v1/auth/activate", json={"token": secret, "password": password}), 204)
+        session = ok(self.call("POST", "/v1/auth/login", json={"login": login, "password": password}), 200)
+        return created.json()["account_id"], session.json()["access_token"]
 
     def signing_key(self) -> tuple[str, bytes]:
         """Identity's current signing key (kid, PEM), to mint tokens the platform accepts (expired ones)."""
