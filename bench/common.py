@@ -124,6 +124,49 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def with_children(pid: int) -> list[int]:
+    """A process and its direct children (nginx's master and its workers, a service and its renders)."""
+    found = [pid]
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
+class PartsCpu:
+    """A CPU meter (for `measure` and `alternating`) over several processes grouped in parts ("web", "ferretdb",
+    ...): it answers their total, and keeps each part's share of what was used between a block's first and last
+    reading (`measure` reads once before a block and once after)."""
+
+    def __init__(self, parts: dict[str, list[int]]) -> None:
+        self.parts = parts
+        self.used = dict.fromkeys(parts, 0.0)
+        self._started: dict[str, float] | None = None
+
+    def __call__(self) -> float:
+        now = {part: sum(_cpu_or_zero(pid) for pid in pids) for part, pids in self.parts.items()}
+        if self._started is None:
+            self._started = now
+        else:
+            for part, seconds in now.items():
+                self.used[part] += seconds - self._started[part]
+            self._started = None
+        return sum(now.values())
+
+
+def _cpu_or_zero(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except (FileNotFoundError, ProcessLookupError):  # a worker that ended: what it used is lost, not an error
+        return 0.0
+
+
 def run_threads(count: int, target: Callable[[int], None]) -> float:
     """Run `target(i)` in `count` threads; the seconds until the last one finished."""
     started = time.perf_counter()

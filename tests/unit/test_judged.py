@@ -1,10 +1,12 @@
 """The benchmarks' verdicts: a target's text and its check come from one statement; a paced load's timing."""
 
+import subprocess
+import sys
 import time
 
 import pytest
 
-from bench.common import judged, measure
+from bench.common import PartsCpu, judged, measure
 from bench.web_bench import server_times
 
 
@@ -48,3 +50,24 @@ def test_a_page_server_time_is_its_request_or_the_sum_of_its_calls_from_the_gate
     assert times["paced"][("web", "/mes-documents")] == [0.031]
     assert times["paced"][("api", "/mes-documents")] == [pytest.approx(0.020)]
     assert set(times) == {"paced"}
+
+
+def test_a_parts_meter_gives_each_part_the_cpu_it_used_inside_the_blocks_only():
+    spin = "import time\nwhile True:\n    end = time.process_time() + 0.01\n    while time.process_time() < end: pass"
+    busy = subprocess.Popen([sys.executable, "-c", spin])
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.3)  # both started: what they used before the first block is not counted
+        meter = PartsCpu({"busy": [busy.pid], "idle": [idle.pid]})
+        before = meter()
+        time.sleep(0.5)
+        assert meter() - before > 0.2  # measure() reads the total before and after a block
+        time.sleep(0.5)  # between two blocks: not counted
+        meter()
+        time.sleep(0.5)
+        meter()
+    finally:
+        busy.kill()
+        idle.kill()
+    assert 0.4 < meter.used["busy"] < 1.2  # about 1 s of two blocks' CPU, not the 1.5 s in between
+    assert meter.used["idle"] < 0.05
