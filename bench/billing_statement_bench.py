@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import requests
 from pymongo import MongoClient
 
-from bench.common import ServiceProcess, judged, write_results
+from bench.common import ServiceProcess, judged, with_children, write_results
 from portal.billing.v1 import billing_pb2, billing_pb2_grpc
 from portal_common import events
 from portal_common.grpc_tls import INVOICING
@@ -38,16 +38,11 @@ LATENCY_RUNS = 8
 def tree_rss(pid: int) -> int:
     """RSS of a process and its children (the wkhtmltopdf renders), in bytes."""
     total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for member in with_children(pid):
         try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            if int(entry) == pid or int(fields[1]) == pid:
-                with open(f"/proc/{entry}/status") as status:
-                    total += next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
-        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            with open(f"/proc/{member}/status") as status:
+                total += next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+        except (FileNotFoundError, ProcessLookupError, StopIteration):  # a render that just ended
             continue
     return total
 
