@@ -194,7 +194,7 @@ def platform_parts(run_dir: Path) -> dict[str, list[int]]:
 
 def cpu_per_page(web: PartsCpu, pages: int, api: PartsCpu, call_sets: int) -> dict[str, Any]:
     """What a page costs the platform's processes in CPU, against what the same API calls cost made directly: the
-    web process's own, and what else it adds (its session read in FerretDB, a second pass through a service)."""
+    web process's own, and what else it adds (its session read in FerretDB)."""
     web_ms = {part: round(seconds * 1000 / pages, 2) for part, seconds in web.used.items()}
     api_ms = {part: round(seconds * 1000 / call_sets, 2) for part, seconds in api.used.items()}
     return {
@@ -275,21 +275,20 @@ def summary(server: Times, seen: Times, weights: dict[str, int]) -> dict[str, An
     def every(times: Times, kind: str) -> list[float]:
         return [value for (k, _), values in times.items() if k == kind for value in values]
 
+    def page_summary(page: str) -> dict[str, Any]:
+        web, api = p95_ms(server.get(("web", page), [])), p95_ms(server.get(("api", page), []))
+        return {
+            "web_p95_ms": web,
+            "api_p95_ms": api,
+            "web_added_p95_ms": round(web - api, 1),
+            "web_p95_ms_seen_by_client": p95_ms(seen[("web", page)]),
+            "api_p95_ms_seen_by_client": p95_ms(seen[("api", page)]),
+            "web_requests": len(seen[("web", page)]),
+            "weight_bytes": weights[page],
+        }
+
     return {
-        "pages": {
-            page: {
-                "web_p95_ms": p95_ms(server.get(("web", page), [])),
-                "api_p95_ms": p95_ms(server.get(("api", page), [])),
-                "web_added_p95_ms": round(
-                    p95_ms(server.get(("web", page), [])) - p95_ms(server.get(("api", page), [])), 1
-                ),
-                "web_p95_ms_seen_by_client": p95_ms(seen[("web", page)]),
-                "api_p95_ms_seen_by_client": p95_ms(seen[("api", page)]),
-                "web_requests": len(seen[("web", page)]),
-                "weight_bytes": weights[page],
-            }
-            for page in PAGES
-        },
+        "pages": {page: page_summary(page) for page in PAGES},
         "web_p95_over_api_p95": round(p95_ms(every(server, "web")) / p95_ms(every(server, "api")), 3),
         "seen_by_client_web_p95_over_api_p95": round(p95_ms(every(seen, "web")) / p95_ms(every(seen, "api")), 3),
     }
